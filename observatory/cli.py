@@ -1,0 +1,119 @@
+"""The `observatory` command line: a click group; each pipeline stage adds its commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .cli_support import Context, open_store, pass_ctx
+from .settings import Settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="observatory")
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), help="Base folder (OBSERVATORY_HOME).")
+@click.option("--watch-dir", type=click.Path(file_okay=False, path_type=Path), help="Inbox folder (OBSERVATORY_WATCH_DIR).")
+@click.option("--events-dir", type=click.Path(file_okay=False, path_type=Path), help="Event log folder (OBSERVATORY_EVENTS_DIR).")
+@click.option(
+    "--projections-dir", type=click.Path(file_okay=False, path_type=Path), help="Read databases folder (OBSERVATORY_PROJECTIONS_DIR)."
+)
+@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False), help="Logging level.")
+@click.pass_context
+def cli(ctx: click.Context, **overrides: Any) -> None:
+    """Observatory: turn game screenshots into a queryable stats database.
+
+    Screenshots dropped into watch_dir/ become immutable events in events/;
+    read tables in projections/ are rebuilt from that log and served by Datasette.
+    """
+    ctx.obj = Context(overrides)
+
+
+def main() -> None:
+    cli(prog_name="observatory")
+
+
+# --- inspection commands --------------------------------------------------------
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@pass_ctx
+def config(obj: Context, as_json: bool) -> None:
+    """Print the effective settings (secrets redacted)."""
+    values = obj.settings.redacted()
+    if as_json:
+        click.echo(json.dumps(values, indent=2, default=str))
+        return
+    width = max(len(k) for k in values)
+    for key, value in values.items():
+        click.echo(f"{('OBSERVATORY_' + key.upper()).ljust(width + 12)}  {value}")
+
+
+@cli.command()
+@click.option("--type", "types", multiple=True, help="Only events of this type (repeatable).")
+@click.option("--since", type=int, default=0, show_default=True, help="Only events with a sequence number above SEQ.")
+@click.option("--limit", type=int, default=None, help="At most this many events.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line (JSON Lines).")
+@pass_ctx
+def events(obj: Context, types: tuple[str, ...], since: int, limit: int | None, as_json: bool) -> None:
+    """Print the event log."""
+    from .eventlog import EVENT_TYPES
+
+    unknown = [t for t in types if t not in EVENT_TYPES]
+    if unknown:
+        raise click.BadParameter(f"unknown type {unknown[0]!r}; known: {', '.join(EVENT_TYPES)}", param_hint="--type")
+    store = open_store(obj.settings, readonly=True)
+    shown = 0
+    for ev in store.read(since, types=types or None):
+        if limit is not None and shown >= limit:
+            break
+        shown += 1
+        if as_json:
+            click.echo(json.dumps(ev.as_dict(), ensure_ascii=False))
+        else:
+            click.echo(f"{ev.seq:>8}  {ev.recorded_at}  {ev.type:<22} {ev.stream_id}  {_summary(ev.payload)}")
+
+
+def _summary(payload: dict[str, Any]) -> str:
+    keys = ("kind", "original_path", "code", "reason", "stage", "confidence")
+    parts = [f"{k}={payload[k]}" for k in keys if k in payload and payload[k] not in (None, "")]
+    if "rows" in payload:
+        parts.append(f"rows={len(payload['rows'])}")
+    return " ".join(parts)
+
+
+@cli.command()
+@pass_ctx
+def verify(obj: Context) -> None:
+    """Check the event log's hash chain; exit 1 at the first broken sequence number."""
+    from .eventlog import EventStore
+
+    settings = obj.settings
+    if not settings.events_db.exists():
+        click.echo(f"No event log at {settings.events_db}: nothing to verify.")
+        return
+    result = EventStore(settings.events_db, readonly=True).verify()
+    if result.ok:
+        click.echo(f"OK: {result.checked} events, hash chain intact (head {result.head_hash[:16]}).")
+        return
+    click.echo(
+        f"BROKEN at sequence {result.first_broken_seq}: {result.problem} ({result.checked} events before it are intact).",
+        err=True,
+    )
+    sys.exit(1)
+
+
+def register_commands() -> None:
+    """Attach the commands that live beside their pipeline stage."""
+    from .project.commands import replay, project
+
+    cli.add_command(replay)
+    cli.add_command(project)
+
+
+register_commands()

@@ -1,0 +1,135 @@
+"""A small projector framework: read tables built from the log, with checkpoints.
+
+A projector declares the event types it handles, creates its tables (sqlite-utils),
+and applies a batch of events. The runner writes each projector's checkpoint in the
+same transaction as the rows that batch produced, so a crash can neither apply an
+event twice nor skip one. Projectors must be deterministic functions of the log:
+any batching of the same events must give the same tables.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import ClassVar
+
+import sqlite_utils
+
+from ..eventlog import EventStore, StoredEvent
+
+log = logging.getLogger(__name__)
+
+CHECKPOINTS = "_checkpoints"
+META = "_projection_meta"
+
+
+class Projector:
+    """Base class: subclasses set `name`, `handles`, `tables` and implement `setup` and `apply`."""
+
+    name: ClassVar[str]
+    handles: ClassVar[frozenset[str]]
+    tables: ClassVar[tuple[str, ...]] = ()
+
+    def setup(self, db: sqlite_utils.Database) -> None:
+        """Create tables and indexes if missing. Must be idempotent."""
+        raise NotImplementedError
+
+    def apply(self, db: sqlite_utils.Database, events: Sequence[StoredEvent]) -> None:
+        """Apply events (in seq order, only handled types) inside the runner's transaction."""
+        raise NotImplementedError
+
+
+def open_db(path: str | Path, *, fast: bool = False) -> sqlite_utils.Database:
+    """Open a projections database. `fast` is for private rebuild files no reader sees."""
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    if fast:
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA cache_size=-262144")  # 256 MiB of page cache, bounded
+    else:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    return sqlite_utils.Database(conn)
+
+
+def ensure_schema(db: sqlite_utils.Database, projectors: Sequence[Projector]) -> None:
+    db.execute(f"CREATE TABLE IF NOT EXISTS [{CHECKPOINTS}] (projector TEXT PRIMARY KEY, seq INTEGER NOT NULL)")
+    db.execute(f"CREATE TABLE IF NOT EXISTS [{META}] (key TEXT PRIMARY KEY, value TEXT)")
+    for p in projectors:
+        p.setup(db)
+
+
+def checkpoints(db: sqlite_utils.Database, projectors: Sequence[Projector]) -> dict[str, int]:
+    stored = dict(db.execute(f"SELECT projector, seq FROM [{CHECKPOINTS}]").fetchall())
+    return {p.name: int(stored.get(p.name, 0)) for p in projectors}
+
+
+def lag(store: EventStore, db: sqlite_utils.Database, projectors: Sequence[Projector]) -> int:
+    """How many events the slowest projector has still to apply."""
+    ensure_schema(db, projectors)
+    return max(0, store.last_seq() - min(checkpoints(db, projectors).values(), default=0))
+
+
+class LogMismatch(Exception):
+    """The projections were built from a different event log; a replay is needed."""
+
+
+def _check_log_identity(db: sqlite_utils.Database, store: EventStore) -> None:
+    first = store.conn.execute("SELECT event_id FROM events WHERE seq = 1").fetchone()
+    if first is None:
+        return
+    row = db.execute(f"SELECT value FROM [{META}] WHERE key = 'log_id'").fetchone()
+    if row is None:
+        db.execute(f"INSERT OR REPLACE INTO [{META}] (key, value) VALUES ('log_id', ?)", [first[0]])
+    elif row[0] != first[0]:
+        raise LogMismatch("projections were built from another event log; run `observatory replay`")
+
+
+def catch_up(
+    store: EventStore,
+    db: sqlite_utils.Database,
+    projectors: Sequence[Projector],
+    *,
+    batch_size: int = 5000,
+    until: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Apply every event after each projector's checkpoint, one transaction per batch.
+
+    Returns the number of events read. Safe to call repeatedly and concurrently with appends.
+    """
+    ensure_schema(db, projectors)
+    _check_log_identity(db, store)
+    done = checkpoints(db, projectors)
+    start = min(done.values(), default=0)
+    read = 0
+    conn = db.conn
+    for page in store.read_pages(start, until=until, page=batch_size):
+        last = page[-1].seq
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for p in projectors:
+                cp = done[p.name]
+                if cp >= last:
+                    continue
+                batch = [e for e in page if e.seq > cp and e.type in p.handles]
+                if batch:
+                    p.apply(db, batch)
+                done[p.name] = last
+            conn.executemany(
+                f"INSERT INTO [{CHECKPOINTS}] (projector, seq) VALUES (?, ?) "
+                "ON CONFLICT(projector) DO UPDATE SET seq = excluded.seq",
+                list(done.items()),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        read += len(page)
+        if progress is not None:
+            progress(len(page))
+    return read

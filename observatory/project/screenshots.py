@@ -1,0 +1,250 @@
+"""The `screenshots`, `extracted_rows` and `rejected_files` tables.
+
+One row per screenshot with its latest classification/extraction status, the rows
+of its newest extraction, and every inbox file that was refused and why.
+
+For replay speed a batch is folded in memory first: a screenshot ingested,
+classified and extracted inside one batch becomes one INSERT instead of an INSERT
+and two UPDATEs. The fold gives exactly what event-by-event application would.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import sqlite_utils
+
+from ..eventlog import StoredEvent
+from .framework import Projector
+
+SCREENSHOT_COLUMNS = {
+    "id": str,
+    "community": str,
+    "original_path": str,
+    "file_name": str,
+    "byte_size": int,
+    "format": str,
+    "width": int,
+    "height": int,
+    "blob_path": str,
+    "captured_at": str,
+    "captured_at_source": str,
+    "ingested_at": str,
+    "status": str,
+    "kind": str,
+    "confidence": float,
+    "evidence": str,
+    "engine": str,
+    "engine_version": str,
+    "row_count": int,
+    "dropped_count": int,
+    "warnings": str,
+    "error": str,
+    "sightings": int,
+    "sighting_paths": str,
+    "updated_seq": int,
+}
+SCREENSHOT_FIELDS = tuple(SCREENSHOT_COLUMNS)
+ROW_FIELDS = ("screenshot_id", "row_index", "kind", "rank", "name", "data", "confidence")
+
+_INSERT_SCREENSHOT = (
+    f"INSERT OR IGNORE INTO screenshots ({', '.join(SCREENSHOT_FIELDS)}) "
+    f"VALUES ({', '.join('?' * len(SCREENSHOT_FIELDS))})"
+)
+_INSERT_ROW = f"INSERT INTO extracted_rows ({', '.join(ROW_FIELDS)}) VALUES ({', '.join('?' * len(ROW_FIELDS))})"
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def rows_for(sha: str, payload: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """extracted_rows tuples for one ScoresExtracted payload."""
+    kind = payload["kind"]
+    conf = payload.get("row_confidence") or []
+    out = []
+    for i, row in enumerate(payload.get("rows") or []):
+        rank = _int_or_none(row.get("rank", row.get("order")))
+        name = row.get("name")
+        out.append((sha, i, kind, rank, name if isinstance(name, str) else None, _json(row), conf[i] if i < len(conf) else None))
+    return out
+
+
+def _classified(p: dict[str, Any], seq: int) -> dict[str, Any]:
+    return {
+        "kind": p["kind"],
+        "confidence": p["confidence"],
+        "evidence": _json(p.get("evidence") or []),
+        "engine": p["engine"],
+        "engine_version": p["engine_version"],
+        "status": "classified",
+        "updated_seq": seq,
+    }
+
+
+def _extracted(p: dict[str, Any], seq: int) -> dict[str, Any]:
+    return {
+        "kind": p["kind"],
+        "engine": p["engine"],
+        "engine_version": p["engine_version"],
+        "status": "extracted",
+        "row_count": len(p.get("rows") or []),
+        "dropped_count": len(p.get("dropped_rows") or []),
+        "warnings": _json(p.get("warnings") or []),
+        "error": None,
+        "updated_seq": seq,
+    }
+
+
+def _failed(p: dict[str, Any], seq: int) -> dict[str, Any]:
+    return {
+        "status": "failed",
+        "engine": p["engine"],
+        "engine_version": p["engine_version"],
+        "row_count": 0,
+        "dropped_count": 0,
+        "error": f"{p['stage']}: {p['reason']}",
+        "updated_seq": seq,
+    }
+
+
+class ScreenshotsProjector(Projector):
+    name = "screenshots"
+    handles = frozenset(
+        {"ScreenshotIngested", "DuplicateSighted", "IngestRejected", "ScreenshotClassified", "ScoresExtracted", "ExtractionFailed"}
+    )
+    tables = ("screenshots", "extracted_rows", "rejected_files")
+
+    def setup(self, db: sqlite_utils.Database) -> None:
+        if "screenshots" not in db.table_names():
+            db["screenshots"].create(SCREENSHOT_COLUMNS, pk="id", not_null={"community", "status"})
+            db["screenshots"].create_index(["community", "captured_at"])
+            db["screenshots"].create_index(["status"])
+            db["screenshots"].create_index(["kind"])
+        if "extracted_rows" not in db.table_names():
+            db["extracted_rows"].create(
+                {"screenshot_id": str, "row_index": int, "kind": str, "rank": int, "name": str, "data": str, "confidence": float},
+                pk=("screenshot_id", "row_index"),
+                foreign_keys=[("screenshot_id", "screenshots", "id")],
+            )
+            db["extracted_rows"].create_index(["kind", "rank"])
+            db["extracted_rows"].create_index(["name"])
+        if "rejected_files" not in db.table_names():
+            db["rejected_files"].create(
+                {
+                    "original_path": str,
+                    "fingerprint": str,
+                    "file_name": str,
+                    "community": str,
+                    "code": str,
+                    "reason": str,
+                    "byte_size": int,
+                    "rejected_at": str,
+                    "event_seq": int,
+                },
+                pk=("original_path", "fingerprint"),
+            )
+            db["rejected_files"].create_index(["code"])
+
+    def apply(self, db: sqlite_utils.Database, events: Sequence[StoredEvent]) -> None:
+        new: dict[str, dict[str, Any]] = {}  # screenshots first ingested in this batch
+        ops: list[tuple[str, str, Any]] = []  # changes to screenshots that existed before the batch
+        row_sets: dict[str, list[tuple[Any, ...]]] = {}  # sha -> replacement extracted rows
+        rejected: list[tuple[Any, ...]] = []
+        for ev in events:
+            p, t = ev.payload, ev.type
+            if t == "IngestRejected":
+                rejected.append(
+                    (p["original_path"], p["fingerprint"], p["file_name"], p["community"], p["code"], p["reason"],
+                     p.get("byte_size"), ev.recorded_at, ev.seq)
+                )
+                continue
+            sha = p["sha256"]
+            if t == "ScreenshotIngested":
+                if sha not in new:
+                    new[sha] = {
+                        "id": sha,
+                        **{k: p[k] for k in ("community", "original_path", "file_name", "byte_size", "format",
+                                             "width", "height", "blob_path", "captured_at", "captured_at_source")},
+                        "ingested_at": ev.recorded_at,
+                        "status": "ingested",
+                        "row_count": 0,
+                        "dropped_count": 0,
+                        "sightings": 1,
+                        "sighting_paths": [p["original_path"]],
+                        "updated_seq": ev.seq,
+                    }
+                continue
+            if t == "DuplicateSighted":
+                change: tuple[str, Any] = ("sighting", p["original_path"])
+            elif t == "ScreenshotClassified":
+                change = ("set", _classified(p, ev.seq))
+            elif t == "ScoresExtracted":
+                change = ("set", _extracted(p, ev.seq))
+                row_sets[sha] = rows_for(sha, p)
+            else:  # ExtractionFailed: the newest result is a failure, so no rows stand
+                change = ("set", _failed(p, ev.seq))
+                row_sets[sha] = []
+            if sha in new:
+                _fold(new[sha], change)
+            else:
+                ops.append((sha, *change))
+
+        conn = db.conn
+        preexisting: set[str] = set()
+        if new:
+            values = [
+                tuple(_json(r[f]) if f == "sighting_paths" else r.get(f) for f in SCREENSHOT_FIELDS) for r in new.values()
+            ]
+            before = conn.total_changes
+            conn.executemany(_INSERT_SCREENSHOT, values)
+            if conn.total_changes - before != len(values):
+                # Some "new" screenshot was already there (a repeated ingest event): its folded
+                # changes must be applied as updates on the existing row instead.
+                for sha, row in new.items():
+                    exists = conn.execute("SELECT updated_seq FROM screenshots WHERE id = ?", [sha]).fetchone()
+                    if exists and exists[0] != row["updated_seq"]:
+                        preexisting.add(sha)
+                        ops[:0] = _ops_from_fold(sha, row)
+        for sha, op, value in ops:
+            if op == "sighting":
+                conn.execute(
+                    "UPDATE screenshots SET sightings = sightings + 1, "
+                    "sighting_paths = json_insert(sighting_paths, '$[#]', ?) WHERE id = ?",
+                    [value, sha],
+                )
+            else:
+                cols = ", ".join(f"{k} = ?" for k in value)
+                conn.execute(f"UPDATE screenshots SET {cols} WHERE id = ?", [*value.values(), sha])
+        for sha, rows in row_sets.items():
+            if sha not in new or sha in preexisting:
+                conn.execute("DELETE FROM extracted_rows WHERE screenshot_id = ?", [sha])
+        inserts = [r for rows in row_sets.values() for r in rows]
+        if inserts:
+            conn.executemany(_INSERT_ROW, inserts)
+        if rejected:
+            conn.executemany(
+                "INSERT OR IGNORE INTO rejected_files (original_path, fingerprint, file_name, community, code, reason, "
+                "byte_size, rejected_at, event_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rejected,
+            )
+
+
+def _fold(row: dict[str, Any], change: tuple[str, Any]) -> None:
+    op, value = change
+    if op == "sighting":
+        row["sightings"] += 1
+        row["sighting_paths"].append(value)
+    else:
+        row.update(value)
+    row.setdefault("_changes", []).append(change)
+
+
+def _ops_from_fold(sha: str, row: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    return [(sha, op, value) for op, value in row.get("_changes", [])]

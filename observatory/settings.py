@@ -1,0 +1,136 @@
+"""Settings: one validated object, read from OBSERVATORY_* env vars and `.env`.
+
+Everything configurable lives here so that `observatory config` and the README's
+settings table can list it all, and a bad value stops start-up with one clear line.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "OBSERVATORY_"
+
+
+class SettingsError(Exception):
+    """A setting is invalid; `str()` is the one-line message shown to the user."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # --- where things live -------------------------------------------------
+    home: Path = Field(default_factory=Path.cwd, description="Folder under which watch_dir/, events/ and projections/ live.")
+    watch_dir: Path | None = Field(None, description="The inbox watched for screenshots. Default: HOME/watch_dir.")
+    events_dir: Path | None = Field(None, description="The event log and blob store. Default: HOME/events.")
+    projections_dir: Path | None = Field(None, description="The read databases. Default: HOME/projections.")
+
+    # --- ingest ------------------------------------------------------------
+    default_community: str = Field("default", min_length=1, description="Community for files dropped directly in watch_dir/.")
+    screenshot_timezone: str = Field("UTC", description="IANA time zone the screenshots' own timestamps are in.")
+    stability_seconds: float = Field(2.0, ge=0, le=3600, description="Quiet time before a file counts as finished.")
+    rescan_seconds: float = Field(300.0, gt=0, description="Interval of the periodic full rescan of watch_dir/.")
+    polling: bool = Field(False, description="Use watchdog's polling observer instead of native file events.")
+    ignore_patterns: list[str] = Field(default_factory=list, description="Extra glob patterns to ignore (JSON list).")
+    max_file_bytes: int = Field(50 * 1024 * 1024, gt=0, description="Files larger than this are rejected.")
+    max_image_pixels: int = Field(50_000_000, gt=0, description="Images with more pixels are rejected without decoding.")
+
+    # --- extraction --------------------------------------------------------
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64, description="OCR worker processes.")
+    ocr_engine: Literal["tesseract", "openai", "auto"] = Field("tesseract", description="Extraction engine.")
+    classify_threshold: float = Field(0.5, ge=0, le=1, description="Below this confidence a screen is `unknown`.")
+    openai_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("OBSERVATORY_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="OpenAI key (also read from OPENAI_API_KEY). Secret.",
+    )
+
+    # --- projections -------------------------------------------------------
+    projection_batch_size: int = Field(5000, ge=1, description="Events applied per projection transaction.")
+
+    # --- logging -----------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Logging level.")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, v: Any) -> Any:
+        return v.upper() if isinstance(v, str) else v
+
+    @field_validator("screenshot_timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {v!r} (e.g. UTC, Europe/Berlin)") from None
+        return v
+
+    @model_validator(mode="after")
+    def _derive_dirs(self) -> "Settings":
+        self.home = self.home.expanduser().resolve()
+        defaults = {"watch_dir": "watch_dir", "events_dir": "events", "projections_dir": "projections"}
+        for name, folder in defaults.items():
+            value = getattr(self, name)
+            path = self.home / folder if value is None else Path(value).expanduser()
+            setattr(self, name, path.resolve())
+        return self
+
+    # Derived paths -----------------------------------------------------------
+    @property
+    def events_db(self) -> Path:
+        return self.events_dir / "events.db"  # type: ignore[operator]
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.events_dir / "blobs"  # type: ignore[operator]
+
+    @property
+    def projections_db(self) -> Path:
+        return self.projections_dir / "observatory.db"  # type: ignore[operator]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.screenshot_timezone)
+
+    def redacted(self) -> dict[str, Any]:
+        """Effective settings as plain values, secrets shown as '***' (or unset)."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "***"
+            elif isinstance(value, Path):
+                value = str(value)
+            out[name] = value
+        return out
+
+
+def env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning pydantic's report into one line naming the bad setting."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = err.get("loc") or ("?",)
+        field = str(loc[0])
+        name = env_name(field) if field in Settings.model_fields else field
+        value = err.get("input")
+        shown = "" if "api_key" in field else f" (got {value!r})"
+        msg = err.get("msg", "invalid").removeprefix("Value error, ")
+        raise SettingsError(f"invalid setting {name}: {msg}{shown}") from None
