@@ -1,0 +1,20 @@
+# The two front-door commands: `make run` and `make test`. Both set up what is missing first.
+.PHONY: setup run test bench clean-data
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	.venv/bin/observatory watch
+
+test: setup
+	.venv/bin/python -m pytest -q
+
+bench: setup
+	.venv/bin/python benchmarks/replay.py --quick
+	.venv/bin/python benchmarks/accuracy.py
+
+clean-data:
+	@echo "This deletes the event log, blobs and projections under ./events and ./projections."
+	@read -p "Type yes to continue: " ok && [ "$$ok" = yes ]
+	find events projections -mindepth 1 ! -name README.md -delete
