@@ -110,10 +110,11 @@ def verify(obj: Context) -> None:
 
 def register_commands() -> None:
     """Attach the commands that live beside their pipeline stage."""
-    from .project.commands import replay, project
+    from .process.commands import extract, process, reprocess
+    from .project.commands import project, replay
 
-    cli.add_command(replay)
-    cli.add_command(project)
+    for command in (replay, project, process, reprocess, extract):
+        cli.add_command(command)
 
 
 register_commands()

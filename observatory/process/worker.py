@@ -1,0 +1,34 @@
+"""What runs inside an OCR worker process.
+
+Workers get one OpenMP thread each (Tesseract would otherwise fight the pool for the
+cores) and return plain dicts, so nothing unpicklable crosses the process boundary.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from typing import Any
+
+
+def init_worker() -> None:
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+
+
+def run_extraction(sha256: str, image_path: str, kind: str | None = None) -> dict[str, Any]:
+    """Extract one image; never raises, so one bad screenshot cannot take down a batch."""
+    from ..extract import ENGINE_NAME, ENGINE_VERSION, ExtractionError, extract
+
+    try:
+        result = extract(image_path, kind=kind)
+    except ExtractionError as exc:
+        return {"sha256": sha256, "ok": False, "stage": exc.stage, "reason": exc.reason,
+                "engine": ENGINE_NAME, "engine_version": ENGINE_VERSION}
+    except FileNotFoundError:
+        return {"sha256": sha256, "ok": False, "stage": "decode", "reason": f"blob missing: {image_path}",
+                "engine": ENGINE_NAME, "engine_version": ENGINE_VERSION}
+    except Exception as exc:  # noqa: BLE001 - recorded as an ExtractionFailed event, with the cause
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return {"sha256": sha256, "ok": False, "stage": "internal", "reason": last,
+                "engine": ENGINE_NAME, "engine_version": ENGINE_VERSION}
+    return {"sha256": sha256, "ok": True, "result": result.model_dump(mode="json")}

@@ -1,0 +1,179 @@
+"""The OCR processor: log-driven, crash-safe, idempotent, with real Tesseract on a real sample."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image, ImageDraw
+
+from observatory.cli import cli
+from observatory.eventlog import EventStore, Pending, ScreenshotIngested
+from observatory.process import Processor, pending_screenshots
+from observatory.process.pipeline import project_now
+from observatory.process.processor import Job, ingested_screenshots
+from observatory.settings import load_settings
+
+BEAR = "Screenshot_20251112_173538_Whiteout Survival.jpg"
+
+
+def put_blob(events_dir: Path, data: bytes, ext: str = "jpg") -> tuple[str, str]:
+    sha = hashlib.sha256(data).hexdigest()
+    rel = f"blobs/{sha[:2]}/{sha}.{ext}"
+    (events_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+    (events_dir / rel).write_bytes(data)
+    return sha, rel
+
+
+def ingest_bytes(store: EventStore, events_dir: Path, data: bytes, name: str) -> str:
+    sha, rel = put_blob(events_dir, data)
+    ev = ScreenshotIngested(sha256=sha, community="HEI", original_path=f"HEI/{name}", file_name=name, byte_size=len(data),
+                            format="JPEG", width=1, height=1, captured_at="2025-11-12T17:35:38+00:00", blob_path=rel)
+    store.append([Pending(ev, f"screenshot-{sha}", idempotency_key=f"ingest:{sha}")])
+    return sha
+
+
+def blank_png(text: str = "hello world") -> bytes:
+    im = Image.new("RGB", (400, 200), "white")
+    ImageDraw.Draw(im).text((20, 80), text, fill="black")
+    from io import BytesIO
+
+    buf = BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def env(home):
+    settings = load_settings(workers=2)
+    store = EventStore(settings.events_db)
+    yield settings, store
+    store.close()
+
+
+@pytest.fixture
+def bear_bytes(samples_dir) -> bytes:
+    return (samples_dir / BEAR).read_bytes()
+
+
+def test_pending_screenshots_are_extracted_and_projected(env, bear_bytes):
+    settings, store = env
+    bear = ingest_bytes(store, settings.events_dir, bear_bytes, BEAR)
+    other = ingest_bytes(store, settings.events_dir, blank_png(), "note.png")
+    broken = ingest_bytes(store, settings.events_dir, b"\xff\xd8\xff\xe0 not really a jpeg", "broken.jpg")
+    assert {j.sha256 for j in pending_screenshots(store)} == {bear, other, broken}
+
+    with Processor(store, settings.events_dir, workers=2) as proc:
+        outcomes = proc.process_pending()
+    assert {o.sha256: o.ok for o in outcomes} == {bear: True, other: True, broken: False}
+    assert pending_screenshots(store) == []
+
+    by_type: dict[str, list] = {}
+    for ev in store.read():
+        by_type.setdefault(ev.type, []).append(ev)
+    classified = {e.payload["sha256"]: e.payload for e in by_type["ScreenshotClassified"]}
+    assert classified[bear]["kind"] == "bear_damage"
+    assert classified[other]["kind"] == "unknown"
+    for e in by_type["ScreenshotClassified"] + by_type["ScoresExtracted"] + by_type["ExtractionFailed"]:
+        assert e.payload["engine"] == "tesseract" and e.payload["engine_version"]
+        assert e.metadata["correlation_id"] == e.payload["sha256"]
+    (failure,) = by_type["ExtractionFailed"]
+    assert failure.payload["stage"] == "decode" and failure.payload["reason"]
+
+    extracted = {e.payload["sha256"]: e.payload for e in by_type["ScoresExtracted"]}
+    rows = extracted[bear]["rows"]
+    assert len(rows) >= 3 and set(rows[0]) == {"rank", "name", "damage"}
+
+    project_now(settings, store)
+    import sqlite3
+
+    db = sqlite3.connect(settings.projections_db)
+    status = dict(db.execute("SELECT id, status FROM screenshots"))
+    assert status == {bear: "extracted", other: "extracted", broken: "failed"}
+    assert db.execute("SELECT COUNT(*) FROM extracted_rows WHERE screenshot_id = ?", [bear]).fetchone()[0] == len(rows)
+
+
+def test_a_result_is_recorded_once_even_when_two_processors_race(env):
+    settings, store = env
+    sha = ingest_bytes(store, settings.events_dir, blank_png("race"), "race.png")
+    jobs = pending_screenshots(store)
+    with Processor(store, settings.events_dir) as a, Processor(EventStore(settings.events_db), settings.events_dir) as b:
+        first = a.run(jobs)
+        second = b.run(jobs)  # a second worker that picked the same job before the first recorded it
+    assert first[0].appended and not second[0].appended
+    results = [e for e in store.read() if e.type in ("ScoresExtracted", "ExtractionFailed")]
+    assert len(results) == 1 and results[0].payload["sha256"] == sha
+
+
+def test_after_a_crash_between_ocr_and_append_nothing_is_skipped(env):
+    """A screenshot whose result never reached the log is still pending after a restart."""
+    settings, store = env
+    a = ingest_bytes(store, settings.events_dir, blank_png("a"), "a.png")
+    b = ingest_bytes(store, settings.events_dir, blank_png("b"), "b.png")
+    with Processor(store, settings.events_dir) as proc:
+        proc.run([j for j in pending_screenshots(store) if j.sha256 == a])  # "crash" before b
+    assert [j.sha256 for j in pending_screenshots(store)] == [b]
+    with Processor(store, settings.events_dir) as proc:
+        proc.process_pending()
+    counts: dict[str, int] = {}
+    for e in store.read(types=["ScoresExtracted"]):
+        counts[e.payload["sha256"]] = counts.get(e.payload["sha256"], 0) + 1
+    assert counts == {a: 1, b: 1}
+
+
+def test_reprocess_appends_a_newer_result_and_forced_kind(env):
+    settings, store = env
+    sha = ingest_bytes(store, settings.events_dir, blank_png("x"), "x.png")
+    with Processor(store, settings.events_dir) as proc:
+        proc.process_pending()
+        proc.reprocess(ingested_screenshots(store, screenshot=sha[:10]), kind="contribution")
+    kinds = [e.payload["kind"] for e in store.read(types=["ScreenshotClassified"])]
+    assert kinds == ["unknown", "contribution"]
+    project_now(settings, store)
+    import sqlite3
+
+    assert sqlite3.connect(settings.projections_db).execute("SELECT kind FROM screenshots").fetchone() == ("contribution",)
+
+
+def test_missing_blob_is_a_clear_failure(env):
+    settings, store = env
+    sha = ingest_bytes(store, settings.events_dir, blank_png("gone"), "gone.png")
+    next(settings.blobs_dir.rglob(f"{sha}.*")).unlink()
+    with Processor(store, settings.events_dir) as proc:
+        (outcome,) = proc.process_pending()
+    assert not outcome.ok and "missing" in (outcome.error or "")
+
+
+def test_extract_command_is_a_dry_run_with_the_json_contract(home, samples_dir, tmp_path):
+    img = tmp_path / "drop" / BEAR
+    img.parent.mkdir()
+    shutil.copy(samples_dir / BEAR, img)
+    result = CliRunner().invoke(cli, ["extract", "--json", str(img)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    (obj,) = json.loads(result.stdout)
+    assert {"file", "sha256", "kind", "confidence", "meta", "rows", "dropped_rows", "warnings"} <= set(obj)
+    assert obj["kind"] == "bear_damage" and obj["meta"]["trap_id"] == 1
+    assert obj["sha256"] == hashlib.sha256(img.read_bytes()).hexdigest()
+    label = json.loads((samples_dir / BEAR.replace(".jpg", ".json")).read_text())
+    assert all(set(row) == set(label["rows"][0]) - {"uncertain", "name_plain"} for row in obj["rows"])
+    assert not (home / "events").exists() and not (home / "projections").exists()  # wrote nothing
+
+
+def test_reprocess_needs_a_selection(home):
+    result = CliRunner().invoke(cli, ["reprocess"])
+    assert result.exit_code == 2 and "--all" in result.output
+
+
+def test_unknown_job_kind_is_rejected_by_extract_command(home, tmp_path):
+    img = tmp_path / "a.png"
+    img.write_bytes(blank_png())
+    result = CliRunner().invoke(cli, ["extract", "--kind", "nope", str(img)])
+    assert result.exit_code == 2 and "unknown kind" in result.output
+
+
+def test_job_is_a_value_object():
+    assert Job("a", "b") == Job("a", "b", None, "initial")
