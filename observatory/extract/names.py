@@ -1,0 +1,56 @@
+"""Pure helpers for player / alliance names read by OCR.
+
+Names are kept as shown (tags, Unicode); only OCR artefacts that cannot be
+part of a name on these screens are repaired: a mangled alliance tag bracket
+(``[HEI|``, ``[HEIJ``, ``(HEI]``) and stray edge punctuation.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["clean_name", "name_key", "split_tag", "fix_tag"]
+
+_TAG = re.compile(r"^[\[\(\{|lI1]?([A-Za-z0-9]{2,4})[\]\)\}|lIJ1!]\s*(?=\S)")
+
+
+def fix_tag(name: str) -> str:
+    """Repair the ``[TAG]`` prefix OCR tends to garble (``[HEI|x`` -> ``[HEI]x``).
+
+    Only applies when the text starts with a bracket, so plain names are untouched.
+    """
+    if not name.startswith(("[", "(", "{")):
+        return name
+    m = re.match(r"^[\[\(\{]([A-Za-z0-9!]{2,4}?)[\]\)\}|J!1l]\s*(\S.*)$", name)
+    if not m:
+        return name
+    tag = m.group(1).replace("!", "I")
+    return f"[{tag}]{m.group(2)}"
+
+
+def split_tag(name: str) -> tuple[str | None, str]:
+    """``"[KIL]ShadowWarriors"`` -> ("KIL", "ShadowWarriors"); no tag -> (None, name)."""
+    m = re.match(r"^\[([^\]]{1,5})\](.*)$", name)
+    if m:
+        return m.group(1), m.group(2).strip()
+    return None, name
+
+
+_EDGE_JUNK = " \t|'\"`~_-—–=+*.,:;!?°©®’‘“”«»()<>"
+
+
+def clean_name(text: str) -> str:
+    """Collapse whitespace, strip edge junk, repair the tag bracket."""
+    s = " ".join(text.split())
+    s = s.strip(_EDGE_JUNK)
+    # Opening brackets are meaningful only as a tag start; keep "[".
+    s = fix_tag(s)
+    return s
+
+
+def name_key(name: str | None) -> str:
+    """Comparison key: NFKC, case-folded, letters and digits only."""
+    if not name:
+        return ""
+    s = unicodedata.normalize("NFKC", name).casefold()
+    return "".join(ch for ch in s if ch.isalnum())

@@ -1,0 +1,566 @@
+"""Definition-driven extraction: page layout -> row anchors -> field crops -> typed rows.
+
+Stage 1 OCRs the whole page once (sparse text) for classification and layout.
+Stage 2 finds one anchor segment per row (the row's main number), derives the
+row band and field regions from the definition, and re-OCRs each region with
+region-specific preprocessing in batched Tesseract calls (a digits-only
+single-line pass for numbers).  Stage 3 validates rows: sequence repair for
+ranks, pinned / unranked / cut-off / overlay rows are dropped with a reason.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+
+from . import numbers as num
+from .classify import classify
+from .models import KindDefinition, MetaField, RowField
+from .names import clean_name, name_key, split_tag
+from .ocr import CropResult, Segment, min_channel, ocr_batch, page_words, segments
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Page:
+    image: Image.Image
+    segs: list[Segment]
+    lines: list[list[Segment]]
+
+    @property
+    def W(self) -> int:
+        return self.image.width
+
+    @property
+    def H(self) -> int:
+        return self.image.height
+
+    @property
+    def text(self) -> str:
+        return "\n".join(" ".join(s.text for s in ln) for ln in self.lines)
+
+
+def build_lines(segs: list[Segment]) -> list[list[Segment]]:
+    """Cluster segments whose vertical centres align into visual lines."""
+    lines: list[list[Segment]] = []
+    for s in sorted(segs, key=lambda s: s.cy):
+        if lines:
+            ln = lines[-1]
+            ref = statistics.median(x.cy for x in ln)
+            h = statistics.median(x.height for x in ln)
+            if abs(s.cy - ref) < 0.45 * max(h, s.height):
+                ln.append(s)
+                continue
+        lines.append([s])
+    for ln in lines:
+        ln.sort(key=lambda s: s.left)
+    return lines
+
+
+def analyse_page(im: Image.Image) -> Page:
+    segs = segments(page_words(im))
+    return Page(im, segs, build_lines(segs))
+
+
+# ---------------------------------------------------------------- helpers
+
+@dataclass
+class CropReq:
+    box: tuple[int, int, int, int]
+    key: tuple[str, str]            # (config, lang)
+    result: CropResult | None = None
+
+
+class Cropper:
+    """Collects region crops and OCRs them in as few Tesseract calls as possible."""
+
+    def __init__(self, im: Image.Image):
+        self.im = im
+        self.reqs: list[CropReq] = []
+
+    def add(self, box, whitelist: str | None = None, lang: str = "eng") -> CropReq:
+        l, t, r, b = (int(v) for v in box)
+        l, t = max(0, l), max(0, t)
+        r, b = min(self.im.width, max(r, l + 2)), min(self.im.height, max(b, t + 2))
+        cfg = "--psm 6"
+        if whitelist:
+            cfg += f" -c tessedit_char_whitelist={whitelist}"
+        req = CropReq((l, t, r, b), (cfg, lang))
+        self.reqs.append(req)
+        return req
+
+    def run(self) -> None:
+        groups: dict[tuple[str, str], list[CropReq]] = {}
+        for r in self.reqs:
+            if r.result is None:
+                groups.setdefault(r.key, []).append(r)
+        for (cfg, lang), reqs in groups.items():
+            crops = [self.im.crop(r.box) for r in reqs]
+            res = ocr_batch(crops, config=cfg, lang=lang)
+            for r, cr in zip(reqs, res):
+                r.result = cr
+
+
+def _find_first(page: Page, pattern: str | None) -> Segment | None:
+    if not pattern:
+        return None
+    rx = re.compile(pattern, re.I)
+    for ln in page.lines:
+        joined = " ".join(s.text for s in ln)
+        if rx.search(joined):
+            for s in ln:
+                if rx.search(s.text):
+                    return s
+            return ln[0]
+    return None
+
+
+def _digit_box(seg: Segment, rx: re.Pattern) -> tuple[int, int, int, int]:
+    """Box of the number inside an anchor segment (label words cut off)."""
+    words = [w for w in seg.words if re.search(r"\d", w.text)]
+    if not words:
+        return seg.box()
+    first = words[0]
+    idx = next(i for i, ch in enumerate(first.text) if ch.isdigit())
+    left = first.left + first.width * idx / max(1, len(first.text))
+    return (int(left), seg.top, words[-1].right, seg.bottom)
+
+
+def _bg_brightness(im: Image.Image, box) -> float:
+    """Median gray level of a region: the background colour behind a text."""
+    crop = im.crop(box).convert("L")
+    hist = crop.histogram()
+    half, acc = sum(hist) / 2, 0
+    for i, h in enumerate(hist):
+        acc += h
+        if acc >= half:
+            return float(i)
+    return 0.0
+
+
+# ---------------------------------------------------------------- meta
+
+def extract_meta(defn: KindDefinition, page: Page) -> tuple[dict[str, Any], list[str]]:
+    meta: dict[str, Any] = {}
+    warnings: list[str] = []
+    text = page.text
+    for mf in defn.meta:
+        try:
+            val = _meta_value(mf, page, text)
+        except Exception as e:  # a bad value must not sink the whole screen
+            warnings.append(f"meta {mf.name}: {e}")
+            val = None
+        if val is None and mf.name in meta:
+            continue
+        meta[mf.name] = val
+    return meta, warnings
+
+
+def _meta_value(mf: MetaField, page: Page, text: str):
+    if mf.type == "choice_tab":
+        best, best_b = None, -1.0
+        for value, rx in mf.options.items():
+            seg = _find_first(page, rx)
+            if seg is None:
+                continue
+            h = seg.height
+            box = (seg.left - h, seg.top - h // 2, seg.right + h, seg.bottom + h // 2)
+            b = _bg_brightness(page.image, box)
+            if b > best_b:
+                best, best_b = value, b
+        return best
+    if mf.type == "sections":
+        rx = re.compile(mf.pattern or "")
+        out = []
+        for s in page.segs:
+            if s.left < 0.2 * page.W:
+                m = rx.match(s.text.strip())
+                if m:
+                    t = m.group(0).strip()
+                    t = re.sub(r"^RS\b", "R5", t)
+                    out.append((s.cy, t))
+        return [t for _, t in sorted(out)]
+    m = re.search(mf.pattern or "", text, re.I | re.M)
+    if not m:
+        return None
+    if mf.type == "const":
+        return mf.value
+    g = m.group(mf.group)
+    if mf.type == "int":
+        return num.parse_int(g)
+    return " ".join(g.split()).replace(" /", "/").replace("/ ", "/")
+
+
+# ---------------------------------------------------------------- rows
+
+@dataclass
+class RowCtx:
+    anchor: Segment
+    col: int
+    top: float = 0
+    bottom: float = 0
+    reqs: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    confs: list[float] = field(default_factory=list)
+    band_text: str = ""
+
+
+def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:
+    spec = defn.rows
+    assert spec is not None
+    rx = re.compile(spec.anchor, re.I)
+    start = _find_first(page, spec.start_after) if spec.start_after else None
+    end = _find_first(page, spec.end_before) if spec.end_before else None
+    y0 = start.bottom if start else 0
+    y1 = end.top if end else page.H
+    out: list[RowCtx] = []
+    for s in page.segs:
+        if not (spec.anchor_x[0] * page.W <= s.left <= spec.anchor_x[1] * page.W):
+            continue
+        if s.top < y0 or s.bottom > y1:
+            continue
+        # restrict the segment to the words from the first matching word on
+        words = s.words
+        for i in range(len(words)):
+            sub = Segment(words[i:])
+            if rx.search(sub.text):
+                s = Segment(words[i:])
+                break
+        else:
+            continue
+        col = 0
+        cx = s.left / page.W
+        for i, (a, b) in enumerate(spec.columns):
+            if a <= cx < b:
+                col = i
+        out.append(RowCtx(s, col))
+    # one anchor per line per column
+    out.sort(key=lambda r: (r.anchor.cy, r.anchor.left))
+    dedup: list[RowCtx] = []
+    for r in out:
+        if any(d.col == r.col and abs(d.anchor.cy - r.anchor.cy) < 0.6 * r.anchor.height for d in dedup):
+            continue
+        dedup.append(r)
+    # bands, clipped halfway to neighbouring anchors in the same column
+    for r in dedup:
+        h = r.anchor.height
+        r.top = r.anchor.top - spec.band_up * h
+        r.bottom = r.anchor.bottom + spec.band_down * h
+        same = [o for o in dedup if o.col == r.col and o is not r]
+        prev = [o for o in same if o.anchor.cy < r.anchor.cy]
+        nxt = [o for o in same if o.anchor.cy > r.anchor.cy]
+        if prev:
+            p = max(prev, key=lambda o: o.anchor.cy)
+            r.top = max(r.top, (p.anchor.bottom + r.anchor.top) / 2)
+        if nxt:
+            n = min(nxt, key=lambda o: o.anchor.cy)
+            r.bottom = min(r.bottom, (r.anchor.bottom + n.anchor.top) / 2)
+    return dedup
+
+
+def _col_bounds(defn: KindDefinition, r: RowCtx, W: int) -> tuple[float, float]:
+    a, b = defn.rows.columns[r.col]
+    return a * W, b * W
+
+
+def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: Cropper) -> None:
+    W = page.W
+    for r in rows:
+        a = r.anchor
+        h = a.height
+        cl, cr = _col_bounds(defn, r, W)
+        band_segs = [s for s in page.segs
+                     if s.cy >= r.top and s.cy <= r.bottom and s.right > cl and s.left < cr]
+        r.band_text = "\n".join(s.text for s in band_segs)
+        for f in defn.fields:
+            if f.source == "anchor":
+                pad = 0.3 * h
+                box = (a.left - pad, a.top - pad, a.right + pad, a.bottom + pad)
+                r.reqs[f.name] = [cropper.add(box)]
+                db = _digit_box(a, re.compile(defn.rows.anchor))
+                wl = f.whitelist or "0123456789,."
+                r.reqs[f.name].append(cropper.add((db[0] - pad, db[1] - pad, db[2] + pad, db[3] + pad), wl))
+            elif f.source in ("above", "same_line"):
+                xr = f.x_range or (0.0, 1.0)
+                if f.source == "above":
+                    lo, hi = a.left + xr[0] * W, a.left + xr[1] * W
+                    cands = [s for s in page.segs if s.bottom <= a.top + 0.3 * h
+                             and s.top >= a.top - f.max_dy * h - h and lo <= s.left <= hi
+                             and s.left < cr and s is not a]
+                    seg = max(cands, key=lambda s: s.bottom) if cands else None
+                    if seg is None:
+                        r.reqs[f.name] = None
+                        continue
+                    top, bot = seg.top, seg.bottom
+                    x0, x1 = seg.left, min(hi, cr)
+                else:
+                    lo, hi = xr[0] * W, xr[1] * W
+                    cands = [s for s in page.segs if abs(s.cy - a.cy) < 0.6 * max(h, s.height)
+                             and s.right > lo and s.left < hi and s is not a]
+                    top, bot = a.top, a.bottom
+                    if cands:
+                        top = min(top, min(s.top for s in cands))
+                        bot = max(bot, max(s.bottom for s in cands))
+                        x0 = max(lo, min(s.left for s in cands))
+                    else:
+                        x0 = lo
+                    x1 = hi
+                ph = 0.25 * (bot - top) + 2
+                r.reqs[f.name] = [cropper.add((x0 - ph, top - ph, x1, bot + ph))]
+            elif f.source == "region":
+                xr = f.x_range or (0.0, 1.0)
+                box = (xr[0] * W, r.top, xr[1] * W, r.bottom)
+                r.reqs[f.name] = [cropper.add(box, f.whitelist)]
+            elif f.source == "below":
+                xr = f.x_range or (0.0, 0.2)
+                box = (a.left + xr[0] * W, a.bottom + 0.1 * h, a.left + xr[1] * W, a.bottom + f.max_dy * h)
+                r.reqs[f.name] = [cropper.add(box, f.whitelist)]
+
+
+def _ocr_int(results: list[CropResult], pattern: str | None) -> tuple[int | None, float]:
+    """Combine the full-text pass and the digits-only pass of a number.
+
+    The digits pass wins when it yields a well-grouped number; otherwise the
+    number following the label in the full pass is used.
+    """
+    cands: list[tuple[int, float, bool]] = []
+    for i, cr in enumerate(results):
+        if cr is None or not cr.text:
+            continue
+        t = cr.text.replace(" ", "")
+        toks = re.findall(r"\d[\d,.]*\d|\d", t)
+        if not toks:
+            continue
+        tok = max(toks, key=len).strip(",.")
+        val = num.parse_int(tok)
+        if val is None:
+            continue
+        cands.append((val, cr.conf, num.grouping_ok(tok)))
+    if not cands:
+        return None, 0.0
+    vals = [c[0] for c in cands]
+    if len(set(vals)) == 1:
+        return vals[0], min(100.0, max(c[1] for c in cands) + 5)
+    good = [c for c in cands if c[2]]
+    pick = (good or cands)[-1] if len(good) != 1 else good[0]
+    return pick[0], pick[1] * 0.7
+
+
+def _abbrev_text(results: list[CropResult]) -> tuple[str | None, int | None, float]:
+    for cr in reversed(results):
+        if cr is None:
+            continue
+        t = cr.text.replace(" ", "").replace(",", ".")
+        m = re.search(r"(\d{1,4}(?:\.\d)?)([MKB])", t, re.I)
+        if m:
+            txt = m.group(1) + m.group(2).upper()
+            return txt, num.parse_abbrev(txt), cr.conf
+    for cr in results:  # suffix lost: 505.91 -> 505.9M is the common misread
+        if cr is None:
+            continue
+        m = re.search(r"(\d{1,4})[.,](\d)", cr.text.replace(" ", ""))
+        if m:
+            txt = f"{m.group(1)}.{m.group(2)}M"
+            return txt, num.parse_abbrev(txt), cr.conf * 0.6
+    return None, None, 0.0
+
+
+def resolve_fields(defn: KindDefinition, page: Page, rows: list[RowCtx]) -> None:
+    for r in rows:
+        for f in defn.fields:
+            val: Any = None
+            conf = None
+            reqs = r.reqs.get(f.name)
+            results = [q.result for q in reqs] if reqs else []
+            if f.source == "anchor" and f.type == "int":
+                val, conf = _ocr_int(results, defn.rows.anchor)
+                if val is None:  # fall back to the page pass
+                    m = re.search(defn.rows.anchor, r.anchor.text, re.I)
+                    g = next((x for x in (m.groups() if m else ()) if x), None)
+                    val = num.parse_int(g) if g else None
+                    conf = r.anchor.conf * 0.5
+            elif f.type == "abbrev":
+                txt, val, conf = _abbrev_text(results)
+                if f.text_of:
+                    r.values[f.text_of] = txt
+            elif f.type == "int":
+                txt = " ".join(c.text for c in results if c)
+                m = re.search(r"\d+", txt)
+                val = int(m.group(0)) if m else None
+                conf = results[0].conf if results and val is not None else None
+            elif f.type == "name":
+                if results and results[0] and results[0].text:
+                    val = clean_name(results[0].text)
+                    conf = results[0].conf
+                    if not val:
+                        val = None
+                if f.text_of and val:
+                    tag, rest = split_tag(val)
+                    r.values[f.text_of] = tag
+                    val = rest
+            elif f.type == "text" and f.source in ("below", "region"):
+                txt = " ".join(c.text for c in results if c)
+                m = re.search(r"\d+", txt)
+                val = m.group(0) if m else None
+            elif f.source == "band":
+                if f.type == "flag":
+                    val = bool(re.search(f.pattern or "", r.band_text, re.I))
+                elif f.type == "choice":
+                    val = f.default
+                    for value, rx in f.options:
+                        m = re.search(rx, r.band_text, re.I)
+                        if m:
+                            val = value.format(*([None] + list(m.groups())))
+                            break
+            elif f.source == "section":
+                val = _section(page, r, f)
+            if val is None and f.default is not None:
+                val = f.default
+            r.values[f.name] = val
+            if conf is not None:
+                r.confs.append(max(0.0, min(100.0, conf)) / 100.0)
+
+
+def _section(page: Page, r: RowCtx, f: RowField) -> str | None:
+    rx = re.compile(f.pattern or "")
+    xr = f.x_range or (0.0, 1.0)
+    best = None
+    for s in page.segs:
+        if s.bottom <= r.anchor.top and xr[0] * page.W <= s.left <= xr[1] * page.W:
+            m = rx.match(s.text.strip())
+            if m and (best is None or s.bottom > best[0]):
+                best = (s.bottom, m.group(1))
+    if best is None:
+        return None
+    return re.sub(r"^RS$", "R5", best[1])
+
+
+def validate_rows(defn: KindDefinition, page: Page, rows: list[RowCtx]):
+    """Drop non-score rows with a reason; repair rank sequences."""
+    spec = defn.rows
+    kept: list[RowCtx] = []
+    dropped: list[dict] = []
+    warnings: list[str] = []
+    heights = [r.anchor.height for r in rows]
+    med_h = statistics.median(heights) if heights else 0
+    for r in rows:
+        reason = None
+        a = r.anchor
+        if spec.unranked and re.search(spec.unranked, r.band_text, re.I):
+            reason = "capturer's pinned Unranked row"
+        elif spec.overlay and re.search(spec.overlay, r.band_text, re.I):
+            reason = "row covered by an overlay toast"
+        elif a.height < 0.75 * med_h or a.bottom >= page.H - 3 or a.top <= 3:
+            reason = "row cut off at the screen edge"
+        else:
+            missing = [f.name for f in defn.fields if f.required and not r.values.get(f.name)]
+            if missing:
+                reason = f"row cut off or covered: {', '.join(missing)} not visible"
+        if reason:
+            dropped.append({"row": _public(defn, r), "reason": reason})
+        else:
+            kept.append(r)
+    # pinned self-row repeating a row above (same value and similar name)
+    out: list[RowCtx] = []
+    main = next((f.name for f in defn.fields if f.source == "anchor"), None)
+    for r in kept:
+        dup = next((o for o in out if main and o.values.get(main) == r.values.get(main)
+                    and r.values.get(main) is not None), None)
+        if dup is not None:
+            dropped.append({"row": _public(defn, r), "reason": "pinned self-row repeats a row above"})
+        else:
+            out.append(r)
+    kept = out
+    if spec.sequence_field and kept:
+        kept, d2, w2 = _repair_sequence(defn, kept)
+        dropped += d2
+        warnings += w2
+    return kept, dropped, warnings
+
+
+def _repair_sequence(defn: KindDefinition, rows: list[RowCtx]):
+    """Ranks/orders are consecutive on these screens: infer unreadable medal
+    ranks and fix misreads from the majority offset; a last row that breaks
+    the sequence is the pinned self-row of the capturer."""
+    f = defn.rows.sequence_field
+    step = 1 if defn.rows.sequence == "ascending" else -1
+    vals = [r.values.get(f) for r in rows]
+    body = rows[:-1] if defn.rows.pinned_last and len(rows) > 1 else rows
+    offs = Counter(v - step * i for i, v in enumerate(vals[: len(body)]) if isinstance(v, int))
+    dropped, warnings = [], []
+    if not offs:
+        # medals only (ranks 1-3) or nothing readable: assume the list starts at 1 for ascending
+        if step == 1:
+            offs = Counter({1: 1})
+        else:
+            warnings.append(f"{f}: no readable values, left empty")
+            return rows, dropped, warnings
+    off = offs.most_common(1)[0][0]
+    if step == 1 and off < 1:
+        off = 1
+    kept = []
+    for i, r in enumerate(rows):
+        exp = off + step * i
+        v = r.values.get(f)
+        is_last = i == len(rows) - 1 and len(rows) > 1
+        if defn.rows.pinned_last and is_last and isinstance(v, int) and v != exp:
+            if v < 1 or (step == 1 and v < exp) or (step == -1 and v != exp):
+                r.values[f] = v
+                dropped.append({"row": _public(defn, r),
+                                "reason": f"pinned self-row out of sequence ({f} {v}, expected {exp})"})
+                continue
+        if v != exp:
+            if v is not None:
+                warnings.append(f"{f} {v} read, {exp} inferred from sequence")
+            r.values[f] = exp
+            r.confs.append(0.7)
+        kept.append(r)
+    return kept, dropped, warnings
+
+
+def _public(defn: KindDefinition, r: RowCtx) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in defn.fields:
+        if f.text_of and f.type == "name":
+            out[f.text_of] = r.values.get(f.text_of)
+        out[f.name] = r.values.get(f.name)
+        if f.text_of and f.type == "abbrev":
+            out[f.text_of] = r.values.get(f.text_of)
+    return out
+
+
+def extract_page(im: Image.Image, forced_kind: str | None, definitions: dict[str, KindDefinition]):
+    """Run the whole pipeline on a decoded image; returns a dict for ``Extraction``."""
+    page = analyse_page(im)
+    if forced_kind:
+        kind, conf, evidence = forced_kind, 1.0, [f"kind forced to {forced_kind}"]
+    else:
+        kind, conf, evidence = classify(page.text, definitions)
+    res: dict[str, Any] = {"kind": kind, "confidence": conf, "evidence": evidence, "meta": {},
+                           "rows": [], "row_confidence": [], "dropped_rows": [], "warnings": []}
+    defn = definitions.get(kind)
+    if defn is None:
+        return res
+    meta, warns = extract_meta(defn, page)
+    res["meta"] = meta
+    res["warnings"] += warns
+    if defn.rows is None:
+        return res
+    rows = find_anchors(defn, page)
+    cropper = Cropper(im)
+    plan_fields(defn, page, rows, cropper)
+    cropper.run()
+    resolve_fields(defn, page, rows)
+    kept, dropped, warns = validate_rows(defn, page, rows)
+    kept.sort(key=lambda r: (round(r.anchor.cy / max(1, r.anchor.height * 1.5)), r.anchor.left))
+    res["rows"] = [_public(defn, r) for r in kept]
+    res["row_confidence"] = [round(sum(r.confs) / len(r.confs), 3) if r.confs else 0.5 for r in kept]
+    res["dropped_rows"] = dropped
+    res["warnings"] += warns
+    return res
