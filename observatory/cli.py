@@ -111,9 +111,10 @@ def verify(obj: Context) -> None:
 def register_commands() -> None:
     """Attach the commands that live beside their pipeline stage."""
     from .process.commands import extract, process, reprocess
+    from .ingest.commands import ingest, watch
     from .project.commands import project, replay
 
-    for command in (replay, project, process, reprocess, extract):
+    for command in (replay, project, process, reprocess, extract, ingest, watch):
         cli.add_command(command)
 
 
