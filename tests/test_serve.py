@@ -1,0 +1,90 @@
+"""Datasette on a real port: read-only, live updates without restart, survives a replay."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.request
+
+import pytest
+
+from factories import extracted, ingested
+from observatory.eventlog import EventStore
+from observatory.process.pipeline import project_now
+from observatory.project import all_projectors
+from observatory.project.rebuild import rebuild
+from observatory.serve import DatasetteServer
+from observatory.settings import load_settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get_json(url: str):
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        assert resp.status == 200
+        return json.load(resp)
+
+
+@pytest.fixture
+def served(home):
+    settings = load_settings()
+    store = EventStore(settings.events_db)
+    server = DatasetteServer(settings, "127.0.0.1", free_port())
+    server.start()
+    yield settings, store, server
+    server.stop()
+    store.close()
+
+
+def count(server, table: str) -> int:
+    data = get_json(f"{server.url}observatory/{table}.json?_shape=objects&_size=max")
+    return len(data["rows"])
+
+
+def test_serves_an_empty_projection_before_anything_is_ingested(served):
+    _, _, server = served
+    assert count(server, "screenshots") == 0
+
+
+def test_new_rows_and_replays_appear_without_restart(served):
+    settings, store, server = served
+    store.append([ingested(1), extracted(1, n_rows=4)])
+    project_now(settings, store)
+    assert count(server, "extracted_rows") == 4
+    store.append([ingested(2), extracted(2, n_rows=3)])
+    rebuild(store, settings.projections_db, all_projectors())
+    assert count(server, "extracted_rows") == 7
+    rows = get_json(f"{server.url}observatory/extracted_rows.json?_shape=array&rank=1")
+    assert {r["name"] for r in rows} == {"[HEI]Player0"}
+
+
+def test_csv_export_and_metadata_are_served(served):
+    settings, store, server = served
+    store.append([ingested(1), extracted(1, n_rows=2)])
+    project_now(settings, store)
+    with urllib.request.urlopen(f"{server.url}observatory/extracted_rows.csv", timeout=10) as resp:
+        body = resp.read().decode()
+    assert body.splitlines()[0].startswith("screenshot_id,row_index")
+    meta = get_json(f"{server.url}-/metadata.json")
+    assert meta["title"] == "Observatory"
+
+
+def test_the_web_cannot_write(served):
+    settings, store, server = served
+    store.append([ingested(1)])
+    project_now(settings, store)
+    req = urllib.request.Request(
+        f"{server.url}observatory.json?sql=" + urllib.parse.quote("DELETE FROM screenshots"), method="GET"
+    )
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(req, timeout=10)
+    assert count(server, "screenshots") == 1
+
+
+def test_refuses_to_bind_beyond_localhost_without_auth(home):
+    with pytest.raises(ValueError, match="authentication"):
+        DatasetteServer(load_settings(), "0.0.0.0", 8001)
