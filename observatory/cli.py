@@ -110,11 +110,12 @@ def verify(obj: Context) -> None:
 
 def register_commands() -> None:
     """Attach the commands that live beside their pipeline stage."""
-    from .process.commands import extract, process, reprocess
     from .ingest.commands import ingest, watch
+    from .process.commands import extract, process, reprocess
     from .project.commands import project, replay
+    from .serve.commands import serve
 
-    for command in (replay, project, process, reprocess, extract, ingest, watch):
+    for command in (ingest, watch, process, reprocess, extract, replay, project, serve):
         cli.add_command(command)
 
 
