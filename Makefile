@@ -5,7 +5,7 @@ setup:
 	@bash scripts/setup.sh
 
 run: setup
-	.venv/bin/observatory watch
+	.venv/bin/observatory run
 
 test: setup
 	.venv/bin/python -m pytest -q

@@ -113,9 +113,10 @@ def register_commands() -> None:
     from .ingest.commands import ingest, watch
     from .process.commands import extract, process, reprocess
     from .project.commands import project, replay
+    from .runner import run
     from .serve.commands import serve
 
-    for command in (ingest, watch, process, reprocess, extract, replay, project, serve):
+    for command in (run, ingest, watch, process, reprocess, extract, replay, project, serve):
         cli.add_command(command)
 
 

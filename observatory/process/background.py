@@ -1,0 +1,74 @@
+"""The processor and projector as a background loop, nudged by the inbox.
+
+OCR takes seconds per screenshot; running it on the inbox thread would delay the
+ingest of everything dropped meanwhile. So the inbox only nudges this loop, which
+drains what is pending (in the process pool) and then projects. A periodic wake-up
+also picks up work appended by other processes (`observatory ingest --no-process`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from ..eventlog import EventStore
+from ..settings import Settings
+from .pipeline import project_now
+from .processor import Processor, pending_screenshots
+
+log = logging.getLogger(__name__)
+
+
+class BackgroundPipeline:
+    def __init__(self, settings: Settings, *, idle_seconds: float = 5.0) -> None:
+        self.settings = settings
+        self.idle_seconds = idle_seconds
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.cycles = 0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="pipeline", daemon=True)
+        self._thread.start()
+
+    def nudge(self, *_: object) -> None:
+        """Called by the inbox after an ingest: there is work."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Finish the screenshot in hand, append its result, project, and stop."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        store = EventStore(self.settings.events_db)
+        processor = Processor(store, self.settings.events_dir, workers=self.settings.workers)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    self._cycle(store, processor)
+                except Exception:  # noqa: BLE001 - the daemon must outlive any one bad cycle
+                    log.exception("pipeline cycle failed; retrying after a pause")
+                    self._stopping.wait(self.idle_seconds)
+                self._wake.wait(self.idle_seconds)
+                self._wake.clear()
+        finally:
+            processor.close()
+            try:
+                project_now(self.settings, store)
+            finally:
+                store.close()
+
+    def _cycle(self, store: EventStore, processor: Processor) -> None:
+        project_now(self.settings, store)  # ingest events show up (status "ingested") before OCR is done
+        jobs = pending_screenshots(store)
+        chunk = max(1, processor.workers) * 2  # small chunks: rows appear while a burst is still being read
+        for i in range(0, len(jobs), chunk):
+            if self._stopping.is_set():
+                break
+            processor.run(jobs[i : i + chunk])
+            project_now(self.settings, store)
+        self.cycles += 1

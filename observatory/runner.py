@@ -1,0 +1,84 @@
+"""`observatory run`: the whole product in one process tree.
+
+The inbox (watchdog), the processor and projector (a background loop with an OCR
+process pool) and Datasette (a child process) run together. Ctrl-C or SIGTERM stops
+them in order, inbox first, so nothing new starts, then the pipeline finishes the
+screenshot in hand, then Datasette; every append is a transaction, so no event is
+ever half-written, and no child outlives the command.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+import click
+
+from .cli_support import open_store, pass_ctx
+
+log = logging.getLogger(__name__)
+
+
+def banner(watch_dir: str, url: str, community: str) -> str:
+    return "\n".join(
+        [
+            "Observatory is running.",
+            f"  Drop screenshots into: {watch_dir}",
+            f"    (one folder per community, e.g. {watch_dir}/HEI/; files directly there count as '{community}')",
+            f"  Open: {url}",
+            "  Stop: Ctrl-C",
+        ]
+    )
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface for Datasette (loopback only for now).")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535), help="Port for Datasette.")
+@pass_ctx
+def run(obj, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
+    """Run everything: watch the inbox, OCR, project, and serve Datasette."""
+    from .process.background import BackgroundPipeline
+    from .serve import DatasetteServer
+    from .watch import Inbox
+
+    settings = obj.settings
+    try:
+        server = DatasetteServer(settings, host, port)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--host") from None
+
+    stop = threading.Event()
+
+    def on_signal(signum, frame) -> None:  # type: ignore[no-untyped-def]
+        log.info("received %s, shutting down", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    store = open_store(settings, must_exist=False)
+    pipeline = BackgroundPipeline(settings)
+    inbox = Inbox(settings, store=store, on_ingested=pipeline.nudge)
+    code = 0
+    try:
+        pipeline.start()
+        server.start()
+        inbox.start()
+        click.echo(banner(str(settings.watch_dir), server.url, settings.default_community), err=True)
+        while not stop.wait(1.0):
+            if server.proc is not None and server.proc.poll() is not None:
+                log.error("Datasette exited with code %s; shutting down", server.proc.returncode)
+                code = 1
+                break
+    except RuntimeError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        code = 1
+    finally:
+        inbox.stop()
+        pipeline.stop()
+        server.stop()
+        store.close()
+        log.info("stopped")
+    sys.exit(code)

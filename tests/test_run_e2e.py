@@ -1,0 +1,86 @@
+"""End to end: `observatory run` as a user starts it, a real screenshot dropped in, rows in Datasette."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+BEAR = "Screenshot_20251112_173538_Whiteout Survival.jpg"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except Exception as exc:  # noqa: BLE001 - the server may not be up yet
+            last = exc
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def rows(url: str) -> list[dict]:
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        return json.load(resp)
+
+
+def children_of(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(x) for x in out.stdout.split()]
+
+
+@pytest.mark.slow
+def test_drop_a_screenshot_and_see_its_rows_in_datasette(home, samples_dir):
+    port = free_port()
+    env = {**os.environ, "OBSERVATORY_HOME": str(home), "OBSERVATORY_STABILITY_SECONDS": "0.5", "OBSERVATORY_WORKERS": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "observatory", "run", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/observatory"
+        wait_for(lambda: rows(f"{base}/screenshots.json?_shape=array") == [], 60, "Datasette to answer")
+        kids = children_of(proc.pid)
+        assert kids, "Datasette should run as a child process"
+
+        (home / "watch_dir" / "HEI").mkdir(parents=True, exist_ok=True)
+        shutil.copy(samples_dir / BEAR, home / "watch_dir" / "HEI" / BEAR)
+
+        shot = wait_for(
+            lambda: [r for r in rows(f"{base}/screenshots.json?_shape=array") if r["status"] == "extracted"],
+            120, "the screenshot to be extracted",
+        )[0]
+        assert shot["community"] == "HEI" and shot["kind"] == "bear_damage"
+        extracted = rows(f"{base}/extracted_rows.json?_shape=array&screenshot_id={shot['id']}")
+        assert len(extracted) >= 3
+        assert all(json.loads(r["data"])["damage"] > 0 for r in extracted)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0, err[-2000:]
+    assert "Drop screenshots into" in err and f"http://127.0.0.1:{port}/" in err
+    for pid in kids:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
