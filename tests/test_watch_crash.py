@@ -1,0 +1,127 @@
+"""Crash safety: SIGKILL the real daemon/CLI at random moments; after a restart every file is in the log exactly once."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from observatory.eventlog import EventStore
+from observatory.ingest.blobs import BlobStore
+from observatory.settings import load_settings
+from observatory.watch import Inbox
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+    return value
+
+
+def noisy_png(seed: int) -> bytes:
+    random.seed(seed)
+    img = Image.frombytes("L", (160, 160), random.randbytes(160 * 160)).convert("RGB")
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def ingested(home: Path) -> list:
+    db = home / "events" / "events.db"
+    if not db.exists():
+        return []
+    with EventStore(db, readonly=True) as store:
+        return list(store.read(types=["ScreenshotIngested"]))
+
+
+def spawn(home: Path, *args: str, stderr=subprocess.DEVNULL) -> subprocess.Popen:  # noqa: ANN001
+    env = {**os.environ, "OBSERVATORY_HOME": str(home), "OBSERVATORY_STABILITY_SECONDS": "0.1", "PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, "-m", "observatory", *args], env=env, cwd=home,
+                            stdout=subprocess.DEVNULL, stderr=stderr)
+
+
+def test_sigkill_at_random_points_loses_and_duplicates_nothing(home: Path) -> None:
+    rng = random.Random(20251112)
+    inbox = home / "watch_dir"
+    (inbox / "HEI").mkdir(parents=True)
+    files: dict[str, bytes] = {}
+    for it in range(5):
+        for j in range(6):
+            n = it * 6 + j
+            data = noisy_png(n)
+            rel = f"HEI/Screenshot_20251112_1735{n:02}.png" if n % 2 else f"shot_{n:02}.png"
+            (inbox / rel).write_bytes(data)
+            files[rel] = data
+        proc = spawn(home, "watch") if it % 2 == 0 else spawn(home, "ingest", str(inbox))
+        time.sleep(rng.uniform(0.3, 1.6))
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=10)
+
+    log_file = home / "watch.log"
+    with open(log_file, "w") as out:
+        proc = spawn(home, "watch", stderr=out)
+        try:
+            wait_for(lambda: "watching" in log_file.read_text())
+            wait_for(lambda: len(ingested(home)) >= len(files))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=20)
+    err = log_file.read_text()
+    assert proc.returncode == 0, err
+    assert "stopped watching" in err
+
+    events = ingested(home)
+    assert sorted(e.payload["original_path"] for e in events) == sorted(files)
+    with EventStore(home / "events" / "events.db", readonly=True) as store:
+        assert store.verify().ok
+        others = [e.type for e in store.read() if e.type != "ScreenshotIngested"]
+    assert others == []  # no duplicate sightings, no rejections of half-read files
+    shas = {e.payload["sha256"] for e in events}
+    assert shas == {hashlib.sha256(d).hexdigest() for d in files.values()}
+    blob_files = [p for p in (home / "events" / "blobs").rglob("*") if p.is_file()]
+    assert sorted(p.name.split(".")[0] for p in blob_files) == sorted(shas)  # no orphan, no temp file
+    for e in events:
+        assert hashlib.sha256((home / "events" / e.payload["blob_path"]).read_bytes()).hexdigest() == e.payload["sha256"]
+
+
+def test_blob_without_event_is_readopted_or_reported(home: Path, monkeypatch: pytest.MonkeyPatch, caplog) -> None:
+    """The state a kill between blob write and append leaves behind, set up deterministically."""
+    monkeypatch.setenv("OBSERVATORY_STABILITY_SECONDS", "0.1")
+    settings = load_settings()
+    blobs = BlobStore(settings.blobs_dir, settings.events_dir)
+    kept, lost = noisy_png(1), noisy_png(2)
+    settings.watch_dir.mkdir(parents=True)
+    (settings.watch_dir / "kept.png").write_bytes(kept)
+    for data in (kept, lost):
+        blobs.put(hashlib.sha256(data).hexdigest(), "png", data)
+    half = settings.blobs_dir / "ab" / ".tmp-interrupted"
+    half.parent.mkdir(parents=True)
+    half.write_bytes(b"partial")
+    lost_sha = hashlib.sha256(lost).hexdigest()
+    with caplog.at_level(logging.WARNING):
+        inbox = Inbox(settings)
+        inbox.start()
+        try:
+            wait_for(lambda: ingested(home))
+            wait_for(lambda: any("no source file" in r.getMessage() for r in caplog.records))
+        finally:
+            inbox.stop()
+    assert [e.payload["original_path"] for e in ingested(home)] == ["kept.png"]
+    orphan_lines = [r for r in caplog.records if "no source file" in r.getMessage()]
+    assert len(orphan_lines) == 1 and lost_sha in orphan_lines[0].getMessage()
+    assert not half.exists()
