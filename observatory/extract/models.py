@@ -64,7 +64,8 @@ class MetaField(BaseModel):
     group: int = 1
     value: Any = None
     options: dict[str, str] = Field(default_factory=dict)
-    reocr: bool = False
+    region_above: str | None = None  # re-OCR a full-width strip above the segment matching this
+    region_h: float = 2.0            # strip height in multiples of that segment's height
 
 
 class RowField(BaseModel):

@@ -11,21 +11,25 @@ import unicodedata
 
 __all__ = ["clean_name", "name_key", "split_tag", "fix_tag"]
 
-_TAG = re.compile(r"^[\[\(\{|lI1]?([A-Za-z0-9]{2,4})[\]\)\}|lIJ1!]\s*(?=\S)")
-
-
 def fix_tag(name: str) -> str:
-    """Repair the ``[TAG]`` prefix OCR tends to garble (``[HEI|x`` -> ``[HEI]x``).
+    """Repair the ``[TAG]`` prefix OCR tends to garble.
 
-    Only applies when the text starts with a bracket, so plain names are untouched.
+    ``[HEI|x`` / ``[HEIJx`` / ``(HEI]x`` -> ``[HEI]x`` and ``[HE!]x`` / ``[HE]]x`` ->
+    ``[HEI]x`` (a capital I read as ``!``, ``|`` or ``]``).  Only applies when the
+    text starts with an opening bracket, so plain names are untouched.
     """
-    if not name.startswith(("[", "(", "{")):
+    if len(name) < 4 or name[0] not in "[({":
         return name
-    m = re.match(r"^[\[\(\{]([A-Za-z0-9!]{2,4}?)[\]\)\}|J!1l]\s*(\S.*)$", name)
-    if not m:
-        return name
-    tag = m.group(1).replace("!", "I")
-    return f"[{tag}]{m.group(2)}"
+    closers = ("]", ")}|J")
+    for group in closers:
+        for n in (3, 2, 4):
+            if len(name) > n + 2 and name[n + 1] in group:
+                tag = name[1:n + 1]
+                if not all(ch.isalnum() or ch in "!|]" for ch in tag):
+                    continue
+                tag = "".join("I" if ch in "!|]" else ch for ch in tag)
+                return f"[{tag}]{name[n + 2:].lstrip()}"
+    return name
 
 
 def split_tag(name: str) -> tuple[str | None, str]:

@@ -124,7 +124,8 @@ def _otsu(hist: list[int]) -> tuple[int, float]:
     return best_t, best_v / (total * total)
 
 
-def prepare_region(crop: Image.Image, target_h: int = 40, binarize: bool = True) -> Image.Image:
+def prepare_region(crop: Image.Image, target_h: int = 40, binarize: bool = True,
+                   text_h: float | None = None, mode: str = "auto") -> Image.Image:
     """Make a crop Tesseract-friendly: best-contrast channel, dark text on white.
 
     The channel (gray, min-channel, R, G, B) with the widest Otsu class
@@ -134,6 +135,17 @@ def prepare_region(crop: Image.Image, target_h: int = 40, binarize: bool = True)
     line is about ``target_h`` px tall.
     """
     rgb = crop.convert("RGB")
+    scale = target_h / max(1.0, text_h or crop.height)
+    if mode in ("white", "dark"):
+        # Fixed-level modes for outlined glyphs (white fill, dark outline) where
+        # Otsu splits on the outline instead of the fill.
+        src = min_channel(rgb) if mode == "white" else rgb.convert("L")
+        if abs(scale - 1) > 0.05:
+            src = src.resize((max(1, round(src.width * scale)), max(1, round(src.height * scale))),
+                             Image.LANCZOS)
+        if mode == "white":
+            return src.point(lambda p: 0 if p >= 244 else 255)
+        return src.point(lambda p: 0 if p <= 100 else 255)
     cands = [rgb.convert("L"), min_channel(rgb), *rgb.split()]
     best, best_v, best_t = cands[0], -1.0, 128
     for c in cands:
@@ -147,7 +159,6 @@ def prepare_region(crop: Image.Image, target_h: int = 40, binarize: bool = True)
     if dark > light:  # background is dark -> invert so text is dark on white
         img = ImageOps.invert(img)
         best_t = 255 - best_t
-    scale = target_h / max(1, crop.height)
     if abs(scale - 1) > 0.05:
         img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
                          Image.LANCZOS)
@@ -207,7 +218,8 @@ class CropResult:
 
 
 def ocr_batch(crops: list[Image.Image], *, config: str = "--psm 6", lang: str = "eng",
-              target_h: int = 40, binarize: bool = True) -> list[CropResult]:
+              target_h: int = 40, binarize: bool = True,
+              text_heights: list[float | None] | None = None, mode: str = "auto") -> list[CropResult]:
     """OCR many small single-line crops in one Tesseract call.
 
     Each crop is normalised (``prepare_region``), stacked vertically with white
@@ -216,7 +228,8 @@ def ocr_batch(crops: list[Image.Image], *, config: str = "--psm 6", lang: str = 
     """
     if not crops:
         return []
-    prepped = [prepare_region(c, target_h, binarize) for c in crops]
+    ths = text_heights or [None] * len(crops)
+    prepped = [prepare_region(c, target_h, binarize, th, mode) for c, th in zip(crops, ths)]
     gap = target_h
     pad = target_h // 2
     width = max(p.width for p in prepped) + 2 * pad

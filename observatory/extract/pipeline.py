@@ -73,7 +73,8 @@ def analyse_page(im: Image.Image) -> Page:
 @dataclass
 class CropReq:
     box: tuple[int, int, int, int]
-    key: tuple[str, str]            # (config, lang)
+    key: tuple[str, str, str]       # (config, lang, preprocessing mode)
+    text_h: float | None = None
     result: CropResult | None = None
 
 
@@ -84,25 +85,26 @@ class Cropper:
         self.im = im
         self.reqs: list[CropReq] = []
 
-    def add(self, box, whitelist: str | None = None, lang: str = "eng") -> CropReq:
+    def add(self, box, whitelist: str | None = None, lang: str = "eng",
+            text_h: float | None = None, mode: str = "auto") -> CropReq:
         l, t, r, b = (int(v) for v in box)
         l, t = max(0, l), max(0, t)
         r, b = min(self.im.width, max(r, l + 2)), min(self.im.height, max(b, t + 2))
         cfg = "--psm 6"
         if whitelist:
             cfg += f" -c tessedit_char_whitelist={whitelist}"
-        req = CropReq((l, t, r, b), (cfg, lang))
+        req = CropReq((l, t, r, b), (cfg, lang, mode), text_h)
         self.reqs.append(req)
         return req
 
     def run(self) -> None:
-        groups: dict[tuple[str, str], list[CropReq]] = {}
+        groups: dict[tuple[str, str, str], list[CropReq]] = {}
         for r in self.reqs:
             if r.result is None:
                 groups.setdefault(r.key, []).append(r)
-        for (cfg, lang), reqs in groups.items():
+        for (cfg, lang, mode), reqs in groups.items():
             crops = [self.im.crop(r.box) for r in reqs]
-            res = ocr_batch(crops, config=cfg, lang=lang)
+            res = ocr_batch(crops, config=cfg, lang=lang, text_heights=[r.text_h for r in reqs], mode=mode)
             for r, cr in zip(reqs, res):
                 r.result = cr
 
@@ -146,11 +148,30 @@ def _bg_brightness(im: Image.Image, box) -> float:
 
 # ---------------------------------------------------------------- meta
 
+def _region_text(page: Page, rx: str, factor: float, cache: dict) -> str:
+    """Re-OCR the full-width strip just above a landmark phrase (e.g. a header
+    bar whose light-on-colour text the page pass missed)."""
+    if rx in cache:
+        return cache[rx]
+    seg = _find_first(page, rx)
+    text = ""
+    if seg is not None:
+        h = seg.height
+        box = (0, max(0, int(seg.top - factor * h)), page.W, max(1, int(seg.top - 0.15 * h)))
+        res = ocr_batch([page.image.crop(box)], config="--psm 6", text_heights=[h])
+        text = res[0].text
+    cache[rx] = text
+    return text
+
+
 def extract_meta(defn: KindDefinition, page: Page) -> tuple[dict[str, Any], list[str]]:
     meta: dict[str, Any] = {}
     warnings: list[str] = []
-    text = page.text
+    cache: dict[str, str] = {}
     for mf in defn.meta:
+        text = page.text
+        if mf.region_above and not re.search(mf.pattern or "", text, re.I | re.M):
+            text = _region_text(page, mf.region_above, mf.region_h, cache)
         try:
             val = _meta_value(mf, page, text)
         except Exception as e:  # a bad value must not sink the whole screen
@@ -282,10 +303,11 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
             if f.source == "anchor":
                 pad = 0.3 * h
                 box = (a.left - pad, a.top - pad, a.right + pad, a.bottom + pad)
-                r.reqs[f.name] = [cropper.add(box)]
+                r.reqs[f.name] = [cropper.add(box, text_h=h)]
                 db = _digit_box(a, re.compile(defn.rows.anchor))
                 wl = f.whitelist or "0123456789,."
-                r.reqs[f.name].append(cropper.add((db[0] - pad, db[1] - pad, db[2] + pad, db[3] + pad), wl))
+                r.reqs[f.name].append(cropper.add((db[0] - pad, db[1] - pad, db[2] + pad, db[3] + pad), wl,
+                                                  text_h=h))
             elif f.source in ("above", "same_line"):
                 xr = f.x_range or (0.0, 1.0)
                 if f.source == "above":
@@ -303,24 +325,19 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
                     lo, hi = xr[0] * W, xr[1] * W
                     cands = [s for s in page.segs if abs(s.cy - a.cy) < 0.6 * max(h, s.height)
                              and s.right > lo and s.left < hi and s is not a]
-                    top, bot = a.top, a.bottom
-                    if cands:
-                        top = min(top, min(s.top for s in cands))
-                        bot = max(bot, max(s.bottom for s in cands))
-                        x0 = max(lo, min(s.left for s in cands))
-                    else:
-                        x0 = lo
-                    x1 = hi
+                    top, bot = a.top - 0.15 * h, a.bottom + 0.15 * h
+                    x0, x1 = lo, hi
                 ph = 0.25 * (bot - top) + 2
-                r.reqs[f.name] = [cropper.add((x0 - ph, top - ph, x1, bot + ph))]
+                r.reqs[f.name] = [cropper.add((x0 - ph, top - ph, x1, bot + ph), text_h=bot - top)]
             elif f.source == "region":
                 xr = f.x_range or (0.0, 1.0)
                 box = (xr[0] * W, r.top, xr[1] * W, r.bottom)
-                r.reqs[f.name] = [cropper.add(box, f.whitelist)]
+                r.reqs[f.name] = [cropper.add(box, f.whitelist, text_h=h * 1.2, mode=m)
+                                  for m in ("auto", "white")]
             elif f.source == "below":
                 xr = f.x_range or (0.0, 0.2)
                 box = (a.left + xr[0] * W, a.bottom + 0.1 * h, a.left + xr[1] * W, a.bottom + f.max_dy * h)
-                r.reqs[f.name] = [cropper.add(box, f.whitelist)]
+                r.reqs[f.name] = [cropper.add(box, f.whitelist, text_h=h)]
 
 
 def _ocr_int(results: list[CropResult], pattern: str | None) -> tuple[int | None, float]:
@@ -390,14 +407,17 @@ def resolve_fields(defn: KindDefinition, page: Page, rows: list[RowCtx]) -> None
                 if f.text_of:
                     r.values[f.text_of] = txt
             elif f.type == "int":
-                txt = " ".join(c.text for c in results if c)
-                m = re.search(r"\d+", txt)
-                val = int(m.group(0)) if m else None
-                conf = results[0].conf if results and val is not None else None
+                best = None
+                for cr in results:
+                    m = re.fullmatch(r"\D{0,2}(\d{1,4})\D{0,2}", cr.text.strip()) if cr else None
+                    if m and (best is None or cr.conf > best[1]):
+                        best = (int(m.group(1)), cr.conf)
+                val, conf = best if best else (None, None)
             elif f.type == "name":
                 if results and results[0] and results[0].text:
-                    val = clean_name(results[0].text)
-                    conf = results[0].conf
+                    words = _trim_noise(results[0].words)
+                    val = clean_name(" ".join(w.text for w in words))
+                    conf = sum(w.conf for w in words) / len(words) if words else 0.0
                     if not val:
                         val = None
                 if f.text_of and val:
@@ -425,6 +445,28 @@ def resolve_fields(defn: KindDefinition, page: Page, rows: list[RowCtx]) -> None
             r.values[f.name] = val
             if conf is not None:
                 r.confs.append(max(0.0, min(100.0, conf)) / 100.0)
+
+
+def _trim_noise(words: list) -> list:
+    """Drop leading/trailing specks that are avatar or icon edges, not name text.
+
+    Only short, low-confidence words at the ends go; spaced names such as
+    ``D A D D Y`` are read with high confidence and survive.
+    """
+    ws = [w for w in words if w.text.strip()]
+    # keep only the first text line of the crop (names are single-line)
+    if ws:
+        first_cy = min(ws, key=lambda w: w.top).cy
+        h = max(w.height for w in ws)
+        ws = [w for w in ws if abs(w.cy - first_cy) < 0.6 * h] or ws
+    def noise(w) -> bool:
+        t = w.text
+        return (len(t) <= 2 and w.conf < 75) or not any(ch.isalnum() for ch in t)
+    while ws and noise(ws[0]):
+        ws = ws[1:]
+    while ws and noise(ws[-1]):
+        ws = ws[:-1]
+    return ws
 
 
 def _section(page: Page, r: RowCtx, f: RowField) -> str | None:
