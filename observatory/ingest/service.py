@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -89,7 +90,8 @@ class Ingestor:
         self.store = store
         self.rules = IgnoreRules(settings.ignore_patterns)
         self.blobs = BlobStore(settings.blobs_dir, settings.events_dir)  # type: ignore[arg-type]
-        self.pool = ThreadPoolExecutor(max_workers=workers or min(8, settings.workers + 2), thread_name_prefix="ingest")
+        # Twice the CPUs: decoding keeps them busy while the other half waits on fsync.
+        self.pool = ThreadPoolExecutor(max_workers=workers or min(16, 2 * (os.cpu_count() or 1) + 2), thread_name_prefix="ingest")
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -142,14 +144,10 @@ class Ingestor:
                     known[sha] = self.store.find_key(ingest_key(sha))
                 if known[sha] is None and sha not in first_new:
                     first_new[sha] = i
-        examined: dict[int, ImageFacts | Rejection] = dict(zip(first_new.values(), self.pool.map(
-            lambda i: examine_image(reads[i].snapshot.data, max_pixels=s.max_image_pixels), first_new.values())))  # type: ignore[union-attr]
-
-        # Blobs for the new images, durably, before any event names them.
-        new_images = [i for i, f in examined.items() if isinstance(f, ImageFacts)]
-        blob_paths = dict(zip(new_images, self.pool.map(
-            lambda i: self.blobs.put(reads[i].snapshot.sha256, examined[i].extension, reads[i].snapshot.data),  # type: ignore[union-attr]
-            new_images)))
+        # Decode the new contents and store the good ones as blobs, durably, before any event names them.
+        # One task per file, so one file's fsync overlaps another's decoding.
+        examined: dict[int, tuple[ImageFacts | Rejection, str | None]] = dict(zip(
+            first_new.values(), self.pool.map(lambda i: self._examine_and_store(reads[i]), first_new.values())))
 
         pending: list[Pending] = []
         taken: dict[str, str] = {}  # sha -> path that ingests it in this batch
@@ -176,7 +174,7 @@ class Ingestor:
                     outcomes[i] = Outcome(cand, "duplicate", sha, r.fingerprint)
                     pending.append(self._dup_pending(sha, cand))
                 continue
-            facts = examined[i]
+            facts, blob_path = examined[i]
             if isinstance(facts, Rejection):
                 outcomes[i] = self._reject(cand, r, facts, sha, pending)
                 continue
@@ -184,7 +182,7 @@ class Ingestor:
             event = ScreenshotIngested(
                 sha256=sha, community=cand.community, original_path=cand.rel, file_name=cand.file_name,
                 byte_size=snap.size, format=facts.format, width=facts.width, height=facts.height,
-                captured_at=when, captured_at_source=source, blob_path=blob_paths[i],
+                captured_at=when, captured_at_source=source, blob_path=blob_path,  # type: ignore[arg-type]
             )
             pending.append(Pending(event, f"screenshot-{sha}", idempotency_key=ingest_key(sha), correlation_id=sha))
             taken[sha] = cand.rel
@@ -199,6 +197,14 @@ class Ingestor:
         return final
 
     # -- helpers -------------------------------------------------------------------
+    def _examine_and_store(self, r: ReadResult) -> tuple[ImageFacts | Rejection, str | None]:
+        snap = r.snapshot
+        assert snap is not None
+        facts = examine_image(snap.data, max_pixels=self.settings.max_image_pixels)
+        if isinstance(facts, Rejection):
+            return facts, None
+        return facts, self.blobs.put(snap.sha256, facts.extension, snap.data)
+
     def _dup_pending(self, sha: str, cand: Candidate) -> Pending:
         event = DuplicateSighted(sha256=sha, community=cand.community, original_path=cand.rel, file_name=cand.file_name)
         return Pending(event, f"screenshot-{sha}", idempotency_key=dup_key(sha, cand.rel), correlation_id=sha)
