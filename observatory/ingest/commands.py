@@ -106,7 +106,10 @@ def watch(obj) -> None:  # type: ignore[no-untyped-def]
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    after_ingest([])  # projections up to date before the first new file
+    try:
+        after_ingest([])  # projections up to date before the first new file
+    except Exception:
+        log.exception("could not bring the projections up to date; watching anyway (try `observatory replay`)")
     inbox.start()
     try:
         while not stop.wait(1.0):
