@@ -61,10 +61,11 @@ DEFINITIONS_DATA: list[dict] = [
         "meta": [{"name": "period", "type": "choice_tab",
                   "options": {"daily": r"Daily", "weekly": r"Week"}}],
         "rows": {"anchor": NUM_ONLY, "anchor_x": (0.68, 0.9), "start_after": r"Contribute$|Chief",
-                 "band_up": 1.6, "band_down": 1.6, "sequence_field": "rank", "pinned_last": True},
+                 "band_up": 1.6, "band_down": 1.6, "sequence_field": "rank", "pinned_last": True,
+                 "pinned_policy": "keep"},
         "fields": [
             RANK_REGION,
-            {"name": "name", "type": "name", "source": "same_line", "x_range": (0.33, 0.7), "required": True},
+            {"name": "name", "type": "name", "source": "same_line", "x_range": (0.342, 0.7), "required": True},
             {"name": "contribution", "type": "int", "source": "anchor"},
         ],
     },
@@ -123,7 +124,7 @@ DEFINITIONS_DATA: list[dict] = [
             {"name": "troop_power", "pattern": r"Troop\s*Power\D{0,8}(\d[\d,.]*)"},
         ],
         "rows": {"anchor": NUM_ONLY, "anchor_x": (0.19, 0.34), "start_after": r"Troop\s*Power",
-                 "band_up": 2.2, "band_down": 1.6},
+                 "band_up": 5.0, "band_down": 2.0},
         "fields": [
             {"name": "name", "type": "name", "source": "above", "x_range": (-0.06, 0.45), "required": True},
             {"name": "power", "type": "int", "source": "anchor"},

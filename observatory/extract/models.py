@@ -107,6 +107,9 @@ class RowSpec(BaseModel):
     sequence_field: str | None = None
     sequence: Literal["ascending", "descending"] = "ascending"
     pinned_last: bool = False
+    # what to do with a pinned last row whose rank breaks the sequence:
+    # "drop" it, or "keep" it (it is the capturer's own real row) unless it repeats a visible rank
+    pinned_policy: Literal["drop", "keep"] = "drop"
     unranked: str | None = None
     overlay: str | None = None
 

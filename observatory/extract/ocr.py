@@ -191,8 +191,17 @@ def page_words(im: Image.Image, lang: str = "eng") -> list[Word]:
 
 
 def segments(words: list[Word], gap_factor: float = 0.9) -> list[Segment]:
-    """Group words into line segments: same line (vertical overlap) and a small gap."""
-    ws = sorted(words, key=lambda w: (w.top, w.left))
+    """Group words into line segments: same line, similar height, small gap.
+
+    Tall low-confidence "words" are avatar/icon artwork; they are dropped so
+    they cannot glue a name to unrelated text.
+    """
+    if not words:
+        return []
+    med_h = sorted(w.height for w in words)[len(words) // 2]
+    ws = [w for w in words
+          if not (w.height > 2.2 * med_h and w.conf < 60)
+          and not (w.conf < 20 and not any(ch.isalnum() for ch in w.text))]
     segs: list[Segment] = []
     for w in sorted(ws, key=lambda w: w.left):
         placed = False
@@ -200,7 +209,8 @@ def segments(words: list[Word], gap_factor: float = 0.9) -> list[Segment]:
             last = s.words[-1]
             ov = min(last.bottom, w.bottom) - max(last.top, w.top)
             h = max(1, min(last.height, w.height))
-            if ov > 0.5 * h and 0 <= w.left - last.right <= gap_factor * max(last.height, w.height) + 6:
+            similar = max(last.height, w.height) <= 1.8 * h
+            if similar and ov > 0.5 * h and 0 <= w.left - last.right <= gap_factor * max(last.height, w.height) + 6:
                 s.words.append(w)
                 placed = True
                 break

@@ -242,8 +242,6 @@ def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:
     y1 = end.top if end else page.H
     out: list[RowCtx] = []
     for s in page.segs:
-        if not (spec.anchor_x[0] * page.W <= s.left <= spec.anchor_x[1] * page.W):
-            continue
         if s.top < y0 or s.bottom > y1:
             continue
         # restrict the segment to the words from the first matching word on
@@ -254,6 +252,8 @@ def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:
                 s = Segment(words[i:])
                 break
         else:
+            continue
+        if not (spec.anchor_x[0] * page.W <= s.left <= spec.anchor_x[1] * page.W):
             continue
         col = 0
         cx = s.left / page.W
@@ -278,10 +278,16 @@ def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:
         nxt = [o for o in same if o.anchor.cy > r.anchor.cy]
         if prev:
             p = max(prev, key=lambda o: o.anchor.cy)
-            r.top = max(r.top, (p.anchor.bottom + r.anchor.top) / 2)
+            limit = p.anchor.bottom + spec.band_down * p.anchor.height
+            if limit >= r.anchor.top:
+                limit = (p.anchor.bottom + r.anchor.top) / 2
+            r.top = max(r.top, limit)
         if nxt:
             n = min(nxt, key=lambda o: o.anchor.cy)
-            r.bottom = min(r.bottom, (r.anchor.bottom + n.anchor.top) / 2)
+            limit = n.anchor.top - spec.band_up * n.anchor.height
+            if limit <= r.anchor.bottom:
+                limit = (r.anchor.bottom + n.anchor.top) / 2
+            r.bottom = min(r.bottom, limit)
     return dedup
 
 
@@ -302,7 +308,7 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
         for f in defn.fields:
             if f.source == "anchor":
                 pad = 0.3 * h
-                box = (a.left - pad, a.top - pad, a.right + pad, a.bottom + pad)
+                box = (a.left - 1.3 * pad, a.top - pad, a.right + pad, a.bottom + pad)
                 r.reqs[f.name] = [cropper.add(box, text_h=h)]
                 db = _digit_box(a, re.compile(defn.rows.anchor))
                 wl = f.whitelist or "0123456789,."
@@ -312,9 +318,13 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
                 xr = f.x_range or (0.0, 1.0)
                 if f.source == "above":
                     lo, hi = a.left + xr[0] * W, a.left + xr[1] * W
-                    cands = [s for s in page.segs if s.bottom <= a.top + 0.3 * h
-                             and s.top >= a.top - f.max_dy * h - h and lo <= s.left <= hi
-                             and s.left < cr and s is not a]
+                    cands = []
+                    for s in page.segs:
+                        if s is a or s.bottom > a.top + 0.3 * h or s.top < a.top - f.max_dy * h - h:
+                            continue
+                        i = next((i for i, w in enumerate(s.words) if lo <= w.left <= hi and w.left < cr), None)
+                        if i is not None:
+                            cands.append(Segment(s.words[i:]))
                     seg = max(cands, key=lambda s: s.bottom) if cands else None
                     if seg is None:
                         r.reqs[f.name] = None
@@ -552,7 +562,11 @@ def _repair_sequence(defn: KindDefinition, rows: list[RowCtx]):
         v = r.values.get(f)
         is_last = i == len(rows) - 1 and len(rows) > 1
         if defn.rows.pinned_last and is_last and isinstance(v, int) and v != exp:
-            if v < 1 or (step == 1 and v < exp) or (step == -1 and v != exp):
+            seen = {o.values.get(f) for o in kept}
+            if defn.rows.pinned_policy == "keep" and v >= 1 and v not in seen:
+                kept.append(r)
+                continue
+            if v < 1 or (step == 1 and v < exp) or (step == -1 and v != exp) or v in seen:
                 r.values[f] = v
                 dropped.append({"row": _public(defn, r),
                                 "reason": f"pinned self-row out of sequence ({f} {v}, expected {exp})"})
