@@ -12,7 +12,7 @@ NUM = r"(\d{1,3}(?:[,.]\s?\d{3})+|\d{3,})"          # 6,442,016,308 / 83760
 NUM_ONLY = r"^\W{0,3}" + NUM + r"\W{0,2}$"          # a segment that is just a number
 DATETIME = r"(\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2}:\d{2})"
 RANK_REGION = {"name": "rank", "type": "int", "source": "region", "x_range": (0.03, 0.21),
-               "whitelist": "0123456789"}
+               "whitelist": "0123456789", "modes": ["auto", "white"]}
 
 DEFINITIONS_DATA: list[dict] = [
     {
@@ -105,7 +105,7 @@ DEFINITIONS_DATA: list[dict] = [
                  "overlay": r"troops\s*are\s*fighting|fighting\s*in\s*the"},
         "fields": [
             {"name": "order", "type": "int", "source": "region", "x_range": (0.04, 0.2),
-             "whitelist": "0123456789"},
+             "whitelist": "0123456789", "modes": ["auto", "white"]},
             {"name": "name", "type": "name", "source": "above", "x_range": (-0.03, 0.42), "required": True},
             {"name": "power", "type": "int", "source": "anchor"},
         ],
@@ -180,7 +180,7 @@ DEFINITIONS_DATA: list[dict] = [
             {"name": "power", "type": "abbrev", "source": "anchor", "text_of": "power_text",
              "whitelist": "0123456789.MKB"},
             {"name": "furnace_text", "type": "text", "source": "below", "x_range": (0.04, 0.12),
-             "max_dy": 1.9, "whitelist": "0123456789"},
+             "max_dy": 1.9, "whitelist": "0123456789", "modes": ["auto", "white"]},
             {"name": "tier", "type": "text", "source": "section", "pattern": r"^(R[1-5S])\b",
              "x_range": (0.0, 0.2)},
         ],

@@ -21,6 +21,8 @@ def fix_tag(name: str) -> str:
     if len(name) < 4 or name[0] not in "[({":
         return name
     closers = ("]", ")}|J")
+    if len(name) >= 5 and name[4] == "]" and name[1:4].isalnum():
+        return fix_tag_case(name)
     for group in closers:
         for n in (3, 2, 4):
             if len(name) > n + 2 and name[n + 1] in group:
@@ -28,7 +30,18 @@ def fix_tag(name: str) -> str:
                 if not all(ch.isalnum() or ch in "!|]" for ch in tag):
                     continue
                 tag = "".join("I" if ch in "!|]" else ch for ch in tag)
+                # a lone lower-case l in an otherwise upper-case tag is a capital I
+                if "l" in tag and all(ch.isupper() or ch.isdigit() or ch == "l" for ch in tag):
+                    tag = tag.replace("l", "I")
                 return f"[{tag}]{name[n + 2:].lstrip()}"
+    return name
+
+
+def fix_tag_case(name: str) -> str:
+    """``[HEl]x`` -> ``[HEI]x``: lower-case l inside an upper-case tag is an I."""
+    tag = name[1:4]
+    if "l" in tag and all(ch.isupper() or ch.isdigit() or ch == "l" for ch in tag):
+        return "[" + tag.replace("l", "I") + "]" + name[5:]
     return name
 
 

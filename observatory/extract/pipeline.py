@@ -342,12 +342,11 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
             elif f.source == "region":
                 xr = f.x_range or (0.0, 1.0)
                 box = (xr[0] * W, r.top, xr[1] * W, r.bottom)
-                r.reqs[f.name] = [cropper.add(box, f.whitelist, text_h=h * 1.2, mode=m)
-                                  for m in ("auto", "white")]
+                r.reqs[f.name] = [cropper.add(box, f.whitelist, text_h=h * 1.2, mode=m) for m in f.modes]
             elif f.source == "below":
                 xr = f.x_range or (0.0, 0.2)
                 box = (a.left + xr[0] * W, a.bottom + 0.1 * h, a.left + xr[1] * W, a.bottom + f.max_dy * h)
-                r.reqs[f.name] = [cropper.add(box, f.whitelist, text_h=h)]
+                r.reqs[f.name] = [cropper.add(box, f.whitelist, text_h=h, mode=m) for m in f.modes]
 
 
 def _ocr_int(results: list[CropResult], pattern: str | None) -> tuple[int | None, float]:
@@ -380,14 +379,22 @@ def _ocr_int(results: list[CropResult], pattern: str | None) -> tuple[int | None
 
 
 def _abbrev_text(results: list[CropResult]) -> tuple[str | None, int | None, float]:
-    for cr in reversed(results):
+    cands = []
+    for cr in results:
         if cr is None:
             continue
         t = cr.text.replace(" ", "").replace(",", ".")
         m = re.search(r"(\d{1,4}(?:\.\d)?)([MKB])", t, re.I)
         if m:
             txt = m.group(1) + m.group(2).upper()
-            return txt, num.parse_abbrev(txt), cr.conf
+            cands.append((txt, cr.conf))
+    if cands:
+        if len({c[0] for c in cands}) == 1:
+            txt, conf = cands[0][0], max(c[1] for c in cands) + 5
+        else:
+            txt, conf = max(cands, key=lambda c: c[1])
+            conf *= 0.7
+        return txt, num.parse_abbrev(txt), min(conf, 100.0)
     for cr in results:  # suffix lost: 505.91 -> 505.9M is the common misread
         if cr is None:
             continue
@@ -435,9 +442,12 @@ def resolve_fields(defn: KindDefinition, page: Page, rows: list[RowCtx]) -> None
                     r.values[f.text_of] = tag
                     val = rest
             elif f.type == "text" and f.source in ("below", "region"):
-                txt = " ".join(c.text for c in results if c)
-                m = re.search(r"\d+", txt)
-                val = m.group(0) if m else None
+                best = None
+                for cr in results:
+                    m = re.search(r"\d+", cr.text) if cr else None
+                    if m and (best is None or cr.conf > best[1]):
+                        best = (m.group(0), cr.conf)
+                val = best[0] if best else None
             elif f.source == "band":
                 if f.type == "flag":
                     val = bool(re.search(f.pattern or "", r.band_text, re.I))
@@ -464,11 +474,18 @@ def _trim_noise(words: list) -> list:
     ``D A D D Y`` are read with high confidence and survive.
     """
     ws = [w for w in words if w.text.strip()]
-    # keep only the first text line of the crop (names are single-line)
+    # keep the text line with the most letters (names are single-line; other
+    # lines in the crop are slivers of neighbouring text)
     if ws:
-        first_cy = min(ws, key=lambda w: w.top).cy
         h = max(w.height for w in ws)
-        ws = [w for w in ws if abs(w.cy - first_cy) < 0.6 * h] or ws
+        lines: list[list] = []
+        for w in sorted(ws, key=lambda w: w.cy):
+            if lines and abs(lines[-1][0].cy - w.cy) < 0.5 * h:
+                lines[-1].append(w)
+            else:
+                lines.append([w])
+        ws = max(lines, key=lambda ln: sum(ch.isalnum() for w in ln for ch in w.text))
+        ws.sort(key=lambda w: w.left)
     def noise(w) -> bool:
         t = w.text
         return (len(t) <= 2 and w.conf < 75) or not any(ch.isalnum() for ch in t)
