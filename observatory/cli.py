@@ -11,7 +11,6 @@ import click
 
 from . import __version__
 from .cli_support import Context, open_store, pass_ctx
-from .settings import Settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -33,21 +33,10 @@ def banner(watch_dir: str, url: str, community: str) -> str:
     )
 
 
-@click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface for Datasette (loopback only for now).")
-@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535), help="Port for Datasette.")
-@pass_ctx
-def run(obj, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
-    """Run everything: watch the inbox, OCR, project, and serve Datasette."""
+def run_daemon(settings, server=None) -> int:  # type: ignore[no-untyped-def]
+    """Run the inbox and the background pipeline (and `server`, when given) until a signal; return the exit code."""
     from .process.background import BackgroundPipeline
-    from .serve import DatasetteServer
     from .watch import Inbox
-
-    settings = obj.settings
-    try:
-        server = DatasetteServer(settings, host, port)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--host") from None
 
     stop = threading.Event()
 
@@ -64,11 +53,13 @@ def run(obj, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
     code = 0
     try:
         pipeline.start()
-        server.start()
+        if server is not None:
+            server.start()
         inbox.start()
-        click.echo(banner(str(settings.watch_dir), server.url, settings.default_community), err=True)
+        url = server.url if server is not None else "(not serving; use `observatory run` or `observatory serve`)"
+        click.echo(banner(str(settings.watch_dir), url, settings.default_community), err=True)
         while not stop.wait(1.0):
-            if server.proc is not None and server.proc.poll() is not None:
+            if server is not None and server.proc is not None and server.proc.poll() is not None:
                 log.error("Datasette exited with code %s; shutting down", server.proc.returncode)
                 code = 1
                 break
@@ -78,7 +69,23 @@ def run(obj, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
     finally:
         inbox.stop()
         pipeline.stop()
-        server.stop()
+        if server is not None:
+            server.stop()
         store.close()
         log.info("stopped")
-    sys.exit(code)
+    return code
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface for Datasette (loopback only for now).")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535), help="Port for Datasette.")
+@pass_ctx
+def run(obj, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
+    """Run everything: watch the inbox, OCR, project, and serve Datasette."""
+    from .serve import DatasetteServer
+
+    try:
+        server = DatasetteServer(obj.settings, host, port)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--host") from None
+    sys.exit(run_daemon(obj.settings, server))

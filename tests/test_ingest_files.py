@@ -44,7 +44,9 @@ def bomb_png(width: int, height: int) -> bytes:
 
 
 def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    """The CLI, with OCR off for `ingest`: these tests are about what ingest itself records."""
+    argv = ["ingest", "--no-process", *args[1:]] if args[:1] == ("ingest",) else list(args)
+    result = CliRunner().invoke(cli, argv, catch_exceptions=False)
     return result.exit_code, result.output
 
 

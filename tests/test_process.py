@@ -177,3 +177,17 @@ def test_unknown_job_kind_is_rejected_by_extract_command(home, tmp_path):
 
 def test_job_is_a_value_object():
     assert Job("a", "b") == Job("a", "b", None, "initial")
+
+
+def test_ingest_command_processes_and_projects_what_it_ingested(home, samples_dir, tmp_path):
+    drop = tmp_path / "phone"
+    drop.mkdir()
+    shutil.copy(samples_dir / BEAR, drop / BEAR)
+    result = CliRunner().invoke(cli, ["ingest", "--community", "HEI", str(drop)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Ingested 1" in result.output and "Extracted 1 screenshot(s)" in result.output
+    import sqlite3
+
+    db = sqlite3.connect(home / "projections" / "observatory.db")
+    assert db.execute("SELECT community, status, kind FROM screenshots").fetchall() == [("HEI", "extracted", "bear_damage")]
+    assert db.execute("SELECT COUNT(*) FROM extracted_rows").fetchone()[0] >= 3

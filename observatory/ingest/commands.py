@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
 
 import click
@@ -15,18 +13,6 @@ from ..cli_support import open_store, pass_ctx, progress_bar
 from .paths import Candidate, locate, walk
 
 log = logging.getLogger(__name__)
-
-
-def _project(settings, store) -> None:  # type: ignore[no-untyped-def]
-    """Bring the read tables up to date with the log (the lead adds OCR processing before this)."""
-    from ..project import all_projectors, catch_up, open_db
-
-    settings.projections_dir.mkdir(parents=True, exist_ok=True)
-    db = open_db(settings.projections_db)
-    try:
-        catch_up(store, db, all_projectors(), batch_size=settings.projection_batch_size)
-    finally:
-        db.conn.close()
 
 
 def _candidates(paths: tuple[Path, ...], settings, community: str | None) -> list[Candidate]:  # type: ignore[no-untyped-def]
@@ -51,9 +37,14 @@ def _candidates(paths: tuple[Path, ...], settings, community: str | None) -> lis
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--community", help="Community for these files (default: the inbox folder, else OBSERVATORY_DEFAULT_COMMUNITY).")
+@click.option("--no-process", is_flag=True, help="Only ingest; leave OCR to a running `observatory run`/`watch` or `observatory process`.")
 @pass_ctx
-def ingest(obj, paths: tuple[Path, ...], community: str | None) -> None:  # type: ignore[no-untyped-def]
-    """Ingest image files or folders now (the same rules as `watch`, without waiting)."""
+def ingest(obj, paths: tuple[Path, ...], community: str | None, no_process: bool) -> None:  # type: ignore[no-untyped-def]
+    """Ingest image files or folders now (the same rules as `watch`, without waiting).
+
+    Then OCR what was ingested and update the projections, unless --no-process.
+    """
+    from ..process.pipeline import project_now
     from .service import Ingestor, Summary
 
     settings = obj.settings
@@ -71,49 +62,40 @@ def ingest(obj, paths: tuple[Path, ...], community: str | None) -> None:  # type
     finally:
         ingestor.close()
     c = summary.counts
-    _project(settings, store)
     click.echo(
         f"Ingested {c['ingested']}, duplicates {c['duplicate']}, rejected {c['rejected']}, ignored {c['ignored']}"
         f", already in the log {c['known']}"
         + (f", changing or vanished while read {c['unstable'] + c['gone']}" if c["unstable"] + c["gone"] else "")
         + "."
     )
+    if not no_process:
+        _process_new(settings, store, summary.events)
+    project_now(settings, store)
     store.close()
     sys.exit(1 if missing else 0)
+
+
+def _process_new(settings, store, events) -> None:  # type: ignore[no-untyped-def]
+    """OCR the screenshots this run ingested (those still without a result)."""
+    from ..process.commands import report
+    from ..process.processor import Job, Processor, pending_screenshots
+
+    new = {e.payload["sha256"] for e in events if e.type == "ScreenshotIngested"}
+    jobs: list[Job] = [j for j in pending_screenshots(store) if j.sha256 in new]
+    if not jobs:
+        return
+    with Processor(store, settings.events_dir, workers=settings.workers) as proc, \
+            progress_bar(len(jobs), "Extracting") as bar:
+        report(proc.run(jobs, progress=bar.update))
 
 
 @click.command()
 @pass_ctx
 def watch(obj) -> None:  # type: ignore[no-untyped-def]
-    """Watch the inbox and ingest every finished screenshot until Ctrl-C / SIGTERM."""
-    from ..watch import Inbox
+    """Watch the inbox: ingest, OCR and project every finished screenshot until Ctrl-C / SIGTERM.
 
-    settings = obj.settings
-    store = open_store(settings, must_exist=False)
-    lock = threading.Lock()
+    The same as `observatory run` without Datasette.
+    """
+    from ..runner import run_daemon
 
-    def after_ingest(events) -> None:  # type: ignore[no-untyped-def]
-        # The place for the next pipeline stages: OCR processing goes here, before projecting.
-        with lock:
-            _project(settings, store)
-
-    inbox = Inbox(settings, store=store, on_ingested=after_ingest)
-    stop = threading.Event()
-
-    def on_signal(signum, frame) -> None:  # type: ignore[no-untyped-def]
-        log.info("received %s, stopping", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    try:
-        after_ingest([])  # projections up to date before the first new file
-    except Exception:
-        log.exception("could not bring the projections up to date; watching anyway (try `observatory replay`)")
-    inbox.start()
-    try:
-        while not stop.wait(1.0):
-            pass
-    finally:
-        inbox.stop()
-        store.close()
+    sys.exit(run_daemon(obj.settings))

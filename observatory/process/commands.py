@@ -17,7 +17,7 @@ from .processor import Processor, ingested_screenshots, pending_screenshots
 from .worker import init_worker, run_extraction
 
 
-def _report(outcomes) -> None:  # type: ignore[no-untyped-def]
+def report(outcomes) -> None:  # type: ignore[no-untyped-def]
     ok = [o for o in outcomes if o.ok]
     failed = [o for o in outcomes if not o.ok]
     click.echo(f"Extracted {len(ok)} screenshot(s), {sum(o.rows for o in ok)} row(s); {len(failed)} failed.")
@@ -34,7 +34,7 @@ def process(obj) -> None:  # type: ignore[no-untyped-def]
     todo = len(pending_screenshots(store))
     with progress_bar(todo, "Extracting") as bar:
         outcomes = process_and_project(settings, store, progress=bar.update)
-    _report(outcomes)
+    report(outcomes)
 
 
 @click.command()
@@ -60,7 +60,7 @@ def reprocess(obj, kind: str | None, screenshot: str | None, all_: bool) -> None
     with Processor(store, settings.events_dir, workers=settings.workers) as proc, progress_bar(len(jobs), "Reprocessing") as bar:
         outcomes = proc.reprocess(jobs, progress=bar.update)
     project_now(settings, store)
-    _report(outcomes)
+    report(outcomes)
 
 
 def _image_files(paths: tuple[Path, ...]) -> list[Path]:
