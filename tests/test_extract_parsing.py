@@ -1,0 +1,93 @@
+"""Unit tests for the pure number / name helpers of the extraction engine."""
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from observatory.extract.names import clean_name, fix_tag, name_key, split_tag
+from observatory.extract.numbers import (grouping_ok, parse_abbrev, parse_int, parse_labeled,
+                                         parse_ratio)
+from observatory.extract.scoring import name_similarity, row_matches, score_image
+
+
+def test_parse_int_examples():
+    assert parse_int("6,442,016,308") == 6442016308
+    assert parse_int("Damage Points:3,720,524,673") == 3720524673
+    assert parse_int("69,120") == 69120
+    assert parse_int("6.442.016.308") == 6442016308  # OCR read commas as dots
+    assert parse_int("no digits") is None
+    assert parse_int(None) is None
+
+
+def test_parse_abbrev_examples():
+    assert parse_abbrev("211.5M") == 211_500_000
+    assert parse_abbrev("1.2B") == 1_200_000_000
+    assert parse_abbrev("45K") == 45_000
+    assert parse_abbrev("210M") == 210_000_000
+    assert parse_abbrev("211,5M") == 211_500_000
+    assert parse_abbrev("1,234") == 1234
+    assert parse_abbrev("") is None
+
+
+def test_parse_labeled_and_ratio():
+    assert parse_labeled("Power: 5,034", "Power") == 5034
+    assert parse_labeled("Power:70,037", "power") == 70037
+    assert parse_labeled("Rallies 50", "Power") is None
+    assert parse_ratio("Registered: 20/20") == (20, 20)
+    assert parse_ratio("Online: 6 / 100") == (6, 100)
+    assert parse_ratio("none") is None
+
+
+@given(st.integers(min_value=0, max_value=10**13))
+def test_parse_int_roundtrip_grouped(n):
+    text = f"{n:,}"
+    assert parse_int(text) == n
+    assert grouping_ok(text)
+    assert parse_int(f"Power: {text}") == n
+
+
+@given(st.integers(min_value=1, max_value=9999), st.integers(min_value=0, max_value=9),
+       st.sampled_from([("K", 10**3), ("M", 10**6), ("B", 10**9)]))
+def test_parse_abbrev_decimal_exact(whole, tenth, suffix):
+    s, mult = suffix
+    assert parse_abbrev(f"{whole}.{tenth}{s}") == (whole * 10 + tenth) * mult // 10
+
+
+def test_fix_tag_repairs_ocr_bracket_slips():
+    assert fix_tag("[HEI|Stevie") == "[HEI]Stevie"
+    assert fix_tag("[HEIJD A D D Y") == "[HEI]D A D D Y"
+    assert fix_tag("[HE!]Valorin") == "[HEI]Valorin"
+    assert fix_tag("[HEl]Jayy") == "[HEI]Jayy"
+    assert fix_tag("[VaL]Valor") == "[VaL]Valor"
+    assert fix_tag("Bourne") == "Bourne"
+
+
+def test_clean_name_keeps_unicode():
+    assert clean_name("  Stevieツ ") == "Stevieツ"
+    assert clean_name("必須認真") == "必須認真"
+    assert clean_name("D A D D Y") == "D A D D Y"
+    assert split_tag("[KIL]ShadowWarriors") == ("KIL", "ShadowWarriors")
+    assert split_tag("Bourne") == (None, "Bourne")
+
+
+@given(st.text(min_size=1, max_size=20))
+def test_name_key_is_idempotent_and_alnum(s):
+    k = name_key(s)
+    assert name_key(k) == k
+    assert all(ch.isalnum() for ch in k)
+
+
+def test_scoring_rules():
+    label = {"rank": 1, "name": "[HEI]Valorin", "damage": 6442016308}
+    assert row_matches({"rank": 1, "name": "[HEI]valorin", "damage": 6442016308}, label)
+    assert not row_matches({"rank": 1, "name": "[HEI]Valorin", "damage": 6442016309}, label)
+    assert not row_matches({"rank": 2, "name": "[HEI]Valorin", "damage": 6442016308}, label)
+    assert row_matches({"rank": 1, "name": "garbage", "damage": 6442016308}, {**label, "uncertain": True})
+    assert name_similarity("Stevieツ", "stevieツ") == 1.0
+    lab = {"kind": "bear_damage", "meta": {"trap_id": 1}, "rows": [label],
+           "partial_rows": [{"rank": 2, "name": "x", "damage": 5}],
+           "excluded_rows": [{"rank": "Unranked", "name": "[HEI]Bourne", "damage": 0}]}
+    s = score_image("bear_damage", {"trap_id": 1},
+                    [label, {"rank": 2, "name": "x", "damage": 5}, {"rank": None, "name": "[HEI]Bourne", "damage": 0}],
+                    lab)
+    assert (s.tp, s.fn, s.fp, s.neutral, s.meta_ok, s.kind_ok) == (1, 0, 1, 1, 1, True)
