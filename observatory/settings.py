@@ -48,12 +48,12 @@ class Settings(BaseSettings):
 
     # --- extraction --------------------------------------------------------
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64, description="OCR worker processes.")
-    ocr_engine: Literal["tesseract", "openai", "auto"] = Field("tesseract", description="Extraction engine.")
+    ocr_engine: Literal["tesseract"] = Field("tesseract", description="Extraction engine (only tesseract so far).")
     classify_threshold: float = Field(0.5, ge=0, le=1, description="Below this confidence a screen is `unknown`.")
     openai_api_key: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices("OBSERVATORY_OPENAI_API_KEY", "OPENAI_API_KEY"),
-        description="OpenAI key (also read from OPENAI_API_KEY). Secret.",
+        description="OpenAI key for the planned vision engine (also read from OPENAI_API_KEY). Secret; unused so far.",
     )
 
     # --- projections -------------------------------------------------------
