@@ -5,7 +5,7 @@ import re
 
 from rapidfuzz import fuzz
 
-from .models import KindDefinition
+from .models import KindDefinition, Phrase
 
 THRESHOLD = 0.5
 
@@ -30,7 +30,8 @@ def phrase_found(phrase: str, norm_text: str) -> bool:
     return False
 
 
-def classify(text: str, definitions: dict[str, KindDefinition]) -> tuple[str, float, list[str]]:
+def classify(text: str, definitions: dict[str, KindDefinition],
+             layout: dict[str, tuple[float, str]] | None = None) -> tuple[str, float, list[str]]:
     """Return (kind, confidence 0..1, evidence).
 
     Each kind scores the summed weight of its phrases found in the text.  The
@@ -42,6 +43,9 @@ def classify(text: str, definitions: dict[str, KindDefinition]) -> tuple[str, fl
     for name, d in definitions.items():
         hits = [p for p in d.phrases if phrase_found(p.text, norm)]
         score = sum(p.weight for p in hits)
+        if layout and name in layout:
+            score += layout[name][0]
+            hits = hits + [Phrase(text=f"layout: {layout[name][1]}", weight=layout[name][0])]
         total = sum(p.weight for p in d.phrases) or 1.0
         scored.append((score, score / total, name, hits, d.min_score))
     scored.sort(key=lambda t: (t[0], t[1]), reverse=True)

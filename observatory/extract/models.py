@@ -126,4 +126,5 @@ class KindDefinition(BaseModel):
     meta: list[MetaField] = Field(default_factory=list)
     rows: RowSpec | None = None
     fields: list[RowField] = Field(default_factory=list)
-    hook: str | None = None
+    layout_weight: float = 0.0   # score added when >= layout_min_rows row anchors are present
+    layout_min_rows: int = 4

@@ -47,12 +47,12 @@ def parse_int(text: str | None) -> int | None:
     if text is None:
         return None
     s = text.strip()
-    m = re.search(r"\d[\d,. ]*", s)
+    m = re.search(r"\d[\d,.' ]*", s)
     if not m:
         return None
     tok = m.group(0).strip(" ,.")
     # Separator between 3-digit groups -> thousands separator.
-    tok = re.sub(r"(?<=\d)[,. ](?=\d{3}(?:\D|$))", "", tok)
+    tok = re.sub(r"(?<=\d)[,.' ](?=\d{3}(?:\D|$))", "", tok)
     digits = re.match(r"\d+", tok)
     return int(digits.group(0)) if digits else None
 

@@ -183,11 +183,28 @@ def _data_to_words(d: dict, dx: int = 0, dy: int = 0, scale: float = 1.0) -> lis
 
 
 def page_words(im: Image.Image, lang: str = "eng") -> list[Word]:
-    """Sparse-text OCR of the whole page on the min-channel image (layout + classification)."""
-    g = min_channel(im)
-    d = pytesseract.image_to_data(g, lang=lang, config="--psm 11",
-                                  output_type=pytesseract.Output.DICT)
-    return _data_to_words(d)
+    """Sparse-text OCR of the whole page for layout and classification.
+
+    Two passes: the min-channel image (white text on coloured cards) and plain
+    gray (dark text on gold/orange cards, where the min channel is dark).
+    Words of the second pass are added where the first found nothing.
+    """
+    out: list[Word] = []
+    for img in (min_channel(im), im.convert("L")):
+        d = pytesseract.image_to_data(img, lang=lang, config="--psm 11",
+                                      output_type=pytesseract.Output.DICT)
+        for w in _data_to_words(d):
+            if not any(_overlap(w, o) for o in out):
+                out.append(w)
+    return out
+
+
+def _overlap(a: Word, b: Word) -> bool:
+    ix = min(a.right, b.right) - max(a.left, b.left)
+    iy = min(a.bottom, b.bottom) - max(a.top, b.top)
+    if ix <= 0 or iy <= 0:
+        return False
+    return ix * iy > 0.3 * min(a.width * a.height, b.width * b.height)
 
 
 def segments(words: list[Word], gap_factor: float = 0.9) -> list[Segment]:

@@ -249,9 +249,16 @@ def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:
         for i in range(len(words)):
             sub = Segment(words[i:])
             if rx.search(sub.text):
-                s = Segment(words[i:])
+                s = sub
+                break
+            # only icon specks / low-confidence artwork may be skipped in front
+            w = words[i]
+            if not (len(w.text) <= 2 or w.conf < 60 or not any(ch.isalpha() for ch in w.text)
+                    or w.right < spec.anchor_x[0] * page.W):
                 break
         else:
+            continue
+        if not rx.search(s.text):
             continue
         if not (spec.anchor_x[0] * page.W <= s.left <= spec.anchor_x[1] * page.W):
             continue
@@ -608,13 +615,28 @@ def _public(defn: KindDefinition, r: RowCtx) -> dict[str, Any]:
     return out
 
 
+def layout_scores(page: Page, definitions: dict[str, KindDefinition]) -> dict[str, tuple[float, str]]:
+    """Structural evidence for kinds that declare ``layout_weight``: enough
+    row anchors of the kind's exact shape at the kind's position (for lists
+    scrolled past every title)."""
+    out: dict[str, tuple[float, str]] = {}
+    for name, d in definitions.items():
+        if d.layout_weight <= 0 or d.rows is None:
+            continue
+        probe = d.model_copy(update={"rows": d.rows.model_copy(update={"start_after": None})})
+        n = len(find_anchors(probe, page))
+        if n >= d.layout_min_rows:
+            out[name] = (d.layout_weight, f"{n} row anchors of {name} layout")
+    return out
+
+
 def extract_page(im: Image.Image, forced_kind: str | None, definitions: dict[str, KindDefinition]):
     """Run the whole pipeline on a decoded image; returns a dict for ``Extraction``."""
     page = analyse_page(im)
     if forced_kind:
         kind, conf, evidence = forced_kind, 1.0, [f"kind forced to {forced_kind}"]
     else:
-        kind, conf, evidence = classify(page.text, definitions)
+        kind, conf, evidence = classify(page.text, definitions, layout_scores(page, definitions))
     res: dict[str, Any] = {"kind": kind, "confidence": conf, "evidence": evidence, "meta": {},
                            "rows": [], "row_confidence": [], "dropped_rows": [], "warnings": []}
     defn = definitions.get(kind)
