@@ -53,13 +53,16 @@ def split_tag(name: str) -> tuple[str | None, str]:
     return None, name
 
 
-_EDGE_JUNK = " \t|'\"`~_-—–=+*.,:;!?°©®’‘“”«»()<>"
+_EDGE_JUNK = " \t|'\"`~_-—–=+*.,:;!?°©®’‘“”«»()<>{}\\/"
 
 
 def clean_name(text: str) -> str:
     """Collapse whitespace, strip edge junk, repair the tag bracket."""
     s = " ".join(text.split())
     s = s.strip(_EDGE_JUNK)
+    # a stray "[" left by an avatar edge, not a "[TAG]" prefix
+    if s.startswith("[") and not re.match(r"^\[[^\]\s]{1,5}[\]|J!1l)]", s):
+        s = s[1:].lstrip(_EDGE_JUNK)
     # Opening brackets are meaningful only as a tag start; keep "[".
     s = fix_tag(s)
     return s

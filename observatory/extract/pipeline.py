@@ -254,7 +254,7 @@ def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:
             # only icon specks / low-confidence artwork may be skipped in front
             w = words[i]
             if not (len(w.text) <= 2 or w.conf < 60 or not any(ch.isalpha() for ch in w.text)
-                    or w.right < spec.anchor_x[0] * page.W):
+                    or w.left < spec.anchor_x[0] * page.W):
                 break
         else:
             continue
@@ -563,12 +563,17 @@ def validate_rows(defn: KindDefinition, page: Page, rows: list[RowCtx]):
 def _repair_sequence(defn: KindDefinition, rows: list[RowCtx]):
     """Ranks/orders are consecutive on these screens: infer unreadable medal
     ranks and fix misreads from the majority offset; a last row that breaks
-    the sequence is the pinned self-row of the capturer."""
+    the sequence is the pinned self-row of the capturer.
+
+    Rows are placed on slots by their vertical pitch, so a row the OCR missed
+    does not shift the ranks of the rows below it.
+    """
     f = defn.rows.sequence_field
     step = 1 if defn.rows.sequence == "ascending" else -1
+    slots = _slots(rows)
     vals = [r.values.get(f) for r in rows]
-    body = rows[:-1] if defn.rows.pinned_last and len(rows) > 1 else rows
-    offs = Counter(v - step * i for i, v in enumerate(vals[: len(body)]) if isinstance(v, int))
+    body_n = len(rows) - 1 if defn.rows.pinned_last and len(rows) > 1 else len(rows)
+    offs = Counter(v - step * slots[i] for i, v in enumerate(vals[:body_n]) if isinstance(v, int))
     dropped, warnings = [], []
     if not offs:
         # medals only (ranks 1-3) or nothing readable: assume the list starts at 1 for ascending
@@ -580,18 +585,17 @@ def _repair_sequence(defn: KindDefinition, rows: list[RowCtx]):
     off = offs.most_common(1)[0][0]
     if step == 1 and off < 1:
         off = 1
-    kept = []
+    kept: list[RowCtx] = []
     for i, r in enumerate(rows):
-        exp = off + step * i
+        exp = off + step * slots[i]
         v = r.values.get(f)
         is_last = i == len(rows) - 1 and len(rows) > 1
-        if defn.rows.pinned_last and is_last and isinstance(v, int) and v != exp:
+        if defn.rows.pinned_last and is_last:
             seen = {o.values.get(f) for o in kept}
-            if defn.rows.pinned_policy == "keep" and v >= 1 and v not in seen:
-                kept.append(r)
-                continue
-            if v < 1 or (step == 1 and v < exp) or (step == -1 and v != exp) or v in seen:
-                r.values[f] = v
+            if isinstance(v, int) and v != exp:
+                if defn.rows.pinned_policy == "keep" and v >= 1 and v not in seen:
+                    kept.append(r)
+                    continue
                 dropped.append({"row": _public(defn, r),
                                 "reason": f"pinned self-row out of sequence ({f} {v}, expected {exp})"})
                 continue
@@ -602,6 +606,22 @@ def _repair_sequence(defn: KindDefinition, rows: list[RowCtx]):
             r.confs.append(0.7)
         kept.append(r)
     return kept, dropped, warnings
+
+
+def _slots(rows: list[RowCtx]) -> list[int]:
+    """Slot index of each row from the typical row pitch (gaps = missed rows)."""
+    if len(rows) < 2:
+        return list(range(len(rows)))
+    ys = [r.anchor.cy for r in rows]
+    diffs = sorted(b - a for a, b in zip(ys, ys[1:]) if b - a > 0)
+    if not diffs:
+        return list(range(len(rows)))
+    pitch = diffs[len(diffs) // 2]
+    slots, cur = [0], 0
+    for a, b in zip(ys, ys[1:]):
+        cur += max(1, round((b - a) / pitch))
+        slots.append(cur)
+    return slots
 
 
 def _public(defn: KindDefinition, r: RowCtx) -> dict[str, Any]:
