@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from json.scanner import c_make_scanner as _c_make_scanner  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,25 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
+# Replay decodes two JSON documents per event. `json.loads` goes through JSONDecoder.decode
+# (two regex whitespace matches and Python-level checks) before the C scanner; stored
+# documents are compact, so call the scanner directly and fall back to json.loads for
+# anything it does not consume whole (whitespace, invalid text: json.loads then gives
+# exactly its usual result or error).
+_scan_once = _c_make_scanner(json.JSONDecoder()) if _c_make_scanner is not None else None
+
+
+def _loads(text: Any) -> Any:
+    if _scan_once is not None and text.__class__ is str:
+        try:
+            obj, end = _scan_once(text, 0)
+        except (StopIteration, ValueError):
+            return json.loads(text)
+        if end == len(text):
+            return obj
+    return json.loads(text)
+
+
 def _stored(row: Sequence[Any]) -> StoredEvent:
     seq, event_id, type_, version, stream_id, stream_version, occurred, recorded, payload, metadata, key, hash_ = row
     return StoredEvent(
@@ -154,8 +174,8 @@ def _stored(row: Sequence[Any]) -> StoredEvent:
         stream_version,
         occurred,
         recorded,
-        upcast(type_, version, json.loads(payload)),
-        json.loads(metadata),
+        upcast(type_, version, _loads(payload)),
+        _loads(metadata),
         key,
         hash_,
     )
@@ -322,9 +342,12 @@ class EventStore:
             rows = self.conn.execute(sql, params).fetchall()
             if not rows:
                 return
-            yield [_stored(r) for r in rows]
-            cursor = rows[-1][0]
-            if len(rows) < page:
+            cursor, full = rows[-1][0], len(rows) >= page
+            events = [_stored(r) for r in rows]
+            del rows  # don't hold the raw page while the caller works on the decoded one
+            yield events
+            del events
+            if not full:
                 return
 
     def stream(self, stream_id: str) -> list[StoredEvent]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from json.encoder import c_encode_basestring as _encode_basestring  # type: ignore[attr-defined]
+from json.encoder import c_make_encoder as _c_make_encoder  # type: ignore[attr-defined]
 from typing import Any
 
 import sqlite_utils
@@ -47,17 +49,43 @@ SCREENSHOT_COLUMNS = {
     "updated_seq": int,
 }
 SCREENSHOT_FIELDS = tuple(SCREENSHOT_COLUMNS)
+_SIGHTING_PATHS = SCREENSHOT_FIELDS.index("sighting_paths")
 ROW_FIELDS = ("screenshot_id", "row_index", "kind", "rank", "name", "data", "confidence")
 
 _INSERT_SCREENSHOT = (
     f"INSERT OR IGNORE INTO screenshots ({', '.join(SCREENSHOT_FIELDS)}) "
     f"VALUES ({', '.join('?' * len(SCREENSHOT_FIELDS))})"
 )
+_SIGHTING = (
+    "UPDATE screenshots SET sightings = sightings + 1, "
+    "sighting_paths = json_insert(sighting_paths, '$[#]', ?) WHERE id = ?"
+)
 _INSERT_ROW = f"INSERT INTO extracted_rows ({', '.join(ROW_FIELDS)}) VALUES ({', '.join('?' * len(ROW_FIELDS))})"
 
 
-def _json(value: Any) -> str:
+def _json_slow(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# Replay encodes ~10 JSON values per extraction event, and `json.dumps` with non-default
+# arguments builds a new JSONEncoder (and C encoder) on every call: build the C encoder
+# once. Same arguments as json.dumps above (ensure_ascii=False, compact separators), so the
+# text is identical. Values come from decoded JSON payloads, hence can't be circular
+# (markers=None); on any error we fall back to json.dumps, which raises the usual error.
+_c_encode = (
+    _c_make_encoder(None, json.JSONEncoder().default, _encode_basestring, None, ":", ",", False, False, True)
+    if _c_make_encoder is not None and _encode_basestring is not None
+    else None
+)
+
+
+def _json(value: Any) -> str:
+    if _c_encode is not None:
+        try:
+            return "".join(_c_encode(value, 0))
+        except Exception:
+            pass
+    return _json_slow(value)
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -68,11 +96,15 @@ def rows_for(sha: str, payload: dict[str, Any]) -> list[tuple[Any, ...]]:
     """extracted_rows tuples for one ScoresExtracted payload."""
     kind = payload["kind"]
     conf = payload.get("row_confidence") or []
+    n_conf = len(conf)
+    dump = _json
     out = []
     for i, row in enumerate(payload.get("rows") or []):
-        rank = _int_or_none(row.get("rank", row.get("order")))
+        rank = row.get("rank", row.get("order"))
+        if not isinstance(rank, int) or isinstance(rank, bool):
+            rank = None
         name = row.get("name")
-        out.append((sha, i, kind, rank, name if isinstance(name, str) else None, _json(row), conf[i] if i < len(conf) else None))
+        out.append((sha, i, kind, rank, name if isinstance(name, str) else None, dump(row), conf[i] if i < n_conf else None))
     return out
 
 
@@ -199,9 +231,11 @@ class ScreenshotsProjector(Projector):
         conn = db.conn
         preexisting: set[str] = set()
         if new:
-            values = [
-                tuple(_json(r[f]) if f == "sighting_paths" else r.get(f) for f in SCREENSHOT_FIELDS) for r in new.values()
-            ]
+            values = []
+            for r in new.values():
+                v = list(map(r.get, SCREENSHOT_FIELDS))
+                v[_SIGHTING_PATHS] = _json(r["sighting_paths"])
+                values.append(tuple(v))
             before = conn.total_changes
             conn.executemany(_INSERT_SCREENSHOT, values)
             if conn.total_changes - before != len(values):
@@ -212,19 +246,26 @@ class ScreenshotsProjector(Projector):
                     if exists and exists[0] != row["updated_seq"]:
                         preexisting.add(sha)
                         ops[:0] = _ops_from_fold(sha, row)
+        # Updates run in log order; consecutive ones with the same statement go in one executemany.
+        run_sql: str | None = None
+        run: list[list[Any]] = []
         for sha, op, value in ops:
             if op == "sighting":
-                conn.execute(
-                    "UPDATE screenshots SET sightings = sightings + 1, "
-                    "sighting_paths = json_insert(sighting_paths, '$[#]', ?) WHERE id = ?",
-                    [value, sha],
-                )
+                sql = _SIGHTING
+                params = [value, sha]
             else:
-                cols = ", ".join(f"{k} = ?" for k in value)
-                conn.execute(f"UPDATE screenshots SET {cols} WHERE id = ?", [*value.values(), sha])
-        for sha, rows in row_sets.items():
-            if sha not in new or sha in preexisting:
-                conn.execute("DELETE FROM extracted_rows WHERE screenshot_id = ?", [sha])
+                sql = f"UPDATE screenshots SET {', '.join(f'{k} = ?' for k in value)} WHERE id = ?"
+                params = [*value.values(), sha]
+            if sql != run_sql:
+                if run:
+                    conn.executemany(run_sql, run)  # type: ignore[arg-type]
+                run_sql, run = sql, []
+            run.append(params)
+        if run:
+            conn.executemany(run_sql, run)  # type: ignore[arg-type]
+        stale = [(sha,) for sha in row_sets if sha not in new or sha in preexisting]
+        if stale:
+            conn.executemany("DELETE FROM extracted_rows WHERE screenshot_id = ?", stale)
         inserts = [r for rows in row_sets.values() for r in rows]
         if inserts:
             conn.executemany(_INSERT_ROW, inserts)
