@@ -27,7 +27,7 @@ DEFINITIONS_DATA: list[dict] = [
                  "unranked": r"Unran|nranked"},
         "fields": [
             RANK_REGION,
-            {"name": "name", "type": "name", "source": "above", "x_range": (-0.03, 0.6), "required": True},
+            {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.03, 0.6), "required": True},
             {"name": "damage", "type": "int", "source": "anchor"},
         ],
     },
@@ -48,7 +48,7 @@ DEFINITIONS_DATA: list[dict] = [
                  "sequence_field": "rank"},
         "fields": [
             RANK_REGION,
-            {"name": "name", "type": "name", "source": "above", "x_range": (-0.03, 0.6), "required": True},
+            {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.03, 0.6), "required": True},
             {"name": "damage", "type": "int", "source": "anchor"},
         ],
     },
@@ -65,7 +65,7 @@ DEFINITIONS_DATA: list[dict] = [
                  "pinned_policy": "keep"},
         "fields": [
             RANK_REGION,
-            {"name": "name", "type": "name", "source": "same_line", "x_range": (0.342, 0.7), "required": True},
+            {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "same_line", "x_range": (0.342, 0.7), "required": True},
             {"name": "contribution", "type": "int", "source": "anchor"},
         ],
     },
@@ -79,7 +79,7 @@ DEFINITIONS_DATA: list[dict] = [
                  "sequence_field": "rank", "pinned_last": True},
         "fields": [
             RANK_REGION,
-            {"name": "alliance", "type": "name", "source": "same_line", "x_range": (0.33, 0.69),
+            {"name": "alliance", "type": "name", "modes": ["auto", "gray"], "source": "same_line", "x_range": (0.33, 0.69),
              "required": True, "text_of": "tag"},
             {"name": "power", "type": "int", "source": "anchor"},
         ],
@@ -106,7 +106,7 @@ DEFINITIONS_DATA: list[dict] = [
         "fields": [
             {"name": "order", "type": "int", "source": "region", "x_range": (0.04, 0.2),
              "whitelist": "0123456789", "modes": ["auto", "white"]},
-            {"name": "name", "type": "name", "source": "above", "x_range": (-0.03, 0.42), "required": True},
+            {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.03, 0.42), "required": True},
             {"name": "power", "type": "int", "source": "anchor"},
         ],
     },
@@ -126,7 +126,7 @@ DEFINITIONS_DATA: list[dict] = [
         "rows": {"anchor": NUM_ONLY, "anchor_x": (0.19, 0.34), "start_after": r"Troop\s*Power",
                  "band_up": 5.0, "band_down": 2.0},
         "fields": [
-            {"name": "name", "type": "name", "source": "above", "x_range": (-0.06, 0.45), "required": True},
+            {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.06, 0.45), "required": True},
             {"name": "power", "type": "int", "source": "anchor"},
             {"name": "status", "type": "choice", "source": "band",
              "options": [("legion_{1}_dispatched", r"Legion\s*(\d)\s*dispat"), ("join", r"\bJoin\b"),
@@ -158,7 +158,7 @@ DEFINITIONS_DATA: list[dict] = [
                  "band_up": 2.6, "band_down": 1.2, "sequence_field": "rank"},
         "fields": [
             RANK_REGION,
-            {"name": "name", "type": "name", "source": "above", "x_range": (-0.03, 0.55), "required": True},
+            {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.03, 0.55), "required": True},
             {"name": "points", "type": "int", "source": "anchor"},
         ],
     },
@@ -176,7 +176,7 @@ DEFINITIONS_DATA: list[dict] = [
                  "anchor_x": (0.15, 0.8), "columns": [(0.0, 0.5), (0.5, 1.0)],
                  "band_up": 2.2, "band_down": 2.0},
         "fields": [
-            {"name": "name", "type": "name", "source": "above", "x_range": (-0.03, 0.3), "required": True,
+            {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.03, 0.3), "required": True,
              "max_dy": 2.2},
             {"name": "power", "type": "abbrev", "source": "anchor", "text_of": "power_text",
              "whitelist": "0123456789.MKB"},

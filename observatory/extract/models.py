@@ -91,7 +91,7 @@ class RowField(BaseModel):
     default: Any = None
     text_of: str | None = None  # for abbrev: also emit this field with the raw text
     required: bool = False
-    modes: list[Literal["auto", "white", "dark"]] = Field(default_factory=lambda: ["auto"])
+    modes: list[Literal["auto", "gray", "white", "dark"]] = Field(default_factory=lambda: ["auto"])
 
 
 class RowSpec(BaseModel):

@@ -56,6 +56,26 @@ def split_tag(name: str) -> tuple[str | None, str]:
 _EDGE_JUNK = " \t|'\"`~_-—–=+*.,:;!?°©®’‘“”«»()<>{}\\/"
 
 
+_TO_DIGIT = {"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"}
+
+
+def fix_digit_lookalikes(word: str) -> str:
+    """In words that already carry digits, letters touching a digit that look
+    like digits are digits (``kaitol412`` -> ``kaito1412``, ``DarkO8`` -> ``Dark08``)."""
+    if sum(ch.isdigit() for ch in word) < 1 or len(word) < 3:
+        return word
+    out = []
+    for i, ch in enumerate(word):
+        if ch in _TO_DIGIT:
+            right = word[i + 1] if i + 1 < len(word) else ""
+            left = word[i - 1] if i > 0 else ""
+            if right.isdigit() and (left.isdigit() or not left.isalpha() or left.islower() != ch.islower()
+                                    or ch in "lI|"):
+                ch = _TO_DIGIT[ch]
+        out.append(ch)
+    return "".join(out)
+
+
 def clean_name(text: str) -> str:
     """Collapse whitespace, strip edge junk, repair the tag bracket."""
     s = " ".join(text.split())
@@ -65,7 +85,9 @@ def clean_name(text: str) -> str:
         s = s[1:].lstrip(_EDGE_JUNK)
     # Opening brackets are meaningful only as a tag start; keep "[".
     s = fix_tag(s)
-    return s
+    tag, rest = split_tag(s)
+    rest = " ".join(fix_digit_lookalikes(w) for w in rest.split(" "))
+    return f"[{tag}]{rest}" if tag is not None else rest
 
 
 def name_key(name: str | None) -> str:

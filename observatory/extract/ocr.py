@@ -256,6 +256,8 @@ def ocr_batch(crops: list[Image.Image], *, config: str = "--psm 6", lang: str = 
     if not crops:
         return []
     ths = text_heights or [None] * len(crops)
+    if mode == "gray":  # best channel and polarity, but leave thresholding to Tesseract
+        mode, binarize = "auto", False
     prepped = [prepare_region(c, target_h, binarize, th, mode) for c, th in zip(crops, ths)]
     gap = target_h
     pad = target_h // 2

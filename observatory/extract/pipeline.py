@@ -345,7 +345,8 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
                     top, bot = a.top - 0.15 * h, a.bottom + 0.15 * h
                     x0, x1 = lo, hi
                 ph = 0.25 * (bot - top) + 2
-                r.reqs[f.name] = [cropper.add((x0 - ph, top - ph, x1, bot + ph), text_h=bot - top)]
+                r.reqs[f.name] = [cropper.add((x0 - ph, top - ph, x1, bot + ph), text_h=bot - top, mode=m)
+                                  for m in f.modes]
             elif f.source == "region":
                 xr = f.x_range or (0.0, 1.0)
                 box = (xr[0] * W, r.top, xr[1] * W, r.bottom)
@@ -438,10 +439,17 @@ def resolve_fields(defn: KindDefinition, page: Page, rows: list[RowCtx]) -> None
                         best = (int(m.group(1)), cr.conf)
                 val, conf = best if best else (None, None)
             elif f.type == "name":
-                if results and results[0] and results[0].text:
-                    words = _trim_noise(results[0].words)
-                    val = clean_name(" ".join(w.text for w in words))
-                    conf = sum(w.conf for w in words) / len(words) if words else 0.0
+                best_name = None
+                for cr in results:  # one result per preprocessing mode: keep the surest
+                    if cr is None or not cr.text:
+                        continue
+                    words = _trim_noise(cr.words)
+                    cand = clean_name(" ".join(w.text for w in words))
+                    c = sum(w.conf for w in words) / len(words) if words else 0.0
+                    if cand and (best_name is None or c > best_name[1]):
+                        best_name = (cand, c)
+                if best_name:
+                    val, conf = best_name
                     if not val:
                         val = None
                 if f.text_of and val:
