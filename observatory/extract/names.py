@@ -79,6 +79,10 @@ def fix_digit_lookalikes(word: str) -> str:
 def clean_name(text: str) -> str:
     """Collapse whitespace, strip edge junk, repair the tag bracket."""
     s = " ".join(text.split())
+    # CJK text has no spaces; Tesseract inserts them between ideographs
+    cjk = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
+    s = re.sub(rf"(?<=[{cjk}]) (?=[{cjk}])", "", s)
+    s = re.sub(rf"(?<=[A-Za-z]) (?=[{cjk}]$)", "", s)  # "Stevie ツ" -> "Stevieツ"
     s = s.strip(_EDGE_JUNK)
     # a stray "[" left by an avatar edge, not a "[TAG]" prefix
     if s.startswith("[") and not re.match(r"^\[[^\]\s]{1,5}[\]|J!1l)]", s):

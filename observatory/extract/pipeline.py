@@ -482,6 +482,35 @@ def resolve_fields(defn: KindDefinition, page: Page, rows: list[RowCtx]) -> None
                 r.confs.append(max(0.0, min(100.0, conf)) / 100.0)
 
 
+CJK_LANG = "eng+chi_tra+jpn"
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+CJK_RETRY_BELOW = 70.0
+
+
+def _cjk_retry(defn: KindDefinition, rows: list[RowCtx], cropper: Cropper) -> None:
+    """Re-read unsure names with the CJK models (``必須認真``, ``Stevieツ``).
+
+    Loading chi_tra+jpn costs ~0.3 s per batch, so only names the Latin pass
+    read with low confidence are retried.
+    """
+    name_fields = [f for f in defn.fields if f.type == "name"]
+    retry = []
+    for r in rows:
+        for f in name_fields:
+            reqs = r.reqs.get(f.name)
+            if not reqs:
+                continue
+            best = max((q.result.conf for q in reqs if q.result and q.result.text), default=0.0)
+            if best < CJK_RETRY_BELOW:
+                retry.append((reqs, cropper.add(reqs[0].box, lang=CJK_LANG, text_h=reqs[0].text_h)))
+    if retry:
+        cropper.run()
+        for reqs, q in retry:
+            # only a read that actually contains CJK / kana may replace the Latin one
+            if q.result and _CJK.search(q.result.text):
+                reqs.append(q)
+
+
 def _trim_noise(words: list) -> list:
     """Drop leading/trailing specks that are avatar or icon edges, not name text.
 
@@ -679,6 +708,7 @@ def extract_page(im: Image.Image, forced_kind: str | None, definitions: dict[str
     cropper = Cropper(im)
     plan_fields(defn, page, rows, cropper)
     cropper.run()
+    _cjk_retry(defn, rows, cropper)
     resolve_fields(defn, page, rows)
     kept, dropped, warns = validate_rows(defn, page, rows)
     kept.sort(key=lambda r: (round(r.anchor.cy / max(1, r.anchor.height * 1.5)), r.anchor.left))
