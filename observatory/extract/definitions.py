@@ -11,7 +11,7 @@ from .models import KindDefinition
 NUM = r"(\d{1,3}(?:[,.]\s?\d{3})+|\d{3,})"          # 6,442,016,308 / 83760
 NUM_ONLY = r"^\W{0,3}" + NUM + r"\W{0,2}$"          # a segment that is just a number
 DATETIME = r"(\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2}:\d{2})"
-RANK_REGION = {"name": "rank", "type": "int", "source": "region", "x_range": (0.03, 0.21),
+RANK_REGION = {"name": "rank", "type": "int", "source": "region", "x_range": (0.03, 0.185),
                "whitelist": "0123456789", "modes": ["auto", "white"]}
 
 DEFINITIONS_DATA: list[dict] = [
@@ -104,7 +104,7 @@ DEFINITIONS_DATA: list[dict] = [
                  "sequence_field": "order", "sequence": "descending", "pinned_last": True,
                  "overlay": r"troops\s*are\s*fighting|fighting\s*in\s*the"},
         "fields": [
-            {"name": "order", "type": "int", "source": "region", "x_range": (0.04, 0.2),
+            {"name": "order", "type": "int", "source": "region", "x_range": (0.04, 0.185),
              "whitelist": "0123456789", "modes": ["auto", "white"]},
             {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.03, 0.42), "required": True},
             {"name": "power", "type": "int", "source": "anchor"},

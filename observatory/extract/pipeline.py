@@ -230,6 +230,7 @@ class RowCtx:
     values: dict[str, Any] = field(default_factory=dict)
     confs: list[float] = field(default_factory=list)
     band_text: str = ""
+    page_w: int = 1080
 
 
 def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:
@@ -267,7 +268,7 @@ def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:
         for i, (a, b) in enumerate(spec.columns):
             if a <= cx < b:
                 col = i
-        out.append(RowCtx(s, col))
+        out.append(RowCtx(s, col, page_w=page.W))
     # one anchor per line per column
     out.sort(key=lambda r: (r.anchor.cy, r.anchor.left))
     dedup: list[RowCtx] = []
@@ -392,7 +393,7 @@ def _abbrev_text(results: list[CropResult]) -> tuple[str | None, int | None, flo
         if cr is None:
             continue
         t = cr.text.replace(" ", "").replace(",", ".")
-        m = re.search(r"(\d{1,4}(?:\.\d)?)([MKB])", t, re.I)
+        m = re.search(r"(\d{1,3}(?:\.\d)?)([MKB])", t, re.I)
         if m:
             txt = m.group(1) + m.group(2).upper()
             cands.append((txt, cr.conf))
@@ -532,7 +533,7 @@ def _trim_noise(words: list) -> list:
         ws.sort(key=lambda w: w.left)
     def noise(w) -> bool:
         t = w.text
-        return (len(t) <= 2 and w.conf < 75) or not any(ch.isalnum() for ch in t)
+        return (len(t) <= 2 and w.conf < 55) or not any(ch.isalnum() for ch in t)
     while ws and noise(ws[0]):
         ws = ws[1:]
     while ws and noise(ws[-1]):
@@ -629,6 +630,12 @@ def _repair_sequence(defn: KindDefinition, rows: list[RowCtx]):
         is_last = i == len(rows) - 1 and len(rows) > 1
         if defn.rows.pinned_last and is_last:
             seen = {o.values.get(f) for o in kept}
+            lefts = sorted(o.anchor.left for o in rows[:-1])
+            shifted = abs(r.anchor.left - lefts[len(lefts) // 2]) > 0.012 * _page_w(r)
+            if shifted and defn.rows.pinned_policy == "drop":
+                dropped.append({"row": _public(defn, r),
+                                "reason": "pinned self-row (offset bar below the list)"})
+                continue
             if isinstance(v, int) and v != exp:
                 if defn.rows.pinned_policy == "keep" and v >= 1 and v not in seen:
                     kept.append(r)
@@ -643,6 +650,10 @@ def _repair_sequence(defn: KindDefinition, rows: list[RowCtx]):
             r.confs.append(0.7)
         kept.append(r)
     return kept, dropped, warnings
+
+
+def _page_w(r: RowCtx) -> float:
+    return r.page_w
 
 
 def _slots(rows: list[RowCtx]) -> list[int]:
