@@ -76,6 +76,15 @@ def fix_digit_lookalikes(word: str) -> str:
     return "".join(out)
 
 
+def _fix_l_in_caps(word: str) -> str:
+    """``C&l`` -> ``C&I``: a lower-case l among only capitals is a capital I."""
+    letters = [ch for ch in word if ch.isalpha()]
+    if "l" in word and len(letters) >= 2 and all(ch.isupper() or ch == "l" for ch in letters) \
+            and sum(ch.isupper() for ch in letters) >= 1:
+        return word.replace("l", "I")
+    return word
+
+
 def clean_name(text: str) -> str:
     """Collapse whitespace, strip edge junk, repair the tag bracket."""
     s = " ".join(text.split())
@@ -90,7 +99,7 @@ def clean_name(text: str) -> str:
     # Opening brackets are meaningful only as a tag start; keep "[".
     s = fix_tag(s)
     tag, rest = split_tag(s)
-    rest = " ".join(fix_digit_lookalikes(w) for w in rest.split(" "))
+    rest = " ".join(_fix_l_in_caps(fix_digit_lookalikes(w)) for w in rest.split(" "))
     return f"[{tag}]{rest}" if tag is not None else rest
 
 

@@ -170,8 +170,8 @@ def extract_meta(defn: KindDefinition, page: Page) -> tuple[dict[str, Any], list
     cache: dict[str, str] = {}
     for mf in defn.meta:
         text = page.text
-        if mf.region_above and not re.search(mf.pattern or "", text, re.I | re.M):
-            text = _region_text(page, mf.region_above, mf.region_h, cache)
+        if mf.region_above:
+            text = _region_text(page, mf.region_above, mf.region_h, cache) or text
         try:
             val = _meta_value(mf, page, text)
         except Exception as e:  # a bad value must not sink the whole screen
