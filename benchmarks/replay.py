@@ -56,6 +56,18 @@ def maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+def vmhwm_mb() -> float:
+    """Peak RSS of this process image only (/proc VmHWM: not inherited across fork/exec)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 # ---------------------------------------------------------------------------------------------
 # generation
 # ---------------------------------------------------------------------------------------------
@@ -220,6 +232,7 @@ def child_replay(log_path: Path, target: Path, batch_size: int | None) -> dict[s
     rows = conn.execute("SELECT COUNT(*) FROM extracted_rows").fetchone()[0]
     conn.close()
     return {"events": n, "seconds": secs, "cpu_seconds": cpu, "eps": n / secs, "maxrss_mb": maxrss_mb(),
+            "vmhwm_mb": vmhwm_mb(),
             "rss_before_mb": rss_before, "screenshots": shots, "extracted_rows": rows,
             "db_mb": target.stat().st_size / 2**20}
 
@@ -406,6 +419,15 @@ def main(argv: list[str] | None = None) -> int:
             res = child_baseline(Path(rest[0]), Path(rest[1]))
         elif mode == "append":
             res = child_append(Path(rest[0]), int(rest[1]), int(rest[2]), int(rest[3]))
+        elif mode == "prepare":
+            data, wanted, top = Path(rest[0]), [int(x) for x in rest[1].split(",")], int(rest[2])
+            biggest, how = ensure_log(data, top)
+            logs = {top: (str(biggest), how)}
+            for size in wanted:
+                if size != top:
+                    p, h = ensure_log(data, size, source=biggest)
+                    logs[size] = (str(p), h)
+            res = {"logs": logs}
         elif mode == "check":
             res = child_check(Path(rest[0]), Path(rest[1]))
         else:
@@ -432,11 +454,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, n: int, sizes: list[int], data: Path) -> int:
     log(f"logs in {data}")
-    biggest, how = ensure_log(data, n)
-    logs = {n: (biggest, how)}
-    for s in sizes:
-        if s != n:
-            logs[s] = ensure_log(data, s, source=biggest)
+    # Generation runs in a child too: this parent stays small (it never imports observatory),
+    # because on Linux a child's ru_maxrss starts from its parent's RSS at fork/exec time.
+    check_n = min(n, 30_000)
+    prepared = run_child("prepare", str(data), ",".join(str(s) for s in sorted({*sizes, check_n})), str(n))
+    logs = {int(s): (Path(p), how) for s, (p, how) in prepared["logs"].items()}
+    biggest = logs[n][0]
     log_mb = {s: sum(Path(f"{p}{x}").stat().st_size for x in ("", "-wal") if Path(f"{p}{x}").exists()) / 2**20
               for s, (p, _) in logs.items()}
 
@@ -452,9 +475,8 @@ def _run(args: argparse.Namespace, n: int, sizes: list[int], data: Path) -> int:
     base = run_child("baseline", str(data / f"projection-{n}.db"), str(data / "baseline-scratch.db"))
     log(f"    {base['seconds']:.2f}s")
 
-    check_n = min(n, 30_000)
     log(f"  correctness: catch-up in random batch sizes vs full replay on {check_n:,} events ...")
-    check_log = ensure_log(data, check_n, source=biggest)[0] if check_n != n else biggest
+    check_log = logs[check_n][0]
     check = run_child("check", str(check_log), str(data))
 
     app = None
@@ -478,13 +500,15 @@ def _run(args: argparse.Namespace, n: int, sizes: list[int], data: Path) -> int:
         print(f"  {s:>10,} events  {log_mb[s]:8.1f} MB  {logs[s][1]}")
     print()
     print("Full replay: rebuild(store, target, all_projectors()), each in a fresh process")
-    print(f"  {'events':>10}  {'seconds':>8}  {'cpu s':>7}  {'events/s':>10}  {'peak RSS':>9}  {'RSS at start':>12}  "
-          f"{'screenshots':>11}  {'rows':>10}  {'db MB':>7}")
+    print("  peak RSS = ru_maxrss of the child; VmHWM = the same peak from /proc (never inherited); "
+          "at start = ru_maxrss after imports")
+    print(f"  {'events':>10}  {'seconds':>8}  {'cpu s':>7}  {'events/s':>10}  {'peak RSS':>9}  {'VmHWM':>7}  "
+          f"{'at start':>8}  {'screenshots':>11}  {'rows':>10}  {'db MB':>6}")
     for s in sizes:
         r = replays[s]
         print(f"  {r['events']:>10,}  {r['seconds']:>8.2f}  {r['cpu_seconds']:>7.2f}  {r['eps']:>10,.0f}  "
-              f"{r['maxrss_mb']:>6.0f} MB  {r['rss_before_mb']:>9.0f} MB  {r['screenshots']:>11,}  "
-              f"{r['extracted_rows']:>10,}  {r['db_mb']:>7.0f}")
+              f"{r['maxrss_mb']:>6.0f} MB  {r['vmhwm_mb']:>4.0f} MB  {r['rss_before_mb']:>5.0f} MB  "
+              f"{r['screenshots']:>11,}  {r['extracted_rows']:>10,}  {r['db_mb']:>6.0f}")
     print()
     print(f"Raw executemany baseline ({base['screenshots']:,} screenshots + {base['extracted_rows']:,} extracted_rows "
           f"tuples, prebuilt; same schema, indexes, pragmas; one transaction)")
