@@ -112,14 +112,18 @@ def catch_up(
     read = 0
     conn = db.conn
     for page in store.read_pages(start, until=until, page=batch_size):
-        last = page[-1].seq
+        first, last = page[0].seq, page[-1].seq
         conn.execute("BEGIN IMMEDIATE")
         try:
             for p in projectors:
                 cp = done[p.name]
                 if cp >= last:
                     continue
-                batch = [e for e in page if e.seq > cp and e.type in p.handles]
+                handles = p.handles
+                if cp < first:  # the usual case: the whole page is new to this projector
+                    batch = [e for e in page if e.type in handles]
+                else:
+                    batch = [e for e in page if e.seq > cp and e.type in handles]
                 if batch:
                     p.apply(db, batch)
                 done[p.name] = last
