@@ -43,7 +43,7 @@ DEFINITIONS_DATA: list[dict] = [
             {"name": "total_damage", "pattern": r"Total\s*Alliance\s*Damage\W*" + NUM},
             {"name": "mail_time", "type": "text", "pattern": DATETIME},
         ],
-        "rows": {"anchor": r"(?:Damage|Points)\W*" + NUM, "anchor_x": (0.3, 0.5),
+        "rows": {"anchor": r"(?:Poin\w*|ints)\W*" + NUM, "anchor_x": (0.3, 0.5),
                  "start_after": r"Damage\s*Ranking", "band_up": 2.6, "band_down": 1.0,
                  "sequence_field": "rank"},
         "fields": [
@@ -129,7 +129,7 @@ DEFINITIONS_DATA: list[dict] = [
         "rows": {"anchor": NUM_ONLY, "anchor_x": (0.19, 0.34), "start_after": r"Troop\s*Power",
                  "band_up": 5.0, "band_down": 2.0},
         "fields": [
-            {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.06, 0.45), "required": True},
+            {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.1, 0.45), "required": True},
             {"name": "power", "type": "int", "source": "anchor"},
             {"name": "status", "type": "choice", "source": "band",
              "options": [("legion_{1}_dispatched", r"Legion\s*(\d)\s*dispat"), ("join", r"\bJoin\b"),
@@ -179,7 +179,7 @@ DEFINITIONS_DATA: list[dict] = [
                  "anchor_x": (0.15, 0.8), "columns": [(0.0, 0.5), (0.5, 1.0)],
                  "band_up": 2.2, "band_down": 2.0},
         "fields": [
-            {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.03, 0.3), "required": True,
+            {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.08, 0.3), "required": True,
              "max_dy": 2.2},
             {"name": "power", "type": "abbrev", "source": "anchor", "text_of": "power_text",
              "whitelist": "0123456789.MKB"},

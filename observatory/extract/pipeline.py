@@ -246,21 +246,21 @@ def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:
         if s.top < y0 or s.bottom > y1:
             continue
         # restrict the segment to the words from the first matching word on
+        # Drop leading icon specks / low-confidence artwork / words left of the
+        # anchor column, as long as the rest still matches the anchor.
         words = s.words
+        best = None
         for i in range(len(words)):
             sub = Segment(words[i:])
             if rx.search(sub.text):
-                s = sub
-                break
-            # only icon specks / low-confidence artwork may be skipped in front
+                best = sub
             w = words[i]
             if not (len(w.text) <= 2 or w.conf < 60 or not any(ch.isalpha() for ch in w.text)
                     or w.left < spec.anchor_x[0] * page.W):
                 break
-        else:
+        if best is None:
             continue
-        if not rx.search(s.text):
-            continue
+        s = best
         if not (spec.anchor_x[0] * page.W <= s.left <= spec.anchor_x[1] * page.W):
             continue
         col = 0
@@ -507,9 +507,26 @@ def _cjk_retry(defn: KindDefinition, rows: list[RowCtx], cropper: Cropper) -> No
     if retry:
         cropper.run()
         for reqs, q in retry:
-            # only a read that actually contains CJK / kana may replace the Latin one
-            if q.result and _CJK.search(q.result.text):
+            if q.result and _cjk_plausible(q.result.text, reqs):
                 reqs.append(q)
+
+
+def _cjk_plausible(text: str, reqs: list[CropReq]) -> bool:
+    """Accept a CJK read only when it is mostly CJK (``必須認真``) or is the
+    Latin read plus a CJK/kana suffix (``Stevie`` -> ``Stevieツ``)."""
+    letters = [ch for ch in text if ch.isalnum()]
+    cjk = [ch for ch in letters if _CJK.match(ch)]
+    if not cjk:
+        return False
+    if len(cjk) >= 0.6 * len(letters):
+        return True
+    latin = "".join(ch for ch in text if ch.isalnum() and not _CJK.match(ch)).casefold()
+    for q in reqs:
+        if q.result and q.result.text:
+            other = "".join(ch for ch in q.result.text if ch.isalnum()).casefold()
+            if latin and latin == other:
+                return True
+    return False
 
 
 def _trim_noise(words: list) -> list:
@@ -573,7 +590,8 @@ def validate_rows(defn: KindDefinition, page: Page, rows: list[RowCtx]):
         elif a.height < 0.75 * med_h or a.bottom >= page.H - 3 or a.top <= 3:
             reason = "row cut off at the screen edge"
         else:
-            missing = [f.name for f in defn.fields if f.required and not r.values.get(f.name)]
+            missing = [f.name for f in defn.fields
+                       if (f.required or f.source == "anchor") and r.values.get(f.name) in (None, "")]
             if missing:
                 reason = f"row cut off or covered: {', '.join(missing)} not visible"
         if reason:
@@ -683,6 +701,17 @@ def _public(defn: KindDefinition, r: RowCtx) -> dict[str, Any]:
     return out
 
 
+def _reading_order(rows: list[RowCtx]) -> list[RowCtx]:
+    """Top to bottom; cards side by side on one visual row go left to right."""
+    out: list[list[RowCtx]] = []
+    for r in sorted(rows, key=lambda r: r.anchor.cy):
+        if out and abs(out[-1][0].anchor.cy - r.anchor.cy) < 0.6 * r.anchor.height:
+            out[-1].append(r)
+        else:
+            out.append([r])
+    return [r for grp in out for r in sorted(grp, key=lambda r: r.anchor.left)]
+
+
 def layout_scores(page: Page, definitions: dict[str, KindDefinition]) -> dict[str, tuple[float, str]]:
     """Structural evidence for kinds that declare ``layout_weight``: enough
     row anchors of the kind's exact shape at the kind's position (for lists
@@ -722,7 +751,7 @@ def extract_page(im: Image.Image, forced_kind: str | None, definitions: dict[str
     _cjk_retry(defn, rows, cropper)
     resolve_fields(defn, page, rows)
     kept, dropped, warns = validate_rows(defn, page, rows)
-    kept.sort(key=lambda r: (round(r.anchor.cy / max(1, r.anchor.height * 1.5)), r.anchor.left))
+    kept = _reading_order(kept)
     res["rows"] = [_public(defn, r) for r in kept]
     res["row_confidence"] = [round(sum(r.confs) / len(r.confs), 3) if r.confs else 0.5 for r in kept]
     res["dropped_rows"] = dropped
