@@ -129,7 +129,7 @@ DEFINITIONS_DATA: list[dict] = [
         "rows": {"anchor": NUM_ONLY, "anchor_x": (0.19, 0.34), "start_after": r"Troop\s*Power",
                  "band_up": 5.0, "band_down": 2.0},
         "fields": [
-            {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.1, 0.45), "required": True},
+            {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.065, 0.45), "required": True},
             {"name": "power", "type": "int", "source": "anchor"},
             {"name": "status", "type": "choice", "source": "band",
              "options": [("legion_{1}_dispatched", r"Legion\s*(\d)\s*dispat"), ("join", r"\bJoin\b"),
