@@ -259,7 +259,7 @@ def ocr_batch(crops: list[Image.Image], *, config: str = "--psm 6", lang: str = 
     if mode == "gray":  # best channel and polarity, but leave thresholding to Tesseract
         mode, binarize = "auto", False
     prepped = [prepare_region(c, target_h, binarize, th, mode) for c, th in zip(crops, ths)]
-    gap = target_h
+    gap = int(target_h * 1.5)
     pad = target_h // 2
     width = max(p.width for p in prepped) + 2 * pad
     height = sum(p.height for p in prepped) + gap * (len(prepped) + 1)

@@ -346,7 +346,8 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
                     top, bot = a.top - 0.15 * h, a.bottom + 0.15 * h
                     x0, x1 = lo, hi
                 ph = 0.25 * (bot - top) + 2
-                r.reqs[f.name] = [cropper.add((x0 - ph, top - ph, x1, bot + ph), text_h=bot - top, mode=m)
+                left = x0 - ph if f.source == "above" else x0  # same_line windows start at the column edge
+                r.reqs[f.name] = [cropper.add((left, top - ph, x1, bot + ph), text_h=bot - top, mode=m)
                                   for m in f.modes]
             elif f.source == "region":
                 xr = f.x_range or (0.0, 1.0)
@@ -610,13 +611,14 @@ def validate_rows(defn: KindDefinition, page: Page, rows: list[RowCtx]):
             out.append(r)
     kept = out
     if spec.sequence_field and kept:
-        kept, d2, w2 = _repair_sequence(defn, kept)
+        pinned_seen = any(d["reason"].startswith("pinned") for d in dropped)
+        kept, d2, w2 = _repair_sequence(defn, kept, pinned_seen)
         dropped += d2
         warnings += w2
     return kept, dropped, warnings
 
 
-def _repair_sequence(defn: KindDefinition, rows: list[RowCtx]):
+def _repair_sequence(defn: KindDefinition, rows: list[RowCtx], pinned_seen: bool = False):
     """Ranks/orders are consecutive on these screens: infer unreadable medal
     ranks and fix misreads from the majority offset; a last row that breaks
     the sequence is the pinned self-row of the capturer.
@@ -628,7 +630,8 @@ def _repair_sequence(defn: KindDefinition, rows: list[RowCtx]):
     step = 1 if defn.rows.sequence == "ascending" else -1
     slots = _slots(rows)
     vals = [r.values.get(f) for r in rows]
-    body_n = len(rows) - 1 if defn.rows.pinned_last and len(rows) > 1 else len(rows)
+    pinned_last = defn.rows.pinned_last and not pinned_seen
+    body_n = len(rows) - 1 if pinned_last and len(rows) > 1 else len(rows)
     offs = Counter(v - step * slots[i] for i, v in enumerate(vals[:body_n]) if isinstance(v, int))
     dropped, warnings = [], []
     if not offs:
@@ -646,7 +649,7 @@ def _repair_sequence(defn: KindDefinition, rows: list[RowCtx]):
         exp = off + step * slots[i]
         v = r.values.get(f)
         is_last = i == len(rows) - 1 and len(rows) > 1
-        if defn.rows.pinned_last and is_last:
+        if pinned_last and is_last:
             seen = {o.values.get(f) for o in kept}
             lefts = sorted(o.anchor.left for o in rows[:-1])
             shifted = abs(r.anchor.left - lefts[len(lefts) // 2]) > 0.012 * _page_w(r)
