@@ -215,3 +215,17 @@ def test_rebuild_of_a_missing_projection_creates_it(tmp_path):
     conn = sqlite3.connect(target)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert not list(target.parent.glob(".*rebuild*"))
+
+
+def test_a_repeated_ingest_event_inside_a_batch_keeps_log_order(tmp_path):
+    """Regression: changes before and after a (key-less) repeated ingest must apply in log order."""
+    store = EventStore(tmp_path / "events.db")
+    store.append([ingested(1)])
+    db = open_db(tmp_path / "incremental.db")
+    catch_up(store, db, all_projectors())
+    store.append([classified(1), ingested(1, key=False), extracted(1, n_rows=2), failed(1, "later failure")])
+    catch_up(store, db, all_projectors(), batch_size=1000)  # the whole second append in one batch
+    db.conn.close()
+    rebuild(store, tmp_path / "single_events.db", all_projectors(), batch_size=1)
+    assert dump(tmp_path / "incremental.db") == dump(tmp_path / "single_events.db")
+    assert sqlite3.connect(tmp_path / "incremental.db").execute("SELECT status FROM screenshots").fetchone() == ("failed",)

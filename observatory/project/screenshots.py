@@ -245,7 +245,7 @@ class ScreenshotsProjector(Projector):
                     exists = conn.execute("SELECT updated_seq FROM screenshots WHERE id = ?", [sha]).fetchone()
                     if exists and exists[0] != row["updated_seq"]:
                         preexisting.add(sha)
-                        ops[:0] = _ops_from_fold(sha, row)
+                        ops.extend(_ops_from_fold(sha, row))  # after its earlier changes: log order
         # Updates run in log order; consecutive ones with the same statement go in one executemany.
         run_sql: str | None = None
         run: list[list[Any]] = []
