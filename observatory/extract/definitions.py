@@ -9,7 +9,7 @@ from __future__ import annotations
 from .models import KindDefinition
 
 NUM = r"(\d{1,3}(?:[,.]\s?\d{3})+|\d{3,})"          # 6,442,016,308 / 83760
-NUM_ONLY = r"^\W{0,3}" + NUM + r"\W{0,2}$"          # a segment that is just a number
+NUM_ONLY = r"^[\W_]{0,3}" + NUM + r"[\W_]{0,2}$"          # a segment that is just a number
 DATETIME = r"(\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2}:\d{2})"
 RANK_REGION = {"name": "rank", "type": "int", "source": "region", "x_range": (0.03, 0.185),
                "whitelist": "0123456789", "modes": ["auto", "white"]}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image
+from rapidfuzz import fuzz
 
 from . import numbers as num
 from .classify import classify
@@ -610,12 +611,25 @@ def validate_rows(defn: KindDefinition, page: Page, rows: list[RowCtx]):
         else:
             out.append(r)
     kept = out
+    # the capturer's pinned bar repeats a visible row: same name as a row above
+    name_f = next((f for f in defn.fields if f.type == "name"), None)
+    if spec.pinned_last and name_f and len(kept) > 1:
+        last = kept[-1]
+        key = name_key(_full_name(last, name_f))
+        if key and any(fuzz.ratio(key, name_key(_full_name(o, name_f))) >= 90 for o in kept[:-1]):
+            dropped.append({"row": _public(defn, last), "reason": "pinned self-row repeats a row above"})
+            kept = kept[:-1]
     if spec.sequence_field and kept:
         pinned_seen = any(d["reason"].startswith("pinned") for d in dropped)
         kept, d2, w2 = _repair_sequence(defn, kept, pinned_seen)
         dropped += d2
         warnings += w2
     return kept, dropped, warnings
+
+
+def _full_name(r: RowCtx, f: RowField) -> str:
+    tag = r.values.get(f.text_of) if f.text_of else None
+    return f"{tag or ''}{r.values.get(f.name) or ''}"
 
 
 def _repair_sequence(defn: KindDefinition, rows: list[RowCtx], pinned_seen: bool = False):
@@ -652,7 +666,10 @@ def _repair_sequence(defn: KindDefinition, rows: list[RowCtx], pinned_seen: bool
         if pinned_last and is_last:
             seen = {o.values.get(f) for o in kept}
             lefts = sorted(o.anchor.left for o in rows[:-1])
-            shifted = abs(r.anchor.left - lefts[len(lefts) // 2]) > 0.012 * _page_w(r)
+            rights = sorted(o.anchor.right for o in rows[:-1])
+            # left- or right-aligned columns: the pinned bar is offset on both edges
+            shifted = min(abs(r.anchor.left - lefts[len(lefts) // 2]),
+                          abs(r.anchor.right - rights[len(rights) // 2])) > 0.012 * _page_w(r)
             if shifted and defn.rows.pinned_policy == "drop":
                 dropped.append({"row": _public(defn, r),
                                 "reason": "pinned self-row (offset bar below the list)"})
