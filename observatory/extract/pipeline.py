@@ -589,7 +589,7 @@ def validate_rows(defn: KindDefinition, page: Page, rows: list[RowCtx]):
             reason = "capturer's pinned Unranked row"
         elif spec.overlay and re.search(spec.overlay, r.band_text, re.I):
             reason = "row covered by an overlay toast"
-        elif a.height < 0.75 * med_h or a.bottom >= page.H - 3 or a.top <= 3:
+        elif a.height < 0.6 * med_h or a.bottom >= page.H - 3 or a.top <= 3:
             reason = "row cut off at the screen edge"
         else:
             missing = [f.name for f in defn.fields
@@ -648,19 +648,21 @@ def _repair_sequence(defn: KindDefinition, rows: list[RowCtx], pinned_seen: bool
     body_n = len(rows) - 1 if pinned_last and len(rows) > 1 else len(rows)
     offs = Counter(v - step * slots[i] for i, v in enumerate(vals[:body_n]) if isinstance(v, int))
     dropped, warnings = [], []
+    off: int | None
     if not offs:
         # medals only (ranks 1-3) or nothing readable: assume the list starts at 1 for ascending
         if step == 1:
-            offs = Counter({1: 1})
+            off = 1
         else:
             warnings.append(f"{f}: no readable values, left empty")
-            return rows, dropped, warnings
-    off = offs.most_common(1)[0][0]
-    if step == 1 and off < 1:
-        off = 1
+            off = None
+    else:
+        off = offs.most_common(1)[0][0]
+        if step == 1 and off < 1:
+            off = 1
     kept: list[RowCtx] = []
     for i, r in enumerate(rows):
-        exp = off + step * slots[i]
+        exp = off + step * slots[i] if off is not None else None
         v = r.values.get(f)
         is_last = i == len(rows) - 1 and len(rows) > 1
         if pinned_last and is_last:
@@ -681,7 +683,7 @@ def _repair_sequence(defn: KindDefinition, rows: list[RowCtx], pinned_seen: bool
                 dropped.append({"row": _public(defn, r),
                                 "reason": f"pinned self-row out of sequence ({f} {v}, expected {exp})"})
                 continue
-        if v != exp:
+        if exp is not None and v != exp:
             if v is not None:
                 warnings.append(f"{f} {v} read, {exp} inferred from sequence")
             r.values[f] = exp
