@@ -600,17 +600,6 @@ def validate_rows(defn: KindDefinition, page: Page, rows: list[RowCtx]):
             dropped.append({"row": _public(defn, r), "reason": reason})
         else:
             kept.append(r)
-    # pinned self-row repeating a row above (same value and similar name)
-    out: list[RowCtx] = []
-    main = next((f.name for f in defn.fields if f.source == "anchor"), None)
-    for r in kept:
-        dup = next((o for o in out if main and o.values.get(main) == r.values.get(main)
-                    and r.values.get(main) is not None), None)
-        if dup is not None:
-            dropped.append({"row": _public(defn, r), "reason": "pinned self-row repeats a row above"})
-        else:
-            out.append(r)
-    kept = out
     # the capturer's pinned bar repeats a visible row: same name as a row above
     name_f = next((f for f in defn.fields if f.type == "name"), None)
     if spec.pinned_last and name_f and len(kept) > 1:
