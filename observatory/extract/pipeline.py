@@ -321,8 +321,9 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
                 r.reqs[f.name] = [cropper.add(box, text_h=h)]
                 db = _digit_box(a, re.compile(defn.rows.anchor))
                 wl = f.whitelist or "0123456789,."
-                r.reqs[f.name].append(cropper.add((db[0] - pad, db[1] - pad, db[2] + pad, db[3] + pad), wl,
-                                                  text_h=h))
+                dbox = (db[0] - pad, db[1] - pad, db[2] + pad, db[3] + pad)
+                r.reqs[f.name].append(cropper.add(dbox, wl, text_h=h))
+                r.reqs[f.name].append(cropper.add(dbox, wl, text_h=h, mode="gray"))
             elif f.source in ("above", "same_line"):
                 xr = f.x_range or (0.0, 1.0)
                 if f.source == "above":
@@ -384,9 +385,12 @@ def _ocr_int(results: list[CropResult], pattern: str | None) -> tuple[int | None
     vals = [c[0] for c in cands]
     if len(set(vals)) == 1:
         return vals[0], min(100.0, max(c[1] for c in cands) + 5)
-    good = [c for c in cands if c[2]]
-    pick = (good or cands)[-1] if len(good) != 1 else good[0]
-    return pick[0], pick[1] * 0.7
+    # majority vote over the passes; ties go to well-grouped, then confident reads
+    counts = Counter(vals)
+    top = max(counts.values())
+    pool = [c for c in cands if counts[c[0]] == top]
+    pick = max(pool, key=lambda c: (c[2], c[1]))
+    return pick[0], pick[1] * (0.85 if top > 1 else 0.6)
 
 
 def _abbrev_text(results: list[CropResult]) -> tuple[str | None, int | None, float]:
