@@ -339,8 +339,11 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
                     if seg is None:
                         r.reqs[f.name] = None
                         continue
+                    # other pieces of the same name line (the page pass may split it)
+                    same = [c for c in cands if min(c.bottom, seg.bottom) - max(c.top, seg.top)
+                            > 0.4 * min(c.height, seg.height)]
                     top, bot = seg.top, seg.bottom
-                    x0, x1 = seg.left, min(hi, cr)
+                    x0, x1 = min(c.left for c in same), min(hi, cr)
                 else:
                     lo, hi = xr[0] * W, xr[1] * W
                     cands = [s for s in page.segs if abs(s.cy - a.cy) < 0.6 * max(h, s.height)
@@ -554,12 +557,21 @@ def _trim_noise(words: list) -> list:
                 lines.append([w])
         ws = max(lines, key=lambda ln: sum(ch.isalnum() for w in ln for ch in w.text))
         ws.sort(key=lambda w: w.left)
-    def noise(w) -> bool:
+    def noise(w, neighbour) -> bool:
         t = w.text
-        return (len(t) <= 2 and w.conf < 55) or not any(ch.isalnum() for ch in t)
-    while ws and noise(ws[0]):
+        if not any(ch.isalnum() for ch in t):
+            return True
+        if len(t) > 2 or w.conf >= 55:
+            return False
+        # a short unsure word is a speck unless it sits at normal word spacing
+        # from the rest of the name ("I am nobody")
+        if neighbour is None:
+            return True
+        gap = max(neighbour.left - w.right, w.left - neighbour.right)
+        return gap > 0.6 * max(w.height, neighbour.height)
+    while ws and noise(ws[0], ws[1] if len(ws) > 1 else None):
         ws = ws[1:]
-    while ws and noise(ws[-1]):
+    while ws and noise(ws[-1], ws[-2] if len(ws) > 1 else None):
         ws = ws[:-1]
     return ws
 
