@@ -11,6 +11,7 @@ from .models import KindDefinition
 NUM = r"(\d{1,3}(?:[,.]\s?\d{3})+|\d{3,})"          # 6,442,016,308 / 83760
 NUM_ONLY = r"^[\W_]{0,3}" + NUM + r"[\W_]{0,2}$"          # a segment that is just a number
 DATETIME = r"(\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2}:\d{2})"
+DATE_LOOSE = r"20\d\d\S{3,8}\s*\d\d:\d\d"
 RANK_REGION = {"name": "rank", "type": "int", "source": "region", "x_range": (0.03, 0.185),
                "whitelist": "0123456789", "modes": ["auto", "white"]}
 
@@ -41,7 +42,8 @@ DEFINITIONS_DATA: list[dict] = [
             {"name": "trap_id", "pattern": r"Hunting\s*Trap\s*(\d+)"},
             {"name": "rallies", "pattern": r"Rallies\W*(\d+)"},
             {"name": "total_damage", "pattern": r"Total\s*Alliance\s*Damage\W*" + NUM},
-            {"name": "mail_time", "type": "text", "pattern": DATETIME},
+            {"name": "mail_time", "type": "reocr_text", "pattern": DATETIME, "locate": DATE_LOOSE,
+             "digits_format": "####-##-## ##:##:##"},
         ],
         "rows": {"anchor": r"(?:Poin\w*|ints)\W*" + NUM, "anchor_x": (0.3, 0.5),
                  "start_after": r"Damage\s*Ranking", "band_up": 2.6, "band_down": 1.0,
@@ -147,7 +149,8 @@ DEFINITIONS_DATA: list[dict] = [
                     {"text": "Arsenal Points", "weight": 1}, {"text": "Battle Stats", "weight": 1},
                     {"text": "Sieged by Mercenaries", "weight": 1}],
         "meta": [
-            {"name": "mail_time", "type": "text", "pattern": DATETIME},
+            {"name": "mail_time", "type": "reocr_text", "pattern": DATETIME, "locate": DATE_LOOSE,
+             "digits_format": "####-##-## ##:##:##"},
             {"name": "result", "type": "const", "pattern": r"(?-i:DEFEAT)", "value": "defeat"},
             {"name": "result", "type": "const", "pattern": r"(?-i:VICTORY)", "value": "victory"},
             {"name": "legion", "pattern": r"\[Legion\s*(\d+)\]"},

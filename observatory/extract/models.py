@@ -59,11 +59,14 @@ class MetaField(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str
-    type: Literal["int", "text", "const", "choice_tab", "sections"] = "int"
+    type: Literal["int", "text", "const", "choice_tab", "sections", "reocr_text"] = "int"
     pattern: str | None = None
     group: int = 1
     value: Any = None
     options: dict[str, str] = Field(default_factory=dict)
+    locate: str | None = None        # reocr_text: loose regex that finds the value's segment
+    digits_format: str | None = None  # reocr_text: rebuild from digits, e.g. "####-##-## ##:##:##"
+    whitelist: str = "0123456789-:"  # reocr_text: characters allowed in the re-read
     region_above: str | None = None  # re-OCR a full-width strip above the segment matching this
     region_h: float = 2.0            # strip height in multiples of that segment's height
 

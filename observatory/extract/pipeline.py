@@ -200,14 +200,46 @@ def _meta_value(mf: MetaField, page: Page, text: str):
     if mf.type == "sections":
         rx = re.compile(mf.pattern or "")
         out = []
-        for s in page.segs:
-            if s.left < 0.2 * page.W:
-                m = rx.match(s.text.strip())
-                if m:
-                    t = m.group(0).strip()
-                    t = re.sub(r"^RS\b", "R5", t)
-                    out.append((s.cy, t))
+        for ln in page.lines:
+            first = ln[0]
+            if first.left >= 0.2 * page.W:
+                continue
+            # the header's badge and title can be separate segments of one line
+            joined = " ".join(x.text for x in ln if x.left < 0.6 * page.W)
+            m = rx.match(joined.strip())
+            if m:
+                t = re.sub(r"\s*\d+\s*/\s*\d+.*$", "", m.group(0)).strip()
+                t = re.sub(r"^RS\b", "R5", t)
+                out.append((first.cy, t))
         return [t for _, t in sorted(out)]
+    if mf.type == "reocr_text":
+        # find the value loosely in the page pass, then re-read its box with a whitelist
+        loose = re.compile(mf.locate or mf.pattern or "", re.I)
+        for seg in page.segs:
+            if loose.search(seg.text):
+                h = seg.height
+                box = (seg.left - h, seg.top - 0.3 * h, seg.right + h, seg.bottom + 0.3 * h)
+                crop = page.image.crop(tuple(int(v) for v in box))
+                votes: Counter = Counter()
+                wl = f"--psm 7 -c tessedit_char_whitelist={mf.whitelist}"
+                for mode, cfg in (("white", "--psm 7"), ("auto", wl), ("white", wl), ("auto", "--psm 7"),
+                                  ("gray", wl)):
+                    if votes and votes.most_common(1)[0][1] >= 2:
+                        break
+                    res = ocr_batch([crop], config=cfg, text_heights=[h], mode=mode)[0]
+                    m = re.search(mf.pattern or "", res.text)
+                    if m:
+                        votes[m.group(mf.group)] += 2
+                    elif mf.digits_format:
+                        # separators are the fragile part: rebuild from the digits
+                        d = re.sub(r"\D", "", res.text)
+                        if len(d) == mf.digits_format.count("#"):
+                            it = iter(d)
+                            votes["".join(next(it) if ch == "#" else ch for ch in mf.digits_format)] += 1
+                if votes:
+                    return votes.most_common(1)[0][0]
+        m = re.search(mf.pattern or "", text)
+        return m.group(mf.group) if m else None
     m = re.search(mf.pattern or "", text, re.I | re.M)
     if not m:
         return None
