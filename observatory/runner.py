@@ -17,6 +17,7 @@ import threading
 import click
 
 from .cli_support import open_store, pass_ctx
+from .serve.commands import make_server, server_options
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +78,8 @@ def run_daemon(settings, server=None) -> int:  # type: ignore[no-untyped-def]
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface for Datasette (loopback only for now).")
-@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535), help="Port for Datasette.")
+@server_options
 @pass_ctx
 def run(obj, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
     """Run everything: watch the inbox, OCR, project, and serve Datasette."""
-    from .serve import DatasetteServer
-
-    try:
-        server = DatasetteServer(obj.settings, host, port)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--host") from None
-    sys.exit(run_daemon(obj.settings, server))
+    sys.exit(run_daemon(obj.settings, make_server(obj.settings, host, port)))

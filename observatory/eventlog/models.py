@@ -73,36 +73,35 @@ class IngestRejected(Event):
 # --- extraction --------------------------------------------------------------
 
 
-class ScreenshotClassified(Event):
-    type: Literal["ScreenshotClassified"] = "ScreenshotClassified"
+class EngineResult(Event):
+    """What an extraction engine said about one screenshot; tagged so results stay comparable across versions."""
+
     sha256: str
-    kind: str
-    confidence: float
-    evidence: list[str] = Field(default_factory=list)
     engine: str
     engine_version: str
 
 
-class ScoresExtracted(Event):
+class ScreenshotClassified(EngineResult):
+    type: Literal["ScreenshotClassified"] = "ScreenshotClassified"
+    kind: str
+    confidence: float
+    evidence: list[str] = Field(default_factory=list)
+
+
+class ScoresExtracted(EngineResult):
     type: Literal["ScoresExtracted"] = "ScoresExtracted"
-    sha256: str
     kind: str
     meta: dict[str, Any] = Field(default_factory=dict)
     rows: list[dict[str, Any]] = Field(default_factory=list)
     row_confidence: list[float] = Field(default_factory=list)
     dropped_rows: list[dict[str, Any]] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
-    engine: str
-    engine_version: str
 
 
-class ExtractionFailed(Event):
+class ExtractionFailed(EngineResult):
     type: Literal["ExtractionFailed"] = "ExtractionFailed"
-    sha256: str
     stage: str  # decode | classify | extract | internal
     reason: str
-    engine: str
-    engine_version: str
 
 
 # --- corrections -------------------------------------------------------------

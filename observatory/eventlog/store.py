@@ -21,7 +21,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from json.scanner import c_make_scanner as _c_make_scanner  # type: ignore[attr-defined]
 from pathlib import Path
