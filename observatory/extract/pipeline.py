@@ -282,18 +282,25 @@ def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:
         # Drop leading icon specks / low-confidence artwork / words left of the
         # anchor column, as long as the rest still matches the anchor.
         words = s.words
-        best = None
+        lo_x, hi_x = spec.anchor_x[0] * page.W, spec.anchor_x[1] * page.W
+        options = []
         for i in range(len(words)):
             sub = Segment(words[i:])
             if rx.search(sub.text):
-                best = sub
+                options.append(sub)
             w = words[i]
             if not (len(w.text) <= 2 or w.conf < 60 or not any(ch.isalpha() for ch in w.text)
-                    or w.left < spec.anchor_x[0] * page.W):
+                    or w.left < lo_x):
                 break
-        if best is None:
+        # the shortest matching suffix that starts inside the anchor column,
+        # else the shortest one (it is rejected by the column test below)
+        inside = [o for o in options if lo_x <= o.left <= hi_x]
+        if inside:
+            s = inside[-1]
+        elif options:
+            s = options[-1]
+        else:
             continue
-        s = best
         if not (spec.anchor_x[0] * page.W <= s.left <= spec.anchor_x[1] * page.W):
             continue
         col = 0
