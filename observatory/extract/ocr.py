@@ -148,11 +148,14 @@ def prepare_region(crop: Image.Image, target_h: int = 40, binarize: bool = True,
         return src.point(lambda p: 0 if p <= 100 else 255)
     cands = [rgb.convert("L"), min_channel(rgb), *rgb.split()]
     best, best_v, best_t = cands[0], -1.0, 128
+    # statistics from the left 85% only: text is left-aligned in its crop and a
+    # crop's right end often runs past the card onto the panel border
+    inner = (0, 0, max(1, int(crop.width * 0.85)), crop.height)
     for c in cands:
-        t, v = _otsu(c.histogram())
+        t, v = _otsu(c.crop(inner).histogram())
         if v > best_v:
             best, best_v, best_t = c, v, t
-    hist = best.histogram()
+    hist = best.crop(inner).histogram()
     dark = sum(hist[: best_t + 1])
     light = sum(hist[best_t + 1:])
     img = best

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import statistics
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +77,7 @@ class CropReq:
     box: tuple[int, int, int, int]
     key: tuple[str, str, str]       # (config, lang, preprocessing mode)
     text_h: float | None = None
+    suffix: str = ""                # CJK/kana glyph recovered by the CJK pass
     result: CropResult | None = None
 
 
@@ -360,7 +362,10 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
                 r.reqs[f.name] = [cropper.add(box, text_h=h)]
                 db = _digit_box(a, re.compile(defn.rows.anchor))
                 wl = f.whitelist or "0123456789,."
-                dbox = (db[0] - pad, db[1] - pad, db[2] + pad, db[3] + pad)
+                # the number's left edge is estimated from character proportions:
+                # pad generously so a leading digit is never clipped (6 -> 5)
+                cut_inside_word = db[0] > a.left + 1
+                dbox = (db[0] - (2 * pad if cut_inside_word else pad), db[1] - pad, db[2] + pad, db[3] + pad)
                 r.reqs[f.name].append(cropper.add(dbox, wl, text_h=h))
                 r.reqs[f.name].append(cropper.add(dbox, wl, text_h=h, mode="gray"))
             elif f.source in ("above", "same_line"):
@@ -499,6 +504,9 @@ def resolve_fields(defn: KindDefinition, page: Page, rows: list[RowCtx]) -> None
                         best_name = (cand, c)
                 if best_name:
                     val, conf = best_name
+                    sfx = reqs[0].suffix if reqs else ""
+                    if sfx and not _CJK.search(val):
+                        val += sfx
                     if not val:
                         val = None
                 if f.text_of and val:
@@ -557,6 +565,9 @@ def _cjk_retry(defn: KindDefinition, rows: list[RowCtx], cropper: Cropper) -> No
         for reqs, q in retry:
             if q.result and _cjk_plausible(q.result.text, reqs):
                 reqs.append(q)
+            elif q.result and (suffix := _kana_suffix(q.result.text, reqs)):
+                for other in reqs:
+                    other.suffix = suffix
 
 
 def _cjk_plausible(text: str, reqs: list[CropReq]) -> bool:
@@ -568,13 +579,22 @@ def _cjk_plausible(text: str, reqs: list[CropReq]) -> bool:
         return False
     if len(cjk) >= 0.6 * len(letters):
         return True
-    latin = "".join(ch for ch in text if ch.isalnum() and not _CJK.match(ch)).casefold()
-    for q in reqs:
-        if q.result and q.result.text:
-            other = "".join(ch for ch in q.result.text if ch.isalnum()).casefold()
-            if latin and latin == other:
-                return True
     return False
+
+
+def _kana_suffix(text: str, reqs: list[CropReq]) -> str | None:
+    """``Stevie ツ`` after a Latin read ``Stevie``: the single CJK/kana glyph the
+    Latin model cannot see, to append to the Latin read."""
+    m = re.search(r"([A-Za-z0-9])\s*(" + _CJK.pattern + r")\W*$", text)
+    if not m or len(_CJK.findall(text)) != 1 or unicodedata.category(m.group(2)) != "Lo":
+        return None  # "ー" and other marks are not letters of a name
+    latin = "".join(ch for ch in text[: m.end(1)] if ch.isalnum()).casefold()
+    for q in reqs:
+        if q.result and q.result.text and not _CJK.search(q.result.text):
+            other = "".join(ch for ch in q.result.text if ch.isalnum()).casefold()
+            if latin and (latin == other or other.endswith(latin) or latin.endswith(other)):
+                return m.group(2)
+    return None
 
 
 def _trim_noise(words: list) -> list:
@@ -596,11 +616,11 @@ def _trim_noise(words: list) -> list:
                 lines.append([w])
         ws = max(lines, key=lambda ln: sum(ch.isalnum() for w in ln for ch in w.text))
         ws.sort(key=lambda w: w.left)
-    def noise(w, neighbour) -> bool:
+    def noise(w, neighbour, max_len=2) -> bool:
         t = w.text
         if not any(ch.isalnum() for ch in t):
             return True
-        if len(t) > 2 or w.conf >= 55:
+        if len(t) > max_len or w.conf >= 55:
             return False
         # a short unsure word is a speck unless it sits at normal word spacing
         # from the rest of the name ("I am nobody")
@@ -610,7 +630,7 @@ def _trim_noise(words: list) -> list:
         return gap > 0.6 * max(w.height, neighbour.height)
     while ws and noise(ws[0], ws[1] if len(ws) > 1 else None):
         ws = ws[1:]
-    while ws and noise(ws[-1], ws[-2] if len(ws) > 1 else None):
+    while ws and noise(ws[-1], ws[-2] if len(ws) > 1 else None, 3):
         ws = ws[:-1]
     return ws
 
