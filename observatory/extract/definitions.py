@@ -131,7 +131,8 @@ DEFINITIONS_DATA: list[dict] = [
         "rows": {"anchor": NUM_ONLY, "anchor_x": (0.19, 0.34), "start_after": r"Troop\s*Power",
                  "band_up": 5.0, "band_down": 2.0},
         "fields": [
-            {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.065, 0.45), "required": True},
+            {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.065, 0.45), "required": True,
+             "max_dy": 3.0},
             {"name": "power", "type": "int", "source": "anchor"},
             {"name": "status", "type": "choice", "source": "band",
              "options": [("legion_{1}_dispatched", r"Legion\s*(\d)\s*dispat"), ("join", r"\bJoin\b"),
@@ -186,7 +187,7 @@ DEFINITIONS_DATA: list[dict] = [
              "max_dy": 2.2},
             {"name": "power", "type": "abbrev", "source": "anchor", "text_of": "power_text",
              "whitelist": "0123456789.MKB"},
-            {"name": "furnace_text", "type": "text", "source": "below", "x_range": (0.04, 0.12),
+            {"name": "furnace_text", "type": "text", "source": "below", "x_range": (-0.02, 0.08),
              "max_dy": 1.9, "whitelist": "0123456789", "modes": ["auto", "white"]},
             {"name": "tier", "type": "text", "source": "section", "pattern": r"^(R[1-5S])\b",
              "x_range": (0.0, 0.2)},

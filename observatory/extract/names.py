@@ -72,6 +72,8 @@ def fix_digit_lookalikes(word: str) -> str:
             if right.isdigit() and (left.isdigit() or not left.isalpha() or left.islower() != ch.islower()
                                     or ch in "lI|"):
                 ch = _TO_DIGIT[ch]
+        elif ch == "i" and 0 < i < len(word) - 1 and word[i - 1].isdigit() and word[i + 1].isdigit():
+            ch = "1"  # kaito14i2 -> kaito1412
         out.append(ch)
     return "".join(out)
 
