@@ -187,7 +187,7 @@ DEFINITIONS_DATA: list[dict] = [
              "max_dy": 2.2},
             {"name": "power", "type": "abbrev", "source": "anchor", "text_of": "power_text",
              "whitelist": "0123456789.MKB"},
-            {"name": "furnace_text", "type": "text", "source": "below", "x_range": (-0.02, 0.08),
+            {"name": "furnace_text", "type": "text", "source": "below", "x_range": (-0.005, 0.055),
              "max_dy": 1.9, "whitelist": "0123456789", "modes": ["auto", "white"]},
             {"name": "tier", "type": "text", "source": "section", "pattern": r"^(R[1-5S])\b",
              "x_range": (0.0, 0.2)},
