@@ -24,7 +24,7 @@ from . import numbers as num
 from .classify import classify
 from .models import KindDefinition, MetaField, RowField
 from .names import clean_name, name_key, split_tag
-from .ocr import CropResult, Segment, min_channel, ocr_batch, page_words, segments
+from .ocr import CropResult, Segment, ocr_batch, page_words, segments
 
 log = logging.getLogger(__name__)
 
@@ -735,7 +735,7 @@ def _repair_sequence(defn: KindDefinition, rows: list[RowCtx], pinned_seen: bool
             rights = sorted(o.anchor.right for o in rows[:-1])
             # left- or right-aligned columns: the pinned bar is offset on both edges
             shifted = min(abs(r.anchor.left - lefts[len(lefts) // 2]),
-                          abs(r.anchor.right - rights[len(rights) // 2])) > 0.012 * _page_w(r)
+                          abs(r.anchor.right - rights[len(rights) // 2])) > 0.012 * r.page_w
             if shifted and defn.rows.pinned_policy == "drop":
                 dropped.append({"row": _public(defn, r),
                                 "reason": "pinned self-row (offset bar below the list)"})
@@ -754,10 +754,6 @@ def _repair_sequence(defn: KindDefinition, rows: list[RowCtx], pinned_seen: bool
             r.confs.append(0.7)
         kept.append(r)
     return kept, dropped, warnings
-
-
-def _page_w(r: RowCtx) -> float:
-    return r.page_w
 
 
 def _slots(rows: list[RowCtx]) -> list[int]:
