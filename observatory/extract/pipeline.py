@@ -266,6 +266,7 @@ class RowCtx:
     confs: list[float] = field(default_factory=list)
     band_text: str = ""
     page_w: int = 1080
+    name_h: float | None = None
 
 
 def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:
@@ -388,6 +389,8 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
                             > 0.4 * min(c.height, seg.height)]
                     top, bot = seg.top, seg.bottom
                     x0, x1 = min(c.left for c in same), min(hi, cr)
+                    if f.required:
+                        r.name_h = seg.height
                 else:
                     lo, hi = xr[0] * W, xr[1] * W
                     cands = [s for s in page.segs if abs(s.cy - a.cy) < 0.6 * max(h, s.height)
@@ -657,6 +660,8 @@ def validate_rows(defn: KindDefinition, page: Page, rows: list[RowCtx]):
     warnings: list[str] = []
     heights = [r.anchor.height for r in rows]
     med_h = statistics.median(heights) if heights else 0
+    name_hs = [r.name_h for r in rows if r.name_h]
+    med_name_h = statistics.median(name_hs) if len(name_hs) >= 3 else 0
     for r in rows:
         reason = None
         a = r.anchor
@@ -666,6 +671,8 @@ def validate_rows(defn: KindDefinition, page: Page, rows: list[RowCtx]):
             reason = "row covered by an overlay toast"
         elif a.height < 0.6 * med_h or a.bottom >= page.H - 3 or a.top <= 3:
             reason = "row cut off at the screen edge"
+        elif r.name_h and med_name_h and r.name_h < 0.6 * med_name_h:
+            reason = "name cut off at the edge of the list"
         else:
             missing = [f.name for f in defn.fields
                        if (f.required or f.source == "anchor") and r.values.get(f.name) in (None, "")]
