@@ -179,7 +179,7 @@ DEFINITIONS_DATA: list[dict] = [
             {"name": "online", "type": "text", "pattern": r"Online\W*(\d+\s*/\s*\d+)"},
             {"name": "sections", "type": "sections", "pattern": r"^R[1-5S]\b(?:\s+[A-Za-z][\w ]*)?"},
         ],
-        "rows": {"anchor": r"(\d{1,4}(?:[.,]\d)?\s*[MKBmkb])|(\d{2,4}[.,]\d)",
+        "rows": {"anchor": r"(\d{1,4}(?:[.,]\d)?\s*[MKBmkb])(?![a-z(])|(\d{2,4}[.,]\d)",
                  "anchor_x": (0.15, 0.8), "columns": [(0.0, 0.5), (0.5, 1.0)],
                  "band_up": 2.2, "band_down": 2.0},
         "fields": [
