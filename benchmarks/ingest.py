@@ -95,11 +95,11 @@ def throughput(n: int) -> None:
         total = make_jpegs(src, n)
         env = {**os.environ, "OBSERVATORY_HOME": str(home), "PYTHONPATH": str(REPO), "OBSERVATORY_LOG_LEVEL": "WARNING"}
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "observatory", "ingest", str(src)], env=env, cwd=home,
+        proc = subprocess.run([sys.executable, "-m", "observatory", "ingest", "--no-process", str(src)], env=env, cwd=home,
                               capture_output=True, text=True)
         elapsed = time.perf_counter() - t0
         summary = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-500:]
-        print(f"ingest throughput: {n} JPEGs, {total / n / 1e6:.2f} MB average, {elapsed:.2f} s wall "
+        print(f"ingest throughput (--no-process: ingest only, OCR not included): {n} JPEGs, {total / n / 1e6:.2f} MB average, {elapsed:.2f} s wall "
               f"= {n / elapsed:.1f} files/s ({total / elapsed / 1e6:.1f} MB/s); exit {proc.returncode}; {summary}")
     finally:
         shutil.rmtree(home, ignore_errors=True)
