@@ -459,7 +459,6 @@ def _run(args: argparse.Namespace, n: int, sizes: list[int], data: Path) -> int:
     check_n = min(n, 30_000)
     prepared = run_child("prepare", str(data), ",".join(str(s) for s in sorted({*sizes, check_n})), str(n))
     logs = {int(s): (Path(p), how) for s, (p, how) in prepared["logs"].items()}
-    biggest = logs[n][0]
     log_mb = {s: sum(Path(f"{p}{x}").stat().st_size for x in ("", "-wal") if Path(f"{p}{x}").exists()) / 2**20
               for s, (p, _) in logs.items()}
 

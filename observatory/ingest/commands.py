@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..cli_support import open_store, pass_ctx, progress_bar
-from .paths import Candidate, locate, walk
+from .paths import Candidate, locate, walk, within
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +24,7 @@ def _candidates(paths: tuple[Path, ...], settings, community: str | None) -> lis
         if os.path.isdir(given) and not os.path.islink(given):
             inbox = os.fspath(settings.watch_dir)
             here = os.path.abspath(given)
-            inside = here == inbox or here.startswith(inbox + os.sep)
-            base_parts = tuple(Path(os.path.relpath(here, inbox)).parts) if inside and here != inbox else ()
+            base_parts = tuple(Path(os.path.relpath(here, inbox)).parts) if within(here, inbox) and here != inbox else ()
             prune = lambda parts, b=base_parts: rules.ignored_dir((*b, *parts))  # noqa: E731
             for f in walk(Path(here), prune):
                 out.append(locate(f, settings.watch_dir, settings.default_community, base=Path(here), community=community))

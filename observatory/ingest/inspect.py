@@ -22,6 +22,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from .capture_time import parse_exif
+from .paths import within
 
 # Blob file extensions by Pillow format; anything else uses the lower-cased format name.
 EXTENSIONS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp", "TIFF": "tiff"}
@@ -75,10 +76,6 @@ def fingerprint(st: os.stat_result) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def _within(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
 def _kind(mode: int) -> str:
     if stat.S_ISFIFO(mode):
         return "a named pipe (FIFO)"
@@ -101,7 +98,7 @@ def read_file(path: Path, *, root: Path, max_bytes: int) -> ReadResult:
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     if stat.S_ISLNK(st.st_mode):
         target = os.path.realpath(path)
-        if not _within(target, os.path.realpath(root)):
+        if not within(target, os.path.realpath(root)):
             return ReadResult(
                 fingerprint(st), None,
                 rejection=Rejection("symlink_outside", f"a symbolic link to {target}, outside the inbox; links out are not followed"),

@@ -19,7 +19,8 @@ def safe_text(s: str) -> str:
     return s.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def _within(path: str, root: str) -> bool:
+def within(path: str, root: str) -> bool:
+    """Is `path` `root` itself or below it (string paths, no resolving)."""
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
@@ -47,12 +48,12 @@ def locate(path: str | os.PathLike[str], watch_dir: Path, default_community: str
     """
     abspath = os.path.abspath(path)
     inbox = os.fspath(watch_dir)
-    if _within(abspath, inbox) and abspath != inbox:
+    if within(abspath, inbox) and abspath != inbox:
         parts = tuple(Path(os.path.relpath(abspath, inbox)).parts)
         folder = safe_text(parts[0]) if len(parts) > 1 else default_community
         return Candidate(Path(abspath), watch_dir, safe_text("/".join(parts)), community or folder, parts)
     root = Path(os.path.abspath(base)) if base is not None else Path(abspath).parent
-    parts = tuple(Path(os.path.relpath(abspath, root)).parts) if _within(abspath, os.fspath(root)) else (Path(abspath).name,)
+    parts = tuple(Path(os.path.relpath(abspath, root)).parts) if within(abspath, os.fspath(root)) else (Path(abspath).name,)
     return Candidate(Path(abspath), root, safe_text(abspath), community or default_community, parts)
 
 

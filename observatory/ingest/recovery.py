@@ -32,13 +32,3 @@ def clean_temp_files(blobs: BlobStore) -> None:
     if n:
         log.info("removed %d half-written blob temp file(s) left by an interrupted run", n)
 
-
-def report_orphans(store: EventStore, blobs: BlobStore) -> dict[str, Path]:
-    """Log a WARNING per blob that no event names; returns them."""
-    orphans = orphan_blobs(store, blobs)
-    for sha, path in orphans.items():
-        log.warning(
-            "orphaned blob %s has no ScreenshotIngested event (interrupted ingest; its source file is no longer in the inbox)",
-            blobs.relative(path), extra={"screenshot": sha},
-        )
-    return orphans

@@ -88,10 +88,6 @@ def _json(value: Any) -> str:
     return _json_slow(value)
 
 
-def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def rows_for(sha: str, payload: dict[str, Any]) -> list[tuple[Any, ...]]:
     """extracted_rows tuples for one ScoresExtracted payload."""
     kind = payload["kind"]
