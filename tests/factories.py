@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 
 from observatory.eventlog import (
     DuplicateSighted,
@@ -72,3 +73,15 @@ def duplicate(i: int, path: str) -> Pending:
 def rejected(path: str, fingerprint: str = "0:0", code: str = "empty") -> Pending:
     ev = IngestRejected(original_path=path, file_name=path.rsplit("/", 1)[-1], community="HEI", code=code, reason="zero-byte file", fingerprint=fingerprint, byte_size=0)
     return Pending(ev, f"inbox-{path}", idempotency_key=f"reject:{path}:{fingerprint}")
+
+
+def tamper(db_path, sql: str) -> None:
+    """Change the log behind the store's back, as an attacker with the file would: drop the guard trigger, run raw SQL."""
+    trigger = "events_no_delete" if sql.lstrip().upper().startswith("DELETE") else "events_no_update"
+    raw = sqlite3.connect(db_path)
+    try:
+        raw.execute(f"DROP TRIGGER {trigger}")
+        raw.execute(sql)
+        raw.commit()
+    finally:
+        raw.close()

@@ -10,7 +10,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from factories import classified, extracted, ingested
+from factories import classified, extracted, ingested, tamper
 from observatory.cli import cli
 from observatory.eventlog import EventStore
 
@@ -106,11 +106,7 @@ def test_verify_reports_first_broken_sequence(home):
     _seed(home)
     ok = run("verify")
     assert ok.exit_code == 0 and "4 events" in ok.output
-    raw = sqlite3.connect(home / "events" / "events.db")
-    raw.execute("DROP TRIGGER events_no_update")
-    raw.execute("UPDATE events SET payload = replace(payload, 'Player1', 'Hacker') WHERE seq = 3")
-    raw.commit()
-    raw.close()
+    tamper(home / "events" / "events.db", "UPDATE events SET payload = replace(payload, 'Player1', 'Hacker') WHERE seq = 3")
     bad = CliRunner().invoke(cli, ["verify"])
     assert bad.exit_code == 1
     assert "sequence 3" in bad.output

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from factories import classified, extracted, ingested, sha
+from factories import classified, extracted, ingested, sha, tamper
 from observatory.eventlog import ConcurrencyError, EventStore, Pending, ScreenshotIngested
 from observatory.eventlog.store import GENESIS_HASH
 
@@ -110,11 +110,7 @@ def test_verify_finds_the_first_tampered_row(tmp_path):
     s.append([ingested(i) for i in range(10)])
     assert s.verify().ok and s.verify().checked == 10
     s.close()
-    raw = sqlite3.connect(path)
-    raw.execute("DROP TRIGGER events_no_update")
-    raw.execute("UPDATE events SET payload = json_set(payload, '$.byte_size', 1) WHERE seq = 7")
-    raw.commit()
-    raw.close()
+    tamper(path, "UPDATE events SET payload = json_set(payload, '$.byte_size', 1) WHERE seq = 7")
     result = EventStore(path).verify()
     assert not result.ok
     assert result.first_broken_seq == 7
@@ -124,11 +120,7 @@ def test_verify_finds_the_first_tampered_row(tmp_path):
 def test_verify_finds_a_deleted_row(tmp_path):
     path = tmp_path / "events.db"
     EventStore(path).append([ingested(i) for i in range(5)])
-    raw = sqlite3.connect(path)
-    raw.execute("DROP TRIGGER events_no_delete")
-    raw.execute("DELETE FROM events WHERE seq = 3")
-    raw.commit()
-    raw.close()
+    tamper(path, "DELETE FROM events WHERE seq = 3")
     result = EventStore(path).verify()
     assert (result.ok, result.first_broken_seq) == (False, 3)
 

@@ -6,36 +6,16 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from polling import free_port, wait_for
+
 BEAR = "Screenshot_20251112_173538_Whiteout Survival.jpg"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = predicate()
-            if last:
-                return last
-        except Exception as exc:  # noqa: BLE001 - the server may not be up yet
-            last = exc
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
 
 
 def rows(url: str) -> list[dict]:
@@ -58,7 +38,8 @@ def test_drop_a_screenshot_and_see_its_rows_in_datasette(home, samples_dir):
     )
     try:
         base = f"http://127.0.0.1:{port}/observatory"
-        wait_for(lambda: rows(f"{base}/screenshots.json?_shape=array") == [], 60, "Datasette to answer")
+        wait_for(lambda: rows(f"{base}/screenshots.json?_shape=array") == [], 60, interval=0.2,
+                 what="Datasette to answer", tolerate=(Exception,))
         kids = children_of(proc.pid)
         assert kids, "Datasette should run as a child process"
 
@@ -67,7 +48,7 @@ def test_drop_a_screenshot_and_see_its_rows_in_datasette(home, samples_dir):
 
         shot = wait_for(
             lambda: [r for r in rows(f"{base}/screenshots.json?_shape=array") if r["status"] == "extracted"],
-            120, "the screenshot to be extracted",
+            120, interval=0.2, what="the screenshot to be extracted", tolerate=(Exception,),
         )[0]
         assert shot["community"] == "HEI" and shot["kind"] == "bear_damage"
         extracted = rows(f"{base}/extracted_rows.json?_shape=array&screenshot_id={shot['id']}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import urllib.request
 
 import pytest
@@ -15,12 +14,7 @@ from observatory.project import all_projectors
 from observatory.project.rebuild import rebuild
 from observatory.serve import DatasetteServer
 from observatory.settings import load_settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from polling import free_port
 
 
 def get_json(url: str):

@@ -20,17 +20,9 @@ from observatory.eventlog import EventStore
 from observatory.ingest.blobs import BlobStore
 from observatory.settings import load_settings
 from observatory.watch import Inbox
+from polling import wait_for
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
-    return value
 
 
 def noisy_png(seed: int) -> bytes:
@@ -76,8 +68,8 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(home: Path) -> No
     with open(log_file, "w") as out:
         proc = spawn(home, "watch", stderr=out)
         try:
-            wait_for(lambda: "watching" in log_file.read_text())
-            wait_for(lambda: len(ingested(home)) >= len(files))
+            wait_for(lambda: "watching" in log_file.read_text(), timeout=30)
+            wait_for(lambda: len(ingested(home)) >= len(files), timeout=30)
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=20)
@@ -121,8 +113,8 @@ def test_blob_without_event_is_readopted_or_reported(home: Path, monkeypatch: py
         inbox = Inbox(settings)
         inbox.start()
         try:
-            wait_for(lambda: ingested(home))
-            wait_for(lambda: any("no source file" in r.getMessage() for r in caplog.records))
+            wait_for(lambda: ingested(home), timeout=30)
+            wait_for(lambda: any("no source file" in r.getMessage() for r in caplog.records), timeout=30)
         finally:
             inbox.stop()
     assert [e.payload["original_path"] for e in ingested(home)] == ["kept.png"]

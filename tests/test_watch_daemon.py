@@ -10,7 +10,6 @@ import logging
 import os
 import shutil
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,18 +23,7 @@ from observatory.settings import load_settings
 from observatory.watch import Inbox, StabilityTracker
 from observatory.watch import daemon as daemon_module
 from observatory.watch.probe import Probe
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.05) -> object:
-    """Poll `predicate` until it returns something truthy; fail with a clear message at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s: {getattr(predicate, '__name__', predicate)}")
-        time.sleep(interval)
+from polling import wait_for
 
 
 def png(seed: int, size: tuple[int, int] = (24, 16)) -> bytes:
