@@ -127,15 +127,19 @@ def screenshot_events(i: int, rng: random.Random) -> tuple[Any, Any, Any]:
     )
 
 
+def remove_db(path: Path) -> None:
+    """Delete an SQLite file and its WAL companions."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def generate(path: Path, n_events: int, shots_per_batch: int = 1000) -> float:
     """Write a log of exactly n_events; returns seconds taken."""
     from observatory.eventlog import EventStore
 
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    remove_db(path)
     tmp = path.with_name(path.name + ".partial")
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+    remove_db(tmp)
     rng = random.Random(20250101)
     started = time.perf_counter()
     written = 0
@@ -181,8 +185,7 @@ def cut_prefix(src: Path, dst: Path, n: int) -> None:
     """dst := the first n events of src (same rows, so the same hash chain)."""
     from observatory.eventlog import EventStore
 
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{dst}{suffix}").unlink(missing_ok=True)
+    remove_db(dst)
     with EventStore(dst) as store:  # creates the schema
         store.conn.execute("PRAGMA synchronous=OFF")
         store.conn.execute("ATTACH DATABASE ? AS src", (str(src),))
@@ -217,8 +220,7 @@ def child_replay(log_path: Path, target: Path, batch_size: int | None) -> dict[s
     from observatory.project.rebuild import rebuild
 
     rss_before = maxrss_mb()
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    remove_db(target)
     store = EventStore(log_path, readonly=True)
     kwargs = {} if batch_size is None else {"batch_size": batch_size}
     t = time.perf_counter()
@@ -237,21 +239,27 @@ def child_replay(log_path: Path, target: Path, batch_size: int | None) -> dict[s
             "db_mb": target.stat().st_size / 2**20}
 
 
+def fresh_projection(path: Path) -> sqlite3.Connection:
+    """An empty projections file with the real schema and indexes, opened as rebuild() opens its scratch file."""
+    from observatory.project.framework import ensure_schema, open_db
+    from observatory.project.screenshots import ScreenshotsProjector
+
+    remove_db(path)
+    db = open_db(path, fast=True)
+    ensure_schema(db, [ScreenshotsProjector()])
+    return db.conn
+
+
 def child_baseline(projection: Path, scratch: Path) -> dict[str, Any]:
     """Raw executemany of the replay's own output tuples, same schema/indexes/pragmas, one transaction."""
-    from observatory.project.framework import ensure_schema, open_db
-    from observatory.project.screenshots import _INSERT_ROW, _INSERT_SCREENSHOT, ROW_FIELDS, SCREENSHOT_FIELDS, \
-        ScreenshotsProjector
+    from observatory.project.rebuild import _drop_secondary_indexes, _recreate_indexes
+    from observatory.project.screenshots import _INSERT_ROW, _INSERT_SCREENSHOT, ROW_FIELDS, SCREENSHOT_FIELDS
 
     src = sqlite3.connect(f"{projection.resolve().as_uri()}?mode=ro", uri=True)
     shots = src.execute(f"SELECT {', '.join(SCREENSHOT_FIELDS)} FROM screenshots ORDER BY rowid").fetchall()
     rows = src.execute(f"SELECT {', '.join(ROW_FIELDS)} FROM extracted_rows ORDER BY rowid").fetchall()
     src.close()
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{scratch}{suffix}").unlink(missing_ok=True)
-    db = open_db(scratch, fast=True)
-    ensure_schema(db, [ScreenshotsProjector()])
-    conn = db.conn
+    conn = fresh_projection(scratch)
     t = time.perf_counter()
     cpu = time.process_time()
     conn.execute("BEGIN")
@@ -265,27 +273,19 @@ def child_baseline(projection: Path, scratch: Path) -> dict[str, Any]:
     analyze = time.perf_counter() - t
     conn.close()
     # the same load with the secondary indexes built after it (what rebuild() does)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{scratch}{suffix}").unlink(missing_ok=True)
-    db = open_db(scratch, fast=True)
-    ensure_schema(db, [ScreenshotsProjector()])
-    conn = db.conn
-    idx = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall()
-    for name, _ in idx:
-        conn.execute(f'DROP INDEX "{name}"')
+    conn = fresh_projection(scratch)
+    idx = _drop_secondary_indexes(conn)
     t = time.perf_counter()
     conn.execute("BEGIN")
     conn.executemany(_INSERT_SCREENSHOT, shots)
     conn.executemany(_INSERT_ROW, rows)
     conn.execute("COMMIT")
-    for _, sql in idx:
-        conn.execute(sql)
+    _recreate_indexes(conn, idx)
     late = time.perf_counter() - t
     conn.close()
     n_shots, n_rows = len(shots), len(rows)
     del shots, rows
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{scratch}{suffix}").unlink(missing_ok=True)
+    remove_db(scratch)
     return {"seconds": secs, "cpu_seconds": cpu, "analyze_seconds": analyze, "late_index_seconds": late, "screenshots": n_shots, "extracted_rows": n_rows}
 
 
@@ -293,8 +293,7 @@ def child_append(store_dir: Path, singles: int, batches: int, batch_size: int) -
     from observatory.eventlog import EventStore
 
     path = store_dir / "append-bench.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    remove_db(path)
     rng = random.Random(7)
     i = 10_000_000
     out: dict[str, Any] = {}
@@ -322,8 +321,7 @@ def child_append(store_dir: Path, singles: int, batches: int, batch_size: int) -
             n += len(store.append(batch))
         secs = time.perf_counter() - t
         out["batch"] = {"events": n, "batch_size": batch_size, "seconds": secs, "eps": n / secs}
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    remove_db(path)
     return out
 
 
@@ -350,8 +348,7 @@ def child_check(log_path: Path, work: Path) -> dict[str, Any]:
     alt = work / "check-alt.db"
     rebuild(store, alt, all_projectors(), batch_size=777)
     inc = work / "check-inc.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{inc}{suffix}").unlink(missing_ok=True)
+    remove_db(inc)
     db = open_db(inc)
     projectors = all_projectors()
     rng = random.Random(3)
@@ -380,8 +377,7 @@ def child_check(log_path: Path, work: Path) -> dict[str, Any]:
         ok &= same
         results[name] = same
     for p in (ref, alt, inc):
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{p}{suffix}").unlink(missing_ok=True)
+        remove_db(p)
     store.close()
     return {"events": last, "ok": ok, "variants": results,
             "rows": {t: ref_d[t][0] for t in tables}}
@@ -484,8 +480,7 @@ def _run(args: argparse.Namespace, n: int, sizes: list[int], data: Path) -> int:
         app = run_child("append", str(data), "2000", "20", "1000")
 
     for s in sizes:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{data / f'projection-{s}.db'}{suffix}").unlink(missing_ok=True)
+        remove_db(data / f'projection-{s}.db')
 
     # ---- report -------------------------------------------------------------------------
     big = replays[n]
