@@ -191,3 +191,17 @@ def test_ingest_command_processes_and_projects_what_it_ingested(home, samples_di
     db = sqlite3.connect(home / "projections" / "observatory.db")
     assert db.execute("SELECT community, status, kind FROM screenshots").fetchall() == [("HEI", "extracted", "bear_damage")]
     assert db.execute("SELECT COUNT(*) FROM extracted_rows").fetchone()[0] >= 3
+
+
+def test_process_command_ocrs_what_ingest_left_pending(home, tmp_path):
+    img = tmp_path / "note.png"
+    img.write_bytes(blank_png("later"))
+    assert CliRunner().invoke(cli, ["ingest", "--no-process", str(img)]).exit_code == 0
+    first = CliRunner().invoke(cli, ["process"], catch_exceptions=False)
+    assert first.exit_code == 0 and "Extracted 1 screenshot(s)" in first.output
+    again = CliRunner().invoke(cli, ["process"], catch_exceptions=False)
+    assert "Extracted 0 screenshot(s)" in again.output
+    import sqlite3
+
+    db = sqlite3.connect(home / "projections" / "observatory.db")
+    assert db.execute("SELECT status, kind FROM screenshots").fetchall() == [("extracted", "unknown")]

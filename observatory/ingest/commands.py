@@ -43,7 +43,9 @@ def ingest(obj, paths: tuple[Path, ...], community: str | None, no_process: bool
 
     Then OCR what was ingested and update the projections, unless --no-process.
     """
-    from ..process.pipeline import project_now
+    from ..process.commands import report
+    from ..process.pipeline import process_and_project, project_now
+    from ..process.processor import pending_screenshots
     from .service import Ingestor, Summary
 
     settings = obj.settings
@@ -67,25 +69,18 @@ def ingest(obj, paths: tuple[Path, ...], community: str | None, no_process: bool
         + (f", changing or vanished while read {c['unstable'] + c['gone']}" if c["unstable"] + c["gone"] else "")
         + "."
     )
-    if not no_process:
-        _process_new(settings, store, summary.events)
-    project_now(settings, store)
+    if no_process:
+        project_now(settings, store)
+    else:
+        new = {e.payload["sha256"] for e in summary.events if e.type == "ScreenshotIngested"}
+        jobs = [j for j in pending_screenshots(store) if j.sha256 in new]
+        with progress_bar(len(jobs), "Extracting") as bar:
+            outcomes = process_and_project(settings, store, jobs, progress=bar.update)
+        if jobs:
+            report(outcomes)
     store.close()
     sys.exit(1 if missing else 0)
 
-
-def _process_new(settings, store, events) -> None:  # type: ignore[no-untyped-def]
-    """OCR the screenshots this run ingested (those still without a result)."""
-    from ..process.commands import report
-    from ..process.processor import Job, Processor, pending_screenshots
-
-    new = {e.payload["sha256"] for e in events if e.type == "ScreenshotIngested"}
-    jobs: list[Job] = [j for j in pending_screenshots(store) if j.sha256 in new]
-    if not jobs:
-        return
-    with Processor(store, settings.events_dir, workers=settings.workers) as proc, \
-            progress_bar(len(jobs), "Extracting") as bar:
-        report(proc.run(jobs, progress=bar.update))
 
 
 @click.command()

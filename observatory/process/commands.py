@@ -31,9 +31,9 @@ def process(obj) -> None:  # type: ignore[no-untyped-def]
     """OCR every ingested screenshot that has no result yet, then update the projections."""
     settings = obj.settings
     store = open_store(settings)
-    todo = len(pending_screenshots(store))
-    with progress_bar(todo, "Extracting") as bar:
-        outcomes = process_and_project(settings, store, progress=bar.update)
+    jobs = pending_screenshots(store)
+    with progress_bar(len(jobs), "Extracting") as bar:
+        outcomes = process_and_project(settings, store, jobs, progress=bar.update)
     report(outcomes)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ..eventlog import EventStore
 from ..project import all_projectors, catch_up, open_db
 from ..settings import Settings
-from .processor import Outcome, Processor, pending_screenshots
+from .processor import Job, Outcome, Processor
 
 
 def project_now(settings: Settings, store: EventStore, progress: Callable[[int], None] | None = None) -> int:
@@ -23,19 +23,13 @@ def project_now(settings: Settings, store: EventStore, progress: Callable[[int],
 def process_and_project(
     settings: Settings,
     store: EventStore,
-    processor: Processor | None = None,
+    jobs: Sequence[Job],
     progress: Callable[[int], None] | None = None,
 ) -> list[Outcome]:
-    """Extract every pending screenshot, then project. Reuses `processor`'s pool when given."""
-    own = processor is None
-    proc = processor or Processor(store, settings.events_dir, workers=settings.workers)
-    try:
-        outcomes = proc.process_pending(progress=progress)
-    finally:
-        if own:
-            proc.close()
+    """OCR `jobs` in a process pool, then bring the projections up to date."""
+    outcomes: list[Outcome] = []
+    if jobs:
+        with Processor(store, settings.events_dir, workers=settings.workers) as proc:
+            outcomes = proc.run(jobs, progress=progress)
     project_now(settings, store)
     return outcomes
-
-
-__all__ = ["pending_screenshots", "process_and_project", "project_now"]

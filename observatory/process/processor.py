@@ -52,13 +52,13 @@ class Outcome:
 
 def pending_screenshots(store: EventStore) -> list[Job]:
     """Ingested screenshots that have no extraction result yet, oldest first."""
-    sql = """
+    sql = f"""
         SELECT json_extract(e.payload, '$.sha256'), json_extract(e.payload, '$.blob_path')
         FROM events e
         WHERE e.type = 'ScreenshotIngested'
           AND NOT EXISTS (
               SELECT 1 FROM events r
-              WHERE r.stream_id = e.stream_id AND r.type IN ('ScoresExtracted', 'ExtractionFailed'))
+              WHERE r.stream_id = e.stream_id AND r.type IN ({", ".join(f"'{t}'" for t in RESULT_TYPES)}))
         ORDER BY e.seq
     """
     return [Job(sha, blob) for sha, blob in store.conn.execute(sql)]
