@@ -79,6 +79,7 @@ class EngineResult(Event):
     sha256: str
     engine: str
     engine_version: str
+    requested_kind: str | None = None  # set when an admin's reclassification forced the kind
 
 
 class ScreenshotClassified(EngineResult):
@@ -105,18 +106,121 @@ class ExtractionFailed(EngineResult):
 
 
 # --- corrections -------------------------------------------------------------
+# One model per kind of fix. Rows are addressed by what the screen shows (`rank`,
+# `order` or the name as read), never by position, so a correction still finds its
+# row after `reprocess` re-reads the screenshot.
 
 
-class NoteCorrection(BaseModel):
-    """A free-text note; the other correction kinds join this union."""
-
+class _Fix(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RowRef(_Fix):
+    """A row of one screenshot: `field` is rank, order or name; `value` what it shows."""
+
+    field: Literal["rank", "order", "name"]
+    value: int | str
+
+
+class SetValue(_Fix):
+    """Fix one field of one row, or of the screen's meta when `row` is None."""
+
+    kind: Literal["set_value"] = "set_value"
+    screenshot_id: str
+    row: RowRef | None
+    field: str
+    value: Any
+
+
+class DeleteRow(_Fix):
+    kind: Literal["delete_row"] = "delete_row"
+    screenshot_id: str
+    row: RowRef
+
+
+class AddRow(_Fix):
+    """A row OCR missed; it replaces an OCR row with the same address if a later reading finds one."""
+
+    kind: Literal["add_row"] = "add_row"
+    screenshot_id: str
+    values: dict[str, Any]
+
+
+class Reclassify(_Fix):
+    """The screenshot is another kind: the processor extracts it again as that kind."""
+
+    kind: Literal["reclassify"] = "reclassify"
+    screenshot_id: str
+    new_kind: str
+
+
+class Retract(_Fix):
+    kind: Literal["retract"] = "retract"
+    screenshot_id: str
+
+
+class RenamePlayer(_Fix):
+    kind: Literal["rename_player"] = "rename_player"
+    community: str
+    player_id: str
+    name: str
+
+
+class MergePlayers(_Fix):
+    """`source` becomes part of `target`: its names and scores are the target's from then on."""
+
+    kind: Literal["merge_players"] = "merge_players"
+    community: str
+    source_id: str
+    target_id: str
+
+
+class LinkAlias(_Fix):
+    kind: Literal["link_alias"] = "link_alias"
+    community: str
+    name: str
+    player_id: str
+
+
+class UnlinkAlias(_Fix):
+    """The name is no longer matched to its player; it stands for a player of its own."""
+
+    kind: Literal["unlink_alias"] = "unlink_alias"
+    community: str
+    name: str
+
+
+class SetEventTime(_Fix):
+    """Set the time of a screenshot (scope screenshot, also used for grouping) or of the game event it belongs to."""
+
+    kind: Literal["set_event_time"] = "set_event_time"
+    screenshot_id: str
+    at: str  # UTC ISO-8601
+    scope: Literal["screenshot", "event"] = "event"
+
+
+class NoteCorrection(_Fix):
+    """A free-text note; with a screenshot id it is shown on the hunt or foundry event that screenshot belongs to."""
+
     kind: Literal["note"] = "note"
-    target: str  # what the note is about (screenshot id, event id, ...)
+    target: str
     text: str
+    screenshot_id: str | None = None
 
 
-Correction = Annotated[Union[NoteCorrection], Field(discriminator="kind")]
+class Revert(_Fix):
+    """Undo an earlier correction (a reverted revert puts it back in force)."""
+
+    kind: Literal["revert"] = "revert"
+    correction_id: str
+
+
+Correction = Annotated[
+    Union[SetValue, DeleteRow, AddRow, Reclassify, Retract, RenamePlayer, MergePlayers, LinkAlias, UnlinkAlias,
+          SetEventTime, NoteCorrection, Revert],
+    Field(discriminator="kind"),
+]
+correction_adapter: TypeAdapter[Any] = TypeAdapter(Correction)
 
 
 class CorrectionApplied(Event):

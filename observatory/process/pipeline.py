@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 from ..eventlog import EventStore
-from ..project import all_projectors, catch_up, open_db
+from ..project import ReplayNeeded, all_projectors, catch_up, open_db
+from ..project.rebuild import rebuild
 from ..settings import Settings
+from .engines import plan_for
 from .processor import Job, Outcome, Processor
+
+log = logging.getLogger(__name__)
+
+
+def processor_for(settings: Settings, store: EventStore) -> Processor:
+    """A processor using the engine the settings choose (OBSERVATORY_OCR_ENGINE)."""
+    return Processor(store, settings.events_dir, workers=settings.workers, engines=plan_for(settings))
 
 
 def project_now(settings: Settings, store: EventStore, progress: Callable[[int], None] | None = None) -> int:
-    """Apply every event the projections have not seen yet."""
+    """Apply every event the projections have not seen yet; rebuild them when they cannot be caught up."""
     settings.projections_dir.mkdir(parents=True, exist_ok=True)
     db = open_db(settings.projections_db)
     try:
-        return catch_up(store, db, all_projectors(), batch_size=settings.projection_batch_size, progress=progress)
+        return catch_up(store, db, all_projectors(settings), batch_size=settings.projection_batch_size,
+                        progress=progress)
+    except ReplayNeeded as exc:
+        log.warning("%s: rebuilding the projections from the log", exc)
     finally:
         db.conn.close()
+    return rebuild(store, settings.projections_db, all_projectors(settings), batch_size=settings.projection_batch_size,
+                   progress=progress)
 
 
 def process_and_project(
@@ -29,7 +44,7 @@ def process_and_project(
     """OCR `jobs` in a process pool, then bring the projections up to date."""
     outcomes: list[Outcome] = []
     if jobs:
-        with Processor(store, settings.events_dir, workers=settings.workers) as proc:
+        with processor_for(settings, store) as proc:
             outcomes = proc.run(jobs, progress=progress)
     project_now(settings, store)
     return outcomes

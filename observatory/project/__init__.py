@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from .framework import Projector, catch_up, open_db
+from typing import Any
+
+from .domain import CorrectionsProjector, DomainConfig, DomainProjector
+from .framework import Projector, ReplayNeeded, catch_up, open_db
 from .screenshots import ScreenshotsProjector
 
 
-def all_projectors() -> list[Projector]:
-    """Every projector, in the order they apply a batch."""
-    return [ScreenshotsProjector()]
+def all_projectors(settings: Any = None) -> list[Projector]:
+    """Every projector, in the order they apply a batch (facts first, then what is derived from them)."""
+    config = DomainConfig.from_settings(settings) if settings is not None else DomainConfig()
+    return [ScreenshotsProjector(), CorrectionsProjector(), DomainProjector(config)]
 
 
-__all__ = ["Projector", "all_projectors", "catch_up", "open_db"]
+__all__ = ["Projector", "ReplayNeeded", "all_projectors", "catch_up", "open_db"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..cli_support import open_store, pass_ctx, progress_bar
-from . import all_projectors, catch_up, open_db
+from . import ReplayNeeded, all_projectors, catch_up, open_db
 from .framework import lag
 from .rebuild import rebuild
 
@@ -22,7 +22,7 @@ def replay(obj) -> None:  # type: ignore[no-untyped-def]
     store = open_store(settings, must_exist=False)
     total = store.last_seq()
     with progress_bar(total, "Replaying") as bar:
-        n = rebuild(store, settings.projections_db, all_projectors(), batch_size=settings.projection_batch_size, progress=bar.update)
+        n = rebuild(store, settings.projections_db, all_projectors(settings), batch_size=settings.projection_batch_size, progress=bar.update)
     click.echo(f"Replayed {n} events into {settings.projections_db}")
 
 
@@ -34,7 +34,14 @@ def project(obj) -> None:  # type: ignore[no-untyped-def]
     store = open_store(settings, must_exist=False)
     settings.projections_dir.mkdir(parents=True, exist_ok=True)
     db = open_db(settings.projections_db)
-    projectors = all_projectors()
-    with progress_bar(lag(store, db, projectors), "Projecting") as bar:
-        n = catch_up(store, db, projectors, batch_size=settings.projection_batch_size, progress=bar.update)
+    projectors = all_projectors(settings)
+    try:
+        with progress_bar(lag(store, db, projectors), "Projecting") as bar:
+            n = catch_up(store, db, projectors, batch_size=settings.projection_batch_size, progress=bar.update)
+    except ReplayNeeded as exc:
+        db.conn.close()
+        click.echo(f"{exc}; rebuilding.", err=True)
+        with progress_bar(store.last_seq(), "Replaying") as bar:
+            n = rebuild(store, settings.projections_db, projectors, batch_size=settings.projection_batch_size,
+                        progress=bar.update)
     click.echo(f"Applied {n} events; projections are at sequence {store.last_seq()}.")

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 CHECKPOINTS = "_checkpoints"
 META = "_projection_meta"
+# Bump when a projector's tables change shape: projections built by an older version are rebuilt.
+SCHEMA_VERSION = "2"
 
 
 class Projector:
@@ -39,6 +41,10 @@ class Projector:
     def apply(self, db: sqlite_utils.Database, events: Sequence[StoredEvent]) -> None:
         """Apply events (in seq order, only handled types) inside the runner's transaction."""
         raise NotImplementedError
+
+    def settle(self, db: sqlite_utils.Database) -> int:
+        """Finish work deferred by `apply` (in its own transaction), after a catch-up. Returns units of work done."""
+        return 0
 
 
 def open_db(path: str | Path, *, fast: bool = False) -> sqlite_utils.Database:
@@ -62,6 +68,14 @@ def open_db(path: str | Path, *, fast: bool = False) -> sqlite_utils.Database:
 def ensure_schema(db: sqlite_utils.Database, projectors: Sequence[Projector]) -> None:
     db.execute(f"CREATE TABLE IF NOT EXISTS [{CHECKPOINTS}] (projector TEXT PRIMARY KEY, seq INTEGER NOT NULL)")
     db.execute(f"CREATE TABLE IF NOT EXISTS [{META}] (key TEXT PRIMARY KEY, value TEXT)")
+    row = db.execute(f"SELECT value FROM [{META}] WHERE key = 'schema_version'").fetchone()
+    if row is None:
+        if db.execute(f"SELECT 1 FROM [{CHECKPOINTS}] WHERE seq > 0 LIMIT 1").fetchone():
+            raise SchemaOutdated("projections were built by an older version of Observatory; run `observatory replay`")
+        db.execute(f"INSERT INTO [{META}] (key, value) VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    elif row[0] != SCHEMA_VERSION:
+        raise SchemaOutdated(f"projections have schema {row[0]}, this version needs {SCHEMA_VERSION}; "
+                             "run `observatory replay`")
     for p in projectors:
         p.setup(db)
 
@@ -77,8 +91,16 @@ def lag(store: EventStore, db: sqlite_utils.Database, projectors: Sequence[Proje
     return max(0, store.last_seq() - min(checkpoints(db, projectors).values(), default=0))
 
 
-class LogMismatch(Exception):
-    """The projections were built from a different event log; a replay is needed."""
+class ReplayNeeded(Exception):
+    """The projections cannot be brought up to date incrementally; `observatory replay` rebuilds them."""
+
+
+class LogMismatch(ReplayNeeded):
+    """The projections were built from a different event log."""
+
+
+class SchemaOutdated(ReplayNeeded):
+    """The projections were built by a version of Observatory with other tables."""
 
 
 def _check_log_identity(db: sqlite_utils.Database, store: EventStore) -> None:
@@ -139,4 +161,6 @@ def catch_up(
         read += len(page)
         if progress is not None:
             progress(len(page))
+    for p in projectors:
+        p.settle(db)
     return read

@@ -47,6 +47,9 @@ SCREENSHOT_COLUMNS = {
     "sightings": int,
     "sighting_paths": str,
     "updated_seq": int,
+    "ingest_seq": int,
+    "meta": str,
+    "requested_kind": str,
 }
 SCREENSHOT_FIELDS = tuple(SCREENSHOT_COLUMNS)
 _SIGHTING_PATHS = SCREENSHOT_FIELDS.index("sighting_paths")
@@ -127,6 +130,8 @@ def _extracted(p: dict[str, Any], seq: int) -> dict[str, Any]:
         "warnings": _json(p.get("warnings") or []),
         "error": None,
         "updated_seq": seq,
+        "meta": _json(p.get("meta") or {}),
+        "requested_kind": p.get("requested_kind"),
     }
 
 
@@ -139,6 +144,8 @@ def _failed(p: dict[str, Any], seq: int) -> dict[str, Any]:
         "dropped_count": 0,
         "error": f"{p['stage']}: {p['reason']}",
         "updated_seq": seq,
+        "meta": None,
+        "requested_kind": p.get("requested_kind"),
     }
 
 
@@ -207,6 +214,7 @@ class ScreenshotsProjector(Projector):
                         "sightings": 1,
                         "sighting_paths": [p["original_path"]],
                         "updated_seq": ev.seq,
+                        "ingest_seq": ev.seq,
                     }
                 continue
             if t == "DuplicateSighted":

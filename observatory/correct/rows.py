@@ -1,0 +1,124 @@
+"""Applying row and meta fixes to one screenshot's reading (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..eventlog.models import AddRow, DeleteRow, RowRef, SetValue
+from ..identity import parse_name
+from .fields import META_FIELDS, ROW_FIELDS
+from .state import Record
+
+
+def row_name(row: dict[str, Any]) -> str | None:
+    """The text a row is known by: the player's name, or the alliance for alliance_power."""
+    for key in ("name", "alliance", "tag"):
+        value = row.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+def address_of(kind: str, row: dict[str, Any]) -> RowRef | None:
+    """How a row is addressed: by rank (or order) when it has one, else by name."""
+    for key in ("rank", "order"):
+        if key in ROW_FIELDS.get(kind, {}) and isinstance(row.get(key), int) and not isinstance(row.get(key), bool):
+            return RowRef(field=key, value=row[key])
+    name = row_name(row)
+    return RowRef(field="name", value=name) if name else None
+
+
+def parse_ref(kind: str, text: str) -> RowRef:
+    """`5` -> rank 5 (order 5 on championship screens); `name:Valorin` or any non-number -> by name."""
+    text = text.strip()
+    if text.lower().startswith("name:"):
+        return RowRef(field="name", value=text[5:].strip())
+    for prefix in ("rank:", "order:"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix):].strip()
+    if text.lstrip("#").isdigit():
+        key = "order" if "order" in ROW_FIELDS.get(kind, {}) else "rank"
+        return RowRef(field=key, value=int(text.lstrip("#")))
+    return RowRef(field="name", value=text)
+
+
+def find_row(rows: Sequence[dict[str, Any]], ref: RowRef) -> int | None:
+    if ref.field == "name":
+        want = parse_name(str(ref.value)).key
+        for i, row in enumerate(rows):
+            shown = row_name(row)
+            if shown is not None and parse_name(shown).key == want:
+                return i
+        return None
+    for i, row in enumerate(rows):
+        if row.get(ref.field) == ref.value:
+            return i
+    return None
+
+
+def describe(ref: RowRef | None) -> str:
+    if ref is None:
+        return "meta"
+    return f"{ref.field} {ref.value}" if ref.field != "name" else f"name {ref.value!r}"
+
+
+@dataclass
+class Reading:
+    """A screenshot's effective reading: what OCR said with the admins' fixes applied."""
+
+    kind: str
+    meta: dict[str, Any]
+    rows: list[dict[str, Any]]
+    confidence: list[float | None]
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (correction id, why it did not apply)
+
+
+def apply_fixes(kind: str, meta: dict[str, Any], rows: Sequence[dict[str, Any]],
+                confidence: Sequence[float | None], fixes: Sequence[Record]) -> Reading:
+    """Apply set/delete/add fixes in log order. A fix whose row is gone is reported, not guessed."""
+    out = Reading(kind, dict(meta), [dict(r) for r in rows], list(confidence) + [None] * (len(rows) - len(confidence)))
+    for rec in fixes:
+        c = rec.correction
+        if isinstance(c, SetValue):
+            if c.row is None:
+                if c.field not in META_FIELDS.get(kind, {}):
+                    out.problems.append((rec.cid, f"{kind} has no meta field {c.field!r}"))
+                    continue
+                out.meta[c.field] = c.value
+                continue
+            if c.field not in ROW_FIELDS.get(kind, {}):
+                out.problems.append((rec.cid, f"{kind} rows have no field {c.field!r}"))
+                continue
+            i = find_row(out.rows, c.row)
+            if i is None:
+                out.problems.append((rec.cid, f"no row with {describe(c.row)}"))
+                continue
+            out.rows[i][c.field] = c.value
+            out.confidence[i] = 1.0
+        elif isinstance(c, DeleteRow):
+            i = find_row(out.rows, c.row)
+            if i is None:
+                out.problems.append((rec.cid, f"no row with {describe(c.row)}"))
+                continue
+            del out.rows[i]
+            del out.confidence[i]
+        elif isinstance(c, AddRow):
+            fields = ROW_FIELDS.get(kind, {})
+            if any(k not in fields for k in c.values):
+                out.problems.append((rec.cid, f"{kind} rows have no field(s) {sorted(set(c.values) - set(fields))}"))
+                continue
+            ref = address_of(kind, c.values)
+            i = find_row(out.rows, ref) if ref is not None else None
+            if i is None:
+                out.rows.append(dict(c.values))
+                out.confidence.append(1.0)
+            else:
+                out.rows[i] = dict(c.values)
+                out.confidence[i] = 1.0
+    if "rank" in ROW_FIELDS.get(kind, {}) and any(isinstance(r.correction, AddRow) for r in fixes):
+        order = sorted(range(len(out.rows)), key=lambda i: (out.rows[i].get("rank") is None, out.rows[i].get("rank") or 0))
+        out.rows = [out.rows[i] for i in order]
+        out.confidence = [out.confidence[i] for i in order]
+    return out

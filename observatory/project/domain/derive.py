@@ -1,0 +1,459 @@
+"""The domain tables of one community, as a pure function of its screenshots and corrections.
+
+Because the result depends only on the facts (never on the order or batching in which
+they arrived), an incremental update and a full replay give the same tables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ...correct.rows import Reading, apply_fixes, row_name
+from ...correct.state import Record, forced_kinds, in_force
+from ...eventlog.models import (AddRow, DeleteRow, LinkAlias, MergePlayers, NoteCorrection, RenamePlayer, Retract,
+                                SetEventTime, SetValue, UnlinkAlias)
+from ...identity import normalize
+from .grouping import cluster
+from .model import DomainConfig, Shot, iso, local_to_utc, parse_time, stable_id
+from .players import Identity, likely_duplicates, resolve_players
+
+Rows = dict[str, list[dict[str, Any]]]
+PLAYER_KINDS = {"bear_damage", "bear_overview", "contribution", "alliance_members", "ac_signup", "foundry_signup",
+                "foundry_result"}
+ROW_FIXES = (SetValue, DeleteRow, AddRow)
+IDENTITY_FIXES = (LinkAlias, UnlinkAlias, MergePlayers, RenamePlayer)
+
+
+@dataclass(slots=True)
+class Used:
+    """A screenshot that counts: its effective reading and the time it stands for."""
+
+    shot: Shot
+    reading: Reading
+    time: datetime  # capture time, or an admin's time
+    mail: datetime | None  # the mail time the screen shows (UTC), if any
+    pids: list[str | None]
+
+    @property
+    def event_time(self) -> datetime:
+        return self.mail or self.time
+
+
+@dataclass(slots=True)
+class Pick:
+    """One reading of a player's value among several screenshots of the same event."""
+
+    used: Used
+    index: int
+
+    @property
+    def row(self) -> dict[str, Any]:
+        return self.used.reading.rows[self.index]
+
+    @property
+    def confidence(self) -> float:
+        c = self.used.reading.confidence[self.index]
+        return -1.0 if c is None else c
+
+    @property
+    def pid(self) -> str:
+        return self.used.pids[self.index]  # type: ignore[return-value]
+
+
+def _monday(dt: datetime, cfg: DomainConfig) -> str:
+    local = dt.astimezone(cfg.tz).date()
+    return (local - timedelta(days=local.weekday())).isoformat()
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def derive(community: str, shots: Sequence[Shot], records: Sequence[Record], cfg: DomainConfig) -> Rows:
+    out: Rows = defaultdict(list)
+    review = out["review_queue"]
+    active = in_force(records)
+    forced = forced_kinds(records)
+    fixes: dict[str, list[Record]] = defaultdict(list)
+    retracted: set[str] = set()
+    shot_time: dict[str, datetime] = {}
+    event_time: dict[str, datetime] = {}
+    notes: dict[str, list[str]] = defaultdict(list)
+    per_shot_count: dict[str, int] = defaultdict(int)
+    for r in active:
+        c = r.correction
+        sid = getattr(c, "screenshot_id", None)
+        if sid:
+            per_shot_count[sid] += 1
+        if isinstance(c, ROW_FIXES):
+            fixes[c.screenshot_id].append(r)
+        elif isinstance(c, Retract):
+            retracted.add(c.screenshot_id)
+        elif isinstance(c, SetEventTime):
+            (shot_time if c.scope == "screenshot" else event_time)[c.screenshot_id] = parse_time(c.at)
+        elif isinstance(c, NoteCorrection) and c.screenshot_id:
+            notes[c.screenshot_id].append(c.text)
+
+    used: list[Used] = []
+    usage: dict[str, dict[str, Any]] = {}
+    for s in sorted(shots, key=lambda s: s.ingest_seq):
+        want = forced.get(s.id, s.requested_kind)
+        t = shot_time.get(s.id) or parse_time(s.captured_at)
+        state = None
+        if s.id in retracted:
+            state = "retracted"
+        elif s.status != "extracted":
+            state = f"not counted ({s.status})"
+        elif want != s.requested_kind:
+            state = "awaiting re-extraction"
+        elif s.kind not in PLAYER_KINDS and s.kind != "alliance_power":
+            state = f"not counted ({s.kind})"
+        usage[s.id] = {"screenshot_id": s.id, "community": community, "kind": s.kind, "used_in": state,
+                       "group_id": None, "event_time": iso(t), "retracted": int(s.id in retracted),
+                       "corrections": per_shot_count.get(s.id, 0)}
+        if state is not None:
+            continue
+        reading = apply_fixes(s.kind, s.meta, s.rows, s.row_confidence, fixes.get(s.id, ()))  # type: ignore[arg-type]
+        for cid, why in reading.problems:
+            review.append(_review(community, "correction_unmatched", cid, f"correction {cid} on {s.id[:12]}: {why}",
+                                  s.id))
+        shown = reading.meta.get("mail_time")
+        mail = None if s.id in shot_time or not isinstance(shown, str) else local_to_utc(shown, cfg.tz)
+        used.append(Used(s, reading, t, mail, [None] * len(reading.rows)))
+
+    ident = _identity(community, used, [r.correction for r in active if isinstance(r.correction, IDENTITY_FIXES)], cfg)
+    _low_confidence(community, used, cfg, review)
+    _bear(community, used, cfg, event_time, notes, out, usage)
+    _contribution(community, used, cfg, out, usage)
+    _roster(community, used, cfg, out, usage)
+    _alliance_power(community, used, cfg, out, usage)
+    _ac(community, used, cfg, out, usage)
+    _foundry(community, used, cfg, event_time, notes, out, usage)
+    _players(community, ident, cfg, out)
+    times = [parse_time(s.captured_at) for s in shots]
+    out["communities"].append({"community": community, "screenshots": len(shots), "players": len(out["players"]),
+                               "first_seen": iso(min(times)) if times else None,
+                               "last_seen": iso(max(times)) if times else None})
+    out["screenshot_usage"] = list(usage.values())
+    return out
+
+
+def _review(community: str, reason: str, subject: str, detail: str, screenshot_id: str | None = None,
+            player_id: str | None = None, confidence: float | None = None) -> dict[str, Any]:
+    return {"community": community, "reason": reason, "subject": subject, "detail": detail,
+            "screenshot_id": screenshot_id, "player_id": player_id, "confidence": confidence}
+
+
+def _identity(community: str, used: list[Used], corrections: list[Any], cfg: DomainConfig) -> Identity:
+    sightings = []
+    for u in used:
+        if u.shot.kind not in PLAYER_KINDS:
+            continue
+        when = iso(u.time)
+        for row in u.reading.rows:
+            name = row.get("name")
+            if isinstance(name, str) and normalize(name):
+                sightings.append((name, when, u.shot.id, u.shot.ingest_seq))
+    ident = resolve_players(community, sightings, corrections, threshold=cfg.fuzzy_threshold)
+    for u in used:
+        if u.shot.kind in PLAYER_KINDS:
+            for i, row in enumerate(u.reading.rows):
+                name = row.get("name")
+                if isinstance(name, str) and normalize(name):
+                    u.pids[i] = ident.resolve(name)
+    return ident
+
+
+def _low_confidence(community: str, used: list[Used], cfg: DomainConfig, review: list[dict[str, Any]]) -> None:
+    for u in used:
+        for i, row in enumerate(u.reading.rows):
+            c = u.reading.confidence[i]
+            if c is not None and c < cfg.low_confidence:
+                shown = row_name(row) or "?"
+                values = ", ".join(f"{k}={v}" for k, v in row.items() if k not in ("name", "alliance"))
+                review.append(_review(community, "low_confidence", f"{u.shot.id[:12]}#{i}",
+                                      f"{u.shot.kind} row {shown!r} ({values}) read with confidence {c:.2f}",
+                                      u.shot.id, u.pids[i], c))
+
+
+def _picks(groups_of: Iterable[Used], usable=lambda row: True) -> dict[str, list[Pick]]:  # type: ignore[no-untyped-def]
+    by_player: dict[str, list[Pick]] = defaultdict(list)
+    for u in groups_of:
+        for i, row in enumerate(u.reading.rows):
+            if u.pids[i] is not None and usable(row):
+                by_player[u.pids[i]].append(Pick(u, i))  # type: ignore[index]
+    return by_player
+
+
+def _best(picks: list[Pick]) -> Pick:
+    """Highest confidence wins; ties go to the later screenshot, then the id, so the choice is deterministic."""
+    return max(picks, key=lambda p: (p.confidence, p.used.time, p.used.shot.id, -p.index))
+
+
+def _latest_best(picks: list[Pick], window: timedelta) -> tuple[Pick, list[Pick]]:
+    """For values that grow (contribution, sign-ups): the best reading of the newest capture session."""
+    newest = max(p.used.time for p in picks)
+    recent = [p for p in picks if newest - p.used.time <= window]
+    return _best(recent), recent
+
+
+def _conflict(community: str, table: str, group: str, field: str, picks: list[Pick], review: list[dict[str, Any]]) -> None:
+    values = {p.row.get(field) for p in picks if p.row.get(field) is not None}
+    if len(values) > 1:
+        won = _best(picks)
+        seen = "; ".join(f"{p.row.get(field)!r} in {p.used.shot.id[:12]} ({p.confidence:.2f})" for p in picks)
+        review.append(_review(community, "conflict", f"{table} {group} {won.pid}",
+                              f"{field} read differently: {seen}; kept {won.row.get(field)!r}",
+                              won.used.shot.id, won.pid, won.confidence))
+
+
+def _sources(members: Sequence[Used]) -> str:
+    return _json([u.shot.id for u in members])
+
+
+def _mark(usage: dict[str, dict[str, Any]], members: Sequence[Used], table: str, gid: str) -> None:
+    for u in members:
+        usage[u.shot.id]["used_in"] = table
+        usage[u.shot.id]["group_id"] = gid
+
+
+def _note(members: Sequence[Used], notes: dict[str, list[str]]) -> str | None:
+    texts = [t for u in members for t in notes.get(u.shot.id, ())]
+    return "\n".join(texts) or None
+
+
+def _forced_time(members: Sequence[Used], event_time: dict[str, datetime]) -> datetime | None:
+    times = [event_time[u.shot.id] for u in members if u.shot.id in event_time]
+    return min(times) if times else None
+
+
+# --- bear hunts ----------------------------------------------------------------------------------
+
+
+def _bear(community, used, cfg, event_time, notes, out, usage) -> None:  # type: ignore[no-untyped-def]
+    shots = [u for u in used if u.shot.kind in ("bear_damage", "bear_overview")]
+
+    def trap(u: Used) -> Any:
+        return u.reading.meta.get("trap_id")
+
+    def readings(u: Used) -> Iterable[tuple[Any, ...]]:
+        for i, row in enumerate(u.reading.rows):
+            dmg = row.get("damage")
+            if isinstance(dmg, int) and dmg >= 1000:
+                yield ("pd", u.pids[i], dmg)
+                if row.get("rank") is not None:
+                    yield ("rd", row.get("rank"), dmg)
+
+    groups = cluster(shots, time=lambda u: u.time, window=cfg.hunt_window, key=lambda u: (u.shot.kind, trap(u)),
+                     compatible=lambda a, b: trap(a) is None or trap(b) is None or trap(a) == trap(b),
+                     evidence=readings)
+    review = out["review_queue"]
+    for members in groups:
+        anchor = min(members, key=lambda u: u.shot.ingest_seq)
+        hid = stable_id("h", community, anchor.shot.id)
+        traps = sorted({trap(u) for u in members if trap(u) is not None})
+        overviews = [u for u in members if u.shot.kind == "bear_overview"]
+        mails = [u.mail for u in members if u.mail is not None]
+        forced = _forced_time(members, event_time)
+        if forced is not None:
+            started, source = forced, "correction"
+        elif mails:
+            started, source = min(mails), "mail"
+        else:
+            started, source = min(u.time for u in members), "capture"
+        best_ov = max(overviews, key=lambda u: (u.shot.confidence or 0, u.shot.id), default=None)
+        scores = []
+        for pid, picks in sorted(_picks(members, lambda r: r.get("damage") is not None).items()):
+            win = _best(picks)
+            _conflict(community, "bear_scores", hid, "damage", picks, review)
+            scores.append({"hunt_id": hid, "player_id": pid, "community": community, "rank": win.row.get("rank"),
+                           "damage": win.row.get("damage"), "name": win.row.get("name"),
+                           "confidence": win.used.reading.confidence[win.index], "screenshot_id": win.used.shot.id,
+                           "readings": len(picks)})
+        out["bear_scores"].extend(scores)
+        if len(traps) > 1:
+            review.append(_review(community, "conflict", f"bear_hunts {hid} trap",
+                                  f"screenshots of one hunt show traps {traps}", anchor.shot.id))
+        out["bear_hunts"].append({
+            "hunt_id": hid, "community": community, "trap_id": traps[0] if traps else None, "started_at": iso(started),
+            "time_source": source, "rallies": best_ov.reading.meta.get("rallies") if best_ov else None,
+            "total_damage": best_ov.reading.meta.get("total_damage") if best_ov else None,
+            "participants": len(scores), "damage_sum": sum(s["damage"] or 0 for s in scores),
+            "screenshots": len(members), "screenshot_ids": _sources(members), "note": _note(members, notes)})
+        _mark(usage, members, "bear_hunts", hid)
+
+
+# --- contribution, roster, alliance power, championship -------------------------------------------
+
+
+def _contribution(community, used, cfg, out, usage) -> None:  # type: ignore[no-untyped-def]
+    groups: dict[tuple[str, str], list[Used]] = defaultdict(list)
+    for u in used:
+        if u.shot.kind == "contribution":
+            period = u.reading.meta.get("period") or "unknown"
+            local = u.time.astimezone(cfg.tz).date()
+            start = _monday(u.time, cfg) if period == "weekly" else local.isoformat()
+            groups[(period, start)].append(u)
+    for (period, start), members in sorted(groups.items()):
+        gid = f"{period} {start}"
+        for pid, picks in sorted(_picks(members, lambda r: r.get("contribution") is not None).items()):
+            win, recent = _latest_best(picks, cfg.snapshot_window)
+            _conflict(community, "contribution_snapshots", gid, "contribution", recent, out["review_queue"])
+            out["contribution_snapshots"].append({
+                "community": community, "period": period, "period_start": start, "player_id": pid,
+                "name": win.row.get("name"), "rank": win.row.get("rank"), "contribution": win.row.get("contribution"),
+                "captured_at": iso(win.used.time), "confidence": win.used.reading.confidence[win.index],
+                "screenshot_id": win.used.shot.id, "readings": len(picks)})
+        _mark(usage, members, "contribution_snapshots", gid)
+
+
+def _sessions(used: Sequence[Used], kind: str, cfg: DomainConfig) -> list[list[Used]]:
+    return cluster([u for u in used if u.shot.kind == kind], time=lambda u: u.time, window=cfg.snapshot_window)
+
+
+def _roster(community, used, cfg, out, usage) -> None:  # type: ignore[no-untyped-def]
+    from ...identity import parse_name
+
+    for members in _sessions(used, "alliance_members", cfg):
+        anchor = min(members, key=lambda u: u.shot.ingest_seq)
+        sid = stable_id("r", community, anchor.shot.id)
+        at = iso(min(u.time for u in members))
+        for pid, picks in sorted(_picks(members).items()):
+            win = _best(picks)
+            _conflict(community, "roster_snapshots", sid, "power", picks, out["review_queue"])
+            row = win.row
+            furnace = row.get("furnace_text")
+            pn = parse_name(row.get("name") or "")
+            out["roster_snapshots"].append({
+                "snapshot_id": sid, "community": community, "captured_at": at, "player_id": pid, "name": pn.name,
+                "tag": pn.tag, "power": row.get("power"), "power_text": row.get("power_text"),
+                "furnace_text": furnace,
+                "furnace_level": int(furnace) if isinstance(furnace, str) and furnace.strip().isdigit() else None,
+                "tier": row.get("tier"), "confidence": win.used.reading.confidence[win.index],
+                "screenshot_id": win.used.shot.id})
+        _mark(usage, members, "roster_snapshots", sid)
+
+
+def _alliance_power(community, used, cfg, out, usage) -> None:  # type: ignore[no-untyped-def]
+    for members in _sessions(used, "alliance_power", cfg):
+        anchor = min(members, key=lambda u: u.shot.ingest_seq)
+        sid = stable_id("a", community, anchor.shot.id)
+        at = iso(min(u.time for u in members))
+        best: dict[str, Pick] = {}
+        for u in members:
+            for i, row in enumerate(u.reading.rows):
+                key = normalize(row.get("alliance") or row.get("tag") or "")
+                if key:
+                    p = Pick(u, i)
+                    if key not in best or (p.confidence, u.shot.id) > (best[key].confidence, best[key].used.shot.id):
+                        best[key] = p
+        for key, p in sorted(best.items()):
+            row = p.row
+            out["alliance_power_snapshots"].append({
+                "snapshot_id": sid, "community": community, "captured_at": at, "rank": row.get("rank"),
+                "tag": row.get("tag"), "alliance": row.get("alliance") or row.get("tag"), "power": row.get("power"),
+                "screenshot_id": p.used.shot.id})
+        _mark(usage, members, "alliance_power_snapshots", sid)
+
+
+def _ac(community, used, cfg, out, usage) -> None:  # type: ignore[no-untyped-def]
+    groups: dict[tuple[str, str], list[Used]] = defaultdict(list)
+    for u in used:
+        if u.shot.kind == "ac_signup":
+            groups[(_monday(u.time, cfg), u.reading.meta.get("lane") or "unknown")].append(u)
+    for (week, lane), members in sorted(groups.items()):
+        gid = f"{week} {lane}"
+        for pid, picks in sorted(_picks(members).items()):
+            win, _ = _latest_best(picks, cfg.snapshot_window)
+            out["ac_signups"].append({
+                "community": community, "week_start": week, "lane": lane, "order": win.row.get("order"),
+                "player_id": pid, "name": win.row.get("name"), "power": win.row.get("power"),
+                "captured_at": iso(win.used.time), "confidence": win.used.reading.confidence[win.index],
+                "screenshot_id": win.used.shot.id})
+        _mark(usage, members, "ac_signups", gid)
+
+
+# --- foundry ---------------------------------------------------------------------------------------
+
+
+def _foundry(community, used, cfg, event_time, notes, out, usage) -> None:  # type: ignore[no-untyped-def]
+    """A foundry event is (legion, week): sign-up screens during the week, and the result mail's pages."""
+    events: dict[tuple[Any, str], dict[str, list[Used]]] = defaultdict(lambda: {"signup": [], "result": []})
+    for u in used:
+        if u.shot.kind == "foundry_signup":
+            events[(u.reading.meta.get("legion"), _monday(u.time, cfg))]["signup"].append(u)
+    for mail in _sessions(used, "foundry_result", cfg):  # one mail, shot as several pages
+        legions = [u.reading.meta.get("legion") for u in mail if u.reading.meta.get("legion") is not None]
+        when = min(u.event_time for u in mail)
+        events[(legions[0] if legions else None, _monday(when, cfg))]["result"].extend(mail)
+    review = out["review_queue"]
+    for (legion, week), parts in sorted(events.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
+        members = parts["signup"] + parts["result"]
+        eid = stable_id("f", community, legion, week)
+        meta: dict[str, Any] = {}
+        for u in sorted(parts["signup"], key=lambda u: u.time) + sorted(parts["result"], key=lambda u: u.time):
+            meta.update({k: v for k, v in u.reading.meta.items() if v is not None})
+        forced = _forced_time(members, event_time)
+        results = parts["result"]
+        if forced is not None:
+            started = forced
+        elif results:
+            started = min(u.event_time for u in results)
+        else:
+            started = min(u.time for u in members)
+        for pid, picks in sorted(_picks(parts["signup"]).items()):
+            win, _ = _latest_best(picks, cfg.snapshot_window)
+            r = win.row
+            out["foundry_signups"].append({
+                "event_id": eid, "player_id": pid, "community": community, "name": r.get("name"),
+                "power": r.get("power"), "status": r.get("status"),
+                "voted": None if r.get("voted") is None else int(bool(r.get("voted"))), "tier": r.get("tier"),
+                "confidence": win.used.reading.confidence[win.index], "screenshot_id": win.used.shot.id})
+        for pid, picks in sorted(_picks(results, lambda r: r.get("points") is not None).items()):
+            win = _best(picks)
+            _conflict(community, "foundry_results", eid, "points", picks, review)
+            out["foundry_results"].append({
+                "event_id": eid, "player_id": pid, "community": community, "name": win.row.get("name"),
+                "rank": win.row.get("rank"), "points": win.row.get("points"),
+                "confidence": win.used.reading.confidence[win.index], "screenshot_id": win.used.shot.id})
+        out["foundry_events"].append({
+            "event_id": eid, "community": community, "legion": legion, "week_start": week, "started_at": iso(started),
+            **{k: meta.get(k) for k in ("result", "our_alliance", "our_score", "opponent", "opponent_score", "joined",
+                                       "capacity", "substitutes", "troop_power")},
+            "screenshots": len(members), "screenshot_ids": _sources(sorted(members, key=lambda u: u.time)),
+            "note": _note(members, notes)})
+        _mark(usage, members, "foundry_events", eid)
+
+
+# --- players ---------------------------------------------------------------------------------------
+
+
+def _players(community: str, ident: Identity, cfg: DomainConfig, out: Rows) -> None:
+    review = out["review_queue"]
+    for pid, p in sorted(ident.players.items()):
+        out["players"].append({"player_id": pid, "community": community, "display_name": p.display_name,
+                               "tag": p.tag, "name_key": p.name_key, "first_seen": p.first_seen or None,
+                               "last_seen": p.last_seen or None, "sightings": p.sightings})
+    for key, a in sorted(ident.aliases.items()):
+        final = ident.final.get(a.player_id, a.player_id)
+        out["player_aliases"].append({
+            "community": community, "name_key": key, "player_id": final, "name": a.name, "tag": a.tag,
+            "match": a.match, "score": round(a.score, 1), "first_seen": a.first_seen, "last_seen": a.last_seen,
+            "screenshot_id": a.screenshot_id, "sightings": a.sightings})
+        if a.match == "ambiguous":
+            review.append(_review(community, "unmatched_name", f"alias {key}",
+                                  f"{a.name!r} is close to several players ({', '.join(a.candidates)}); kept apart",
+                                  a.screenshot_id, final))
+        elif a.match == "new" and a.sightings == 1 and ident.players.get(final) and ident.players[final].sightings == 1:
+            review.append(_review(community, "unmatched_name", f"alias {key}",
+                                  f"{a.name!r} matched no known player and was seen once", a.screenshot_id, final))
+    for a, b, score in likely_duplicates(list(ident.players.values()), cfg.duplicate_threshold):
+        pa, pb = ident.players[a], ident.players[b]
+        review.append(_review(community, "duplicate_player", f"{a}~{b}",
+                              f"{pa.display_name!r} and {pb.display_name!r} look alike ({score:.0f}); "
+                              f"`observatory correct merge-players` if they are one", None, a, None))

@@ -1,0 +1,89 @@
+"""Inputs and settings of the domain derivation (plain data, no I/O)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True, slots=True)
+class DomainConfig:
+    """Grouping windows and review thresholds; part of the projection, so a change triggers a recompute."""
+
+    timezone: str = "UTC"
+    hunt_window_minutes: float = 60.0
+    snapshot_window_minutes: float = 30.0
+    fuzzy_threshold: float = 85.0
+    duplicate_threshold: float = 75.0
+    low_confidence: float = 0.6
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "DomainConfig":
+        return cls(
+            timezone=settings.screenshot_timezone,
+            hunt_window_minutes=settings.hunt_window_minutes,
+            snapshot_window_minutes=settings.snapshot_window_minutes,
+            fuzzy_threshold=settings.name_match_threshold,
+            duplicate_threshold=settings.duplicate_player_threshold,
+            low_confidence=settings.review_confidence_below,
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        return repr(tuple(getattr(self, f) for f in self.__dataclass_fields__))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def hunt_window(self) -> timedelta:
+        return timedelta(minutes=self.hunt_window_minutes)
+
+    @property
+    def snapshot_window(self) -> timedelta:
+        return timedelta(minutes=self.snapshot_window_minutes)
+
+
+@dataclass(slots=True)
+class Shot:
+    """One screenshot with its newest extraction, as the screenshots projector keeps it."""
+
+    id: str
+    community: str
+    ingest_seq: int
+    captured_at: str
+    status: str
+    kind: str | None = None
+    confidence: float | None = None
+    requested_kind: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    row_confidence: list[float | None] = field(default_factory=list)
+
+
+def parse_time(text: str) -> datetime:
+    dt = datetime.fromisoformat(text)
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def local_to_utc(shown: str, tz: ZoneInfo) -> datetime | None:
+    """A time as the screen shows it ("2025-11-11 22:30:05", in the screenshots' zone) in UTC."""
+    try:
+        dt = datetime.strptime(shown.strip(), "%Y-%m-%d %H:%M:%S")
+    except (ValueError, AttributeError):
+        return None
+    return dt.replace(tzinfo=tz).astimezone(timezone.utc)
+
+
+def stable_id(prefix: str, *parts: object) -> str:
+    """Ids that depend only on what identifies the thing, so they survive replay."""
+    digest = hashlib.sha1("\x00".join(str(p) for p in parts).encode()).hexdigest()
+    return f"{prefix}_{digest[:10]}"

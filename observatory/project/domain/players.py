@@ -1,0 +1,173 @@
+"""Who is who: every name read in a community resolved to a stable player id.
+
+Names are taken in log order (the order screenshots were ingested), so a screenshot
+added later never changes who an earlier name belongs to. Admins' links, unlinks,
+merges and renames are applied on top, in the order they were made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from ...eventlog.models import LinkAlias, MergePlayers, RenamePlayer, UnlinkAlias
+from ...identity import match_name, normalize, parse_name
+from .grouping import UnionFind
+from .model import stable_id
+
+
+@dataclass(slots=True)
+class Alias:
+    key: str
+    player_id: str
+    name: str
+    tag: str | None
+    match: str  # new | fuzzy | linked | ambiguous
+    score: float
+    first_seen: str
+    last_seen: str
+    screenshot_id: str
+    sightings: int = 0
+    candidates: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Player:
+    player_id: str
+    name_key: str
+    display_name: str = ""
+    tag: str | None = None
+    first_seen: str = ""
+    last_seen: str = ""
+    sightings: int = 0
+    latest: tuple[str, int] = ("", -1)  # (time, ingest order) of the sighting the display name comes from
+
+
+@dataclass(slots=True)
+class Identity:
+    players: dict[str, Player] = field(default_factory=dict)
+    aliases: dict[str, Alias] = field(default_factory=dict)  # by key
+    final: dict[str, str] = field(default_factory=dict)  # founding id -> id after merges
+
+    def resolve(self, shown: str) -> str:
+        return self.final[self.aliases[parse_name(shown).key].player_id]
+
+
+def player_id(community: str, key: str) -> str:
+    return stable_id("p", community, key)
+
+
+def resolve_players(
+    community: str,
+    sightings: Sequence[tuple[str, str, str, int]],
+    corrections: Sequence[object],
+    *,
+    threshold: float,
+) -> Identity:
+    """`sightings`: (name as read, time, screenshot id, ingest order) in log order; `corrections` in force, log order."""
+    links = {normalize(parse_name(c.name).name): c.player_id for c in corrections if isinstance(c, LinkAlias)}
+    unlinked: set[str] = set()
+    for c in corrections:
+        if isinstance(c, UnlinkAlias):
+            unlinked.add(normalize(parse_name(c.name).name))
+        elif isinstance(c, LinkAlias):
+            unlinked.discard(normalize(parse_name(c.name).name))
+    ident = Identity()
+    known: dict[str, str] = {}  # key -> founding player id, for matching
+    for shown, when, shot, order in sightings:
+        pn = parse_name(shown)
+        key = pn.key
+        if not key:
+            continue
+        alias = ident.aliases.get(key)
+        if alias is None:
+            if key in links and key not in unlinked:
+                pid, how, score, cands = links[key], "linked", 100.0, ()
+            else:
+                m = match_name(key, {} if key in unlinked else known, threshold=threshold)
+                if m.player_id is not None:
+                    pid, how, score, cands = m.player_id, m.method, m.score, ()
+                else:
+                    pid = player_id(community, key)
+                    how = "ambiguous" if m.method == "ambiguous" else "new"
+                    score, cands = m.score, m.candidates
+            alias = ident.aliases[key] = Alias(key, pid, pn.name, pn.tag, how, score, when, when, shot,
+                                              candidates=cands)
+            known.setdefault(key, pid)
+        alias.sightings += 1
+        if when < alias.first_seen:
+            alias.first_seen, alias.screenshot_id = when, shot
+        if when >= alias.last_seen:
+            alias.last_seen = when
+            alias.name, alias.tag = pn.name, pn.tag or alias.tag
+        p = ident.players.get(alias.player_id)
+        if p is None:
+            p = ident.players[alias.player_id] = Player(alias.player_id, key, first_seen=when, last_seen=when)
+        p.sightings += 1
+        p.first_seen, p.last_seen = min(p.first_seen, when), max(p.last_seen, when)
+        if (when, order) >= p.latest:
+            p.latest = (when, order)
+            p.display_name = pn.name
+            p.tag = pn.tag or p.tag
+    # a link may name a player no sighting founded yet (or any more): keep it addressable
+    for pid in {a.player_id for a in ident.aliases.values()} - set(ident.players):
+        ident.players[pid] = Player(pid, "")
+    _merge(ident, corrections)
+    for c in corrections:
+        if isinstance(c, RenamePlayer):
+            target = ident.final.get(c.player_id)
+            if target == c.player_id and target in ident.players:  # a merged-away player's name no longer shows
+                ident.players[target].display_name = parse_name(c.name).name or c.name
+                ident.players[target].latest = ("~", 0)  # an admin's name outranks any reading
+    return ident
+
+
+def _merge(ident: Identity, corrections: Sequence[object]) -> None:
+    ids = sorted(ident.players)
+    index = {pid: i for i, pid in enumerate(ids)}
+    uf = UnionFind(len(ids))
+    for c in corrections:
+        if isinstance(c, MergePlayers) and c.source_id in index and c.target_id in index:
+            a, b = uf.find(index[c.source_id]), uf.find(index[c.target_id])
+            if a != b:  # merging players that are already one changes nothing
+                uf.parent[a] = b  # the target's group survives, under the target's current id
+    for pid in ids:
+        ident.final[pid] = ids[uf.find(index[pid])]
+    merged: dict[str, Player] = {}
+    for pid in ids:
+        p = ident.players[pid]
+        tgt = ident.final[pid]
+        q = merged.get(tgt)
+        if q is None:
+            base = ident.players[tgt]
+            q = merged[tgt] = Player(tgt, base.name_key, base.display_name, base.tag, base.first_seen,
+                                     base.last_seen, 0, base.latest)
+        if p.sightings:
+            q.sightings += p.sightings
+            q.first_seen = min(filter(None, (q.first_seen, p.first_seen)), default="")
+            q.last_seen = max(q.last_seen, p.last_seen)
+            if p.latest > q.latest:
+                q.display_name, q.tag, q.latest = p.display_name, p.tag or q.tag, p.latest
+    ident.players = {pid: p for pid, p in merged.items() if p.sightings or p.name_key}
+
+
+def likely_duplicates(players: Sequence[Player], threshold: float) -> list[tuple[str, str, float]]:
+    """Pairs of distinct players whose names are close but were not matched (blocked by name start and end)."""
+    blocks: dict[tuple[str, str], list[Player]] = {}
+    for p in players:
+        if len(p.name_key) >= 3:
+            blocks.setdefault(("a", p.name_key[:3]), []).append(p)
+            blocks.setdefault(("z", p.name_key[-3:]), []).append(p)
+    found: dict[tuple[str, str], float] = {}
+    for members in blocks.values():
+        if len(members) < 2:
+            continue
+        keys = [m.name_key for m in members]
+        for i, key in enumerate(keys):
+            for _, s, j in process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=threshold, limit=None):
+                if j > i and members[i].player_id != members[j].player_id:
+                    a, b = sorted((members[i].player_id, members[j].player_id))
+                    found[(a, b)] = max(found.get((a, b), 0.0), float(s))
+    return sorted((a, b, s) for (a, b), s in found.items())

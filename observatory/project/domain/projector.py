@@ -1,0 +1,171 @@
+"""Projectors for corrections and the domain tables.
+
+The domain tables are a pure function of each community's screenshots and
+corrections (`derive`). A batch only marks the communities it touched as dirty, in
+the same transaction as its checkpoint; `settle` then recomputes those communities
+in one transaction. A crash in between leaves them marked, so nothing is lost, and
+a full replay derives each community exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import sqlite_utils
+
+from ...correct.state import Record, correction_id, record_from_payload, reverted_by
+from ...eventlog import StoredEvent
+from ...eventlog.models import correction_adapter
+from ..framework import META, Projector
+from . import schema
+from .derive import derive
+from .model import DomainConfig, Shot
+
+DIRTY = "_domain_dirty"
+
+
+def _target(c: Any) -> str:
+    for attr in ("screenshot_id", "player_id", "source_id", "name", "correction_id", "target"):
+        value = getattr(c, attr, None)
+        if value:
+            return str(value)
+    return ""
+
+
+class CorrectionsProjector(Projector):
+    """`corrections`: every CorrectionApplied, who/when/why, and whether it is still in force."""
+
+    name = "corrections"
+    handles = frozenset({"CorrectionApplied"})
+    tables = ("corrections",)
+
+    def setup(self, db: sqlite_utils.Database) -> None:
+        schema.create(db, "corrections", schema.CORRECTIONS_DDL)
+        db.execute("CREATE INDEX IF NOT EXISTS idx_corrections_community ON corrections (community, seq)")
+
+    def apply(self, db: sqlite_utils.Database, events: Sequence[StoredEvent]) -> None:
+        conn = db.conn
+        reverts = False
+        for ev in events:
+            rec = record_from_payload(ev.event_id, ev.seq, ev.payload, ev.recorded_at)
+            c = rec.correction
+            community = getattr(c, "community", None)
+            if community is None and getattr(c, "screenshot_id", None):
+                row = conn.execute("SELECT community FROM screenshots WHERE id = ?", [c.screenshot_id]).fetchone()
+                community = row[0] if row else None
+            if c.kind == "revert":
+                reverts = True
+                row = conn.execute("SELECT community FROM corrections WHERE correction_id = ?", [c.correction_id]).fetchone()
+                community = row[0] if row else None
+            conn.execute(
+                "INSERT OR IGNORE INTO corrections (correction_id, seq, recorded_at, actor, reason, kind, community, "
+                "target, detail, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active')",
+                [rec.cid, ev.seq, ev.recorded_at, rec.actor, rec.reason, c.kind, community, _target(c),
+                 json.dumps(ev.payload["correction"], ensure_ascii=False, sort_keys=True)],
+            )
+        if reverts:
+            undone = reverted_by([record_from_payload_row(r) for r in conn.execute(
+                "SELECT correction_id, seq, detail, actor, reason, recorded_at FROM corrections")])
+            conn.execute("UPDATE corrections SET status = 'active', reverted_by = NULL")
+            conn.executemany("UPDATE corrections SET status = 'reverted', reverted_by = ? WHERE correction_id = ?",
+                             [(by, cid) for cid, by in undone.items()])
+
+
+class DomainProjector(Projector):
+    name = "domain"
+    handles = frozenset({"ScreenshotIngested", "ScreenshotClassified", "ScoresExtracted", "ExtractionFailed",
+                         "CorrectionApplied"})
+    tables = tuple(schema.TABLES)
+
+    def __init__(self, config: DomainConfig | None = None) -> None:
+        self.config = config or DomainConfig()
+
+    def setup(self, db: sqlite_utils.Database) -> None:
+        schema.setup(db)
+        db.execute(f"CREATE TABLE IF NOT EXISTS [{DIRTY}] (community TEXT PRIMARY KEY)")
+
+    def apply(self, db: sqlite_utils.Database, events: Sequence[StoredEvent]) -> None:
+        conn = db.conn
+        dirty: set[str] = set()
+        shas: set[str] = set()
+        for ev in events:
+            p = ev.payload
+            if ev.type == "ScreenshotIngested":
+                dirty.add(p["community"])
+            elif ev.type == "CorrectionApplied":
+                row = conn.execute("SELECT community FROM corrections WHERE correction_id = ?",
+                                   [correction_id(ev.event_id)]).fetchone()
+                if row and row[0]:
+                    dirty.add(row[0])
+            else:
+                shas.add(p["sha256"])
+        shas_list = sorted(shas)
+        for i in range(0, len(shas_list), 500):
+            chunk = shas_list[i:i + 500]
+            q = f"SELECT DISTINCT community FROM screenshots WHERE id IN ({','.join('?' * len(chunk))})"
+            dirty.update(c for (c,) in conn.execute(q, chunk))
+        conn.executemany(f"INSERT OR IGNORE INTO [{DIRTY}] (community) VALUES (?)", [(c,) for c in sorted(dirty)])
+
+    def settle(self, db: sqlite_utils.Database) -> int:
+        """Recompute every dirty community; returns how many were recomputed."""
+        conn = db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            dirty = {c for (c,) in conn.execute(f"SELECT community FROM [{DIRTY}]")}
+            stored = conn.execute(f"SELECT value FROM [{META}] WHERE key = 'domain_config'").fetchone()
+            if stored is None or stored[0] != self.config.fingerprint:
+                dirty |= {c for (c,) in conn.execute("SELECT DISTINCT community FROM screenshots")}
+                dirty |= {c for (c,) in conn.execute("SELECT community FROM communities")}
+            for community in sorted(dirty):
+                self._recompute(conn, community)
+            conn.execute(f"DELETE FROM [{DIRTY}]")
+            conn.execute(f"INSERT OR REPLACE INTO [{META}] (key, value) VALUES ('domain_config', ?)",
+                         [self.config.fingerprint])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return len(dirty)
+
+    def _recompute(self, conn: Any, community: str) -> None:
+        shots = load_shots(conn, community)
+        records = [record_from_payload_row(r) for r in conn.execute(
+            "SELECT correction_id, seq, detail, actor, reason, recorded_at FROM corrections WHERE community = ? "
+            "ORDER BY seq", [community])]
+        tables = derive(community, shots, records, self.config)
+        for table in schema.TABLES:
+            conn.execute(f"DELETE FROM [{table}] WHERE community = ?", [community])
+            rows = tables.get(table) or []
+            if rows:
+                cols = schema.COLUMNS[table]
+                conn.executemany(
+                    f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) VALUES ({', '.join('?' * len(cols))})",
+                    [tuple(r.get(c) for c in cols) for r in rows],
+                )
+
+
+def record_from_payload_row(row: tuple[Any, ...]) -> Record:
+    cid, seq, detail, actor, reason, recorded_at = row
+    return Record(cid, seq, correction_adapter.validate_python(json.loads(detail)), actor or "", reason or "",
+                  recorded_at or "")
+
+
+def load_shots(conn: Any, community: str) -> list[Shot]:
+    shots: dict[str, Shot] = {}
+    for sid, seq, captured, status, kind, conf, requested, meta in conn.execute(
+        "SELECT id, ingest_seq, captured_at, status, kind, confidence, requested_kind, meta FROM screenshots "
+        "WHERE community = ? ORDER BY ingest_seq", [community]
+    ):
+        shots[sid] = Shot(sid, community, seq or 0, captured, status, kind, conf, requested,
+                          json.loads(meta) if meta else {})
+    loads = json.loads
+    for sid, data, conf in conn.execute(
+        "SELECT r.screenshot_id, r.data, r.confidence FROM extracted_rows r JOIN screenshots s ON s.id = r.screenshot_id "
+        "WHERE s.community = ? ORDER BY r.screenshot_id, r.row_index", [community]
+    ):
+        s = shots[sid]
+        s.rows.append(loads(data))
+        s.row_confidence.append(conf)
+    return list(shots.values())

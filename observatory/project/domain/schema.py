@@ -1,0 +1,102 @@
+"""The domain tables: what analysts ask about, derived from screenshots and corrections.
+
+Primary keys are the uniqueness rules: one score per player per hunt, one
+contribution per player per period, ... so a duplicate reading cannot become a
+second row.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+TABLES: dict[str, str] = {
+    "communities": """
+        community TEXT PRIMARY KEY, screenshots INTEGER, players INTEGER, first_seen TEXT, last_seen TEXT""",
+    "players": """
+        player_id TEXT PRIMARY KEY, community TEXT NOT NULL, display_name TEXT, tag TEXT, name_key TEXT,
+        first_seen TEXT, last_seen TEXT, sightings INTEGER""",
+    "player_aliases": """
+        community TEXT NOT NULL, name_key TEXT NOT NULL, player_id TEXT NOT NULL, name TEXT, tag TEXT,
+        match TEXT, score REAL, first_seen TEXT, last_seen TEXT, screenshot_id TEXT, sightings INTEGER,
+        PRIMARY KEY (community, name_key)""",
+    "bear_hunts": """
+        hunt_id TEXT PRIMARY KEY, community TEXT NOT NULL, trap_id INTEGER, started_at TEXT, time_source TEXT,
+        rallies INTEGER, total_damage INTEGER, participants INTEGER, damage_sum INTEGER, screenshots INTEGER,
+        screenshot_ids TEXT, note TEXT""",
+    "bear_scores": """
+        hunt_id TEXT NOT NULL, player_id TEXT NOT NULL, community TEXT NOT NULL, rank INTEGER, damage INTEGER,
+        name TEXT, confidence REAL, screenshot_id TEXT, readings INTEGER, PRIMARY KEY (hunt_id, player_id)""",
+    "contribution_snapshots": """
+        community TEXT NOT NULL, period TEXT NOT NULL, period_start TEXT NOT NULL, player_id TEXT NOT NULL,
+        name TEXT, rank INTEGER, contribution INTEGER, captured_at TEXT, confidence REAL, screenshot_id TEXT,
+        readings INTEGER, PRIMARY KEY (community, period, period_start, player_id)""",
+    "roster_snapshots": """
+        snapshot_id TEXT NOT NULL, community TEXT NOT NULL, captured_at TEXT, player_id TEXT NOT NULL, name TEXT,
+        tag TEXT, power INTEGER, power_text TEXT, furnace_text TEXT, furnace_level INTEGER, tier TEXT,
+        confidence REAL, screenshot_id TEXT, PRIMARY KEY (snapshot_id, player_id)""",
+    "alliance_power_snapshots": """
+        snapshot_id TEXT NOT NULL, community TEXT NOT NULL, captured_at TEXT, rank INTEGER, tag TEXT,
+        alliance TEXT NOT NULL, power INTEGER, screenshot_id TEXT, PRIMARY KEY (snapshot_id, alliance)""",
+    "ac_signups": """
+        community TEXT NOT NULL, week_start TEXT NOT NULL, lane TEXT NOT NULL, "order" INTEGER,
+        player_id TEXT NOT NULL, name TEXT, power INTEGER, captured_at TEXT, confidence REAL, screenshot_id TEXT,
+        PRIMARY KEY (community, week_start, lane, player_id)""",
+    "foundry_events": """
+        event_id TEXT PRIMARY KEY, community TEXT NOT NULL, legion INTEGER, week_start TEXT, started_at TEXT,
+        result TEXT, our_alliance TEXT, our_score INTEGER, opponent TEXT, opponent_score INTEGER, joined INTEGER,
+        capacity INTEGER, substitutes TEXT, troop_power INTEGER, screenshots INTEGER, screenshot_ids TEXT,
+        note TEXT""",
+    "foundry_signups": """
+        event_id TEXT NOT NULL, player_id TEXT NOT NULL, community TEXT NOT NULL, name TEXT, power INTEGER,
+        status TEXT, voted INTEGER, tier TEXT, confidence REAL, screenshot_id TEXT,
+        PRIMARY KEY (event_id, player_id)""",
+    "foundry_results": """
+        event_id TEXT NOT NULL, player_id TEXT NOT NULL, community TEXT NOT NULL, name TEXT, rank INTEGER,
+        points INTEGER, confidence REAL, screenshot_id TEXT, PRIMARY KEY (event_id, player_id)""",
+    "review_queue": """
+        community TEXT NOT NULL, reason TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT, screenshot_id TEXT,
+        player_id TEXT, confidence REAL, PRIMARY KEY (community, reason, subject)""",
+    "screenshot_usage": """
+        screenshot_id TEXT PRIMARY KEY, community TEXT NOT NULL, kind TEXT, used_in TEXT, group_id TEXT,
+        event_time TEXT, retracted INTEGER, corrections INTEGER""",
+}
+INDEXES: list[tuple[str, tuple[str, ...]]] = [
+    ("players", ("community", "display_name")),
+    ("player_aliases", ("player_id",)),
+    ("bear_hunts", ("community", "started_at")),
+    ("bear_scores", ("player_id",)),
+    ("contribution_snapshots", ("player_id",)),
+    ("contribution_snapshots", ("community", "period", "period_start", "rank")),
+    ("roster_snapshots", ("player_id", "captured_at")),
+    ("roster_snapshots", ("community", "captured_at")),
+    ("alliance_power_snapshots", ("community", "captured_at")),
+    ("ac_signups", ("player_id",)),
+    ("foundry_events", ("community", "week_start")),
+    ("foundry_signups", ("player_id",)),
+    ("foundry_results", ("player_id",)),
+    ("review_queue", ("reason",)),
+]
+CORRECTIONS_DDL = """
+    correction_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, recorded_at TEXT, actor TEXT, reason TEXT,
+    kind TEXT NOT NULL, community TEXT, target TEXT, detail TEXT, status TEXT NOT NULL, reverted_by TEXT"""
+
+
+def create(db, name: str, columns: str) -> None:  # type: ignore[no-untyped-def]
+    db.execute(f"CREATE TABLE IF NOT EXISTS [{name}] ({columns})")
+
+
+def setup(db) -> None:  # type: ignore[no-untyped-def]
+    for name, columns in TABLES.items():
+        create(db, name, columns)
+    for table, cols in INDEXES:
+        db.execute(f"CREATE INDEX IF NOT EXISTS [idx_{table}_{'_'.join(cols)}] ON [{table}] ({', '.join(cols)})")
+
+
+def _columns() -> dict[str, list[str]]:
+    conn = sqlite3.connect(":memory:")
+    for name, cols in TABLES.items():
+        conn.execute(f"CREATE TABLE [{name}] ({cols})")
+    return {name: [row[1] for row in conn.execute(f"PRAGMA table_info([{name}])")] for name in TABLES}
+
+
+COLUMNS: dict[str, list[str]] = _columns()
