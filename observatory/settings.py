@@ -58,6 +58,18 @@ class Settings(BaseSettings):
 
     # --- projections -------------------------------------------------------
     projection_batch_size: int = Field(5000, ge=1, description="Events applied per projection transaction.")
+    hunt_window_minutes: float = Field(
+        60.0, gt=0, le=24 * 60,
+        description="Bear ranking screenshots of one trap this close in time belong to one hunt (minutes).")
+    snapshot_window_minutes: float = Field(
+        30.0, gt=0, le=24 * 60,
+        description="Screenshots of one list this close in time are one capture session (roster, mail pages; minutes).")
+    name_match_threshold: float = Field(
+        85.0, ge=50, le=100, description="Fuzzy score (rapidfuzz ratio, 0-100) above which a new name joins a known player.")
+    duplicate_player_threshold: float = Field(
+        75.0, ge=50, le=100, description="Players whose names score this close are listed for review as likely duplicates.")
+    review_confidence_below: float = Field(
+        0.6, ge=0, le=1, description="OCR rows read with less confidence than this go to the review queue.")
 
     # --- logging -----------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Logging level.")
