@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "OBSERVATORY_"
@@ -48,13 +48,23 @@ class Settings(BaseSettings):
 
     # --- extraction --------------------------------------------------------
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64, description="OCR worker processes.")
-    ocr_engine: Literal["tesseract"] = Field("tesseract", description="Extraction engine (only tesseract so far).")
+    ocr_engine: Literal["tesseract", "openai", "auto"] = Field(
+        "tesseract",
+        description="tesseract; openai (the vision model, Tesseract as fallback); auto (Tesseract, OpenAI for low confidence).",
+    )
     classify_threshold: float = Field(0.5, ge=0, le=1, description="Below this confidence a screen is `unknown`.")
     openai_api_key: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices("OBSERVATORY_OPENAI_API_KEY", "OPENAI_API_KEY"),
-        description="OpenAI key for the planned vision engine (also read from OPENAI_API_KEY). Secret; unused so far.",
+        description="OpenAI key for the vision engine (also read from OPENAI_API_KEY). Secret.",
     )
+    openai_model: str = Field("gpt-4o-mini", min_length=1, description="Vision model asked by the openai/auto engines.")
+    openai_base_url: str | None = Field(None, pattern=r"^https?://\S+$", description="OpenAI-compatible API base URL (proxies, tests).")
+    openai_rpm: int = Field(30, ge=1, le=100_000, description="Most OpenAI requests started in any 60 s, retries included.")
+    openai_concurrency: int = Field(1, ge=1, le=32, description="Most OpenAI requests in flight at once.")
+    openai_timeout_seconds: float = Field(60.0, gt=0, le=600, description="Timeout of one OpenAI request.")
+    openai_max_retries: int = Field(4, ge=0, le=10, description="Retries of a failed OpenAI request before falling back to Tesseract.")
+    auto_threshold: float = Field(0.6, ge=0, le=1, description="auto engine: OpenAI re-reads screenshots whose Tesseract confidence is below this.")
 
     # --- projections -------------------------------------------------------
     projection_batch_size: int = Field(5000, ge=1, description="Events applied per projection transaction.")
@@ -78,6 +88,15 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, v: Any) -> Any:
         return v.upper() if isinstance(v, str) else v
+
+    @field_validator("openai_api_key")
+    @classmethod
+    def _key_for_openai(cls, v: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if v is not None and not v.get_secret_value().strip():
+            v = None
+        if v is None and info.data.get("ocr_engine") == "openai":
+            raise ValueError("OBSERVATORY_OCR_ENGINE=openai needs a key: set OPENAI_API_KEY (or use the auto engine)")
+        return v
 
     @field_validator("screenshot_timezone")
     @classmethod

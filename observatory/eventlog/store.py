@@ -86,6 +86,7 @@ class Pending:
     actor: str | None = None
     occurred_at: str | None = None
     expected_version: int | None = None  # the stream's version before this batch touches it
+    metadata: dict[str, Any] | None = None  # extra envelope facts (e.g. the model and tokens an engine used)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +274,7 @@ class EventStore:
             seq += 1
             event = p.event
             metadata = {
+                **(p.metadata or {}),
                 "actor": p.actor or default_actor(),
                 "causation_id": p.causation_id,
                 "correlation_id": p.correlation_id,

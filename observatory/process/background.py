@@ -13,7 +13,7 @@ import threading
 
 from ..eventlog import EventStore
 from ..settings import Settings
-from .pipeline import project_now
+from .pipeline import processor_for, project_now
 from .processor import Processor, pending_screenshots
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class BackgroundPipeline:
 
     def _run(self) -> None:
         store = EventStore(self.settings.events_db)
-        processor = Processor(store, self.settings.events_dir, workers=self.settings.workers)
+        processor = processor_for(self.settings, store)
         try:
             while not self._stopping.is_set():
                 try:

@@ -12,8 +12,8 @@ from typing import Any
 import click
 
 from ..cli_support import open_store, pass_ctx, progress_bar
-from .pipeline import process_and_project, project_now
-from .processor import Processor, ingested_screenshots, pending_screenshots
+from .pipeline import process_and_project, processor_for, project_now
+from .processor import ingested_screenshots, pending_screenshots
 from .worker import init_worker, run_extraction
 
 
@@ -57,7 +57,7 @@ def reprocess(obj, kind: str | None, screenshot: str | None, all_: bool) -> None
     if not jobs:
         click.echo("Nothing matches; nothing reprocessed.", err=True)
         sys.exit(1)
-    with Processor(store, settings.events_dir, workers=settings.workers) as proc, progress_bar(len(jobs), "Reprocessing") as bar:
+    with processor_for(settings, store) as proc, progress_bar(len(jobs), "Reprocessing") as bar:
         outcomes = proc.reprocess(jobs, progress=bar.update)
     project_now(settings, store)
     report(outcomes)

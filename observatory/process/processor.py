@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ from ..eventlog import (
     ScreenshotClassified,
 )
 from ..logs import for_screenshot
+from .engines import EnginePlan, run_vision, with_fallback, with_reason
+from .reclassify import forced_kinds_in, reclassify_jobs
 from .worker import init_worker, run_extraction
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,7 @@ class Outcome:
 
 
 def pending_screenshots(store: EventStore) -> list[Job]:
-    """Ingested screenshots that have no extraction result yet, oldest first."""
+    """Ingested screenshots that have no extraction result yet, oldest first, then admins' reclassifications."""
     sql = f"""
         SELECT json_extract(e.payload, '$.sha256'), json_extract(e.payload, '$.blob_path')
         FROM events e
@@ -61,12 +63,16 @@ def pending_screenshots(store: EventStore) -> list[Job]:
               WHERE r.stream_id = e.stream_id AND r.type IN ({", ".join(f"'{t}'" for t in RESULT_TYPES)}))
         ORDER BY e.seq
     """
-    return [Job(sha, blob) for sha, blob in store.conn.execute(sql)]
+    return [Job(sha, blob) for sha, blob in store.conn.execute(sql)] + reclassify_jobs(store, Job)
 
 
 def ingested_screenshots(store: EventStore, *, kind: str | None = None, screenshot: str | None = None) -> list[Job]:
-    """Screenshots to re-run: all, those whose newest classification is `kind`, or one by id (prefix ok)."""
+    """Screenshots to re-run: all, those whose newest classification is `kind`, or one by id (prefix ok).
+
+    A screenshot an admin reclassified is re-run as that kind, so the correction survives.
+    """
     jobs: list[Job] = []
+    forced = forced_kinds_in(store)
     newest_kind: dict[str, str] = {}
     if kind is not None:
         for ev in store.read(types=["ScreenshotClassified"]):
@@ -77,7 +83,7 @@ def ingested_screenshots(store: EventStore, *, kind: str | None = None, screensh
             continue
         if kind is not None and newest_kind.get(sha) != kind:
             continue
-        jobs.append(Job(sha, ev.payload["blob_path"]))
+        jobs.append(Job(sha, ev.payload["blob_path"], forced.get(sha)))
     return jobs
 
 
@@ -85,17 +91,20 @@ def result_events(job: Job, outcome: dict[str, Any]) -> list[Pending]:
     """Events recording one worker outcome (pure: no I/O)."""
     stream = f"screenshot-{job.sha256}"
     key = f"{job.request}:{job.sha256}"
-    common = {"correlation_id": job.sha256}
+    common = {"correlation_id": job.sha256, "metadata": outcome.get("metadata") or None}
     if not outcome["ok"]:
         ev = ExtractionFailed(sha256=job.sha256, stage=outcome["stage"], reason=outcome["reason"],
-                              engine=outcome["engine"], engine_version=outcome["engine_version"])
+                              engine=outcome["engine"], engine_version=outcome["engine_version"],
+                              requested_kind=job.kind)
         return [Pending(ev, stream, idempotency_key=f"failed:{key}", **common)]
     r = outcome["result"]
     classified = ScreenshotClassified(sha256=job.sha256, kind=r["kind"], confidence=r["confidence"],
-                                      evidence=r.get("evidence", []), engine=r["engine"], engine_version=r["engine_version"])
+                                      evidence=r.get("evidence", []), engine=r["engine"], engine_version=r["engine_version"],
+                                      requested_kind=job.kind)
     extracted = ScoresExtracted(sha256=job.sha256, kind=r["kind"], meta=r.get("meta", {}), rows=r.get("rows", []),
                                 row_confidence=r.get("row_confidence", []), dropped_rows=r.get("dropped_rows", []),
-                                warnings=r.get("warnings", []), engine=r["engine"], engine_version=r["engine_version"])
+                                warnings=r.get("warnings", []), engine=r["engine"], engine_version=r["engine_version"],
+                                requested_kind=job.kind)
     return [
         Pending(classified, stream, idempotency_key=f"classified:{key}", **common),
         Pending(extracted, stream, idempotency_key=f"extracted:{key}", **common),
@@ -103,23 +112,39 @@ def result_events(job: Job, outcome: dict[str, Any]) -> list[Pending]:
 
 
 class Processor:
-    """Runs extraction jobs in a process pool and appends their results to the log."""
+    """Runs extraction jobs in a process pool and appends their results to the log.
 
-    def __init__(self, store: EventStore, events_dir: Path, *, workers: int = 1) -> None:
+    With an OpenAI plan, vision calls run on a few threads of this process (never in
+    the pool, so the engine's one rate limiter bounds them all); a failed vision call
+    falls back to the pool's Tesseract reading.
+    """
+
+    def __init__(self, store: EventStore, events_dir: Path, *, workers: int = 1, engines: EnginePlan | None = None) -> None:
         self.store = store
         self.events_dir = Path(events_dir)
         self.workers = max(1, workers)
+        self.engines = engines or EnginePlan()
         self._pool: ProcessPoolExecutor | None = None
+        self._threads: ThreadPoolExecutor | None = None
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=init_worker)
         return self._pool
 
+    def _vision_threads(self) -> ThreadPoolExecutor:
+        if self._threads is None:
+            assert self.engines.vision is not None
+            self._threads = ThreadPoolExecutor(self.engines.vision.limiter.concurrency, thread_name_prefix="openai")
+        return self._threads
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._threads is not None:
+            self._threads.shutdown(wait=True, cancel_futures=True)
+            self._threads = None
 
     def __enter__(self) -> "Processor":
         return self
@@ -141,30 +166,59 @@ class Processor:
         if not jobs:
             return []
         outcomes: list[Outcome] = []
-        pool = self._executor()
-        in_flight: dict[Future[dict[str, Any]], Job] = {}
+        # each future carries its job, which step it is, and the earlier step's outcome if any
+        in_flight: dict[Future[dict[str, Any]], tuple[Job, str, dict[str, Any] | None]] = {}
         queue = list(reversed(jobs))
         limit = self.workers * 2  # bounded: results are appended as they come, memory stays flat
+
+        def start(job: Job, step: str, earlier: dict[str, Any] | None = None) -> None:
+            path = str(self.events_dir / job.blob_path)
+            if step == "vision":
+                fut = self._vision_threads().submit(run_vision, self.engines.vision, job.sha256, path, job.kind)
+            else:
+                fut = self._executor().submit(run_extraction, job.sha256, path, job.kind)
+            in_flight[fut] = (job, step, earlier)
+
         while queue or in_flight:
             while queue and len(in_flight) < limit:
-                job = queue.pop()
-                path = str(self.events_dir / job.blob_path)
-                in_flight[pool.submit(run_extraction, job.sha256, path, job.kind)] = job
+                start(queue.pop(), "vision" if self.engines.vision_first else "tesseract")
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for fut in done:
-                job = in_flight.pop(fut)
-                outcomes.append(self._record(job, fut.result()))
+                job, step, earlier = in_flight.pop(fut)
+                outcome = self._next_step(job, step, fut.result(), earlier, start)
+                if outcome is None:
+                    continue  # another step was started for this job
+                outcomes.append(self._record(job, outcome))
                 if progress is not None:
                     progress(1)
         return outcomes
+
+    def _next_step(self, job: Job, step: str, outcome: dict[str, Any], earlier: dict[str, Any] | None,
+                   start: Callable[..., None]) -> dict[str, Any] | None:
+        """The outcome to record for `job`, or None after starting its next step."""
+        if step == "vision":
+            if outcome["ok"]:
+                return outcome if earlier is None else with_reason(outcome, earlier, self.engines.threshold)
+            log.warning("%s; using Tesseract", outcome["vision_error"], extra=for_screenshot(job.sha256))
+            if earlier is not None:  # auto: Tesseract already read it
+                return with_fallback(earlier, outcome)
+            start(job, "fallback", outcome)
+            return None
+        if step == "fallback":
+            assert earlier is not None
+            return with_fallback(outcome, earlier)
+        if self.engines.second_opinion(outcome):
+            start(job, "vision", outcome)
+            return None
+        return outcome
 
     def _record(self, job: Job, outcome: dict[str, Any]) -> Outcome:
         appended = self.store.append(result_events(job, outcome))
         extra = for_screenshot(job.sha256)
         if outcome["ok"]:
             r = outcome["result"]
-            log.info("extracted kind=%s confidence=%.2f rows=%d dropped=%d", r["kind"], r["confidence"],
-                     len(r.get("rows", [])), len(r.get("dropped_rows", [])), extra=extra)
+            log.info("extracted engine=%s kind=%s confidence=%.2f rows=%d dropped=%d", r["engine"], r["kind"],
+                     r["confidence"], len(r.get("rows", [])), len(r.get("dropped_rows", [])), extra=extra)
             return Outcome(job.sha256, True, r["kind"], len(r.get("rows", [])), None, bool(appended))
         error = f"{outcome['stage']}: {outcome['reason']}"
         log.warning("extraction failed: %s", error, extra=extra)

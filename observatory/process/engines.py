@@ -1,0 +1,116 @@
+"""Which engine reads a screenshot: Tesseract, OpenAI, or Tesseract with OpenAI for the doubtful ones.
+
+The choice is pure data (`EnginePlan`) plus pure functions that merge an OpenAI
+attempt into the outcome that gets recorded; the processor does the I/O. OpenAI
+calls run on threads of the main process, never in the OCR pool, and every
+processor of one process shares one `VisionEngine` (and so one rate limiter) per
+configuration. Nothing of the vision engine (nor `openai`) is imported until a
+key asks for it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from ..extract.vision import VisionConfig, VisionEngine
+
+Mode = Literal["tesseract", "openai", "auto"]
+
+
+@dataclass(frozen=True)
+class EnginePlan:
+    mode: Mode = "tesseract"
+    vision: VisionEngine | None = None  # None: no key, so Tesseract only (nothing OpenAI is built)
+    threshold: float = 0.0
+
+    @property
+    def vision_first(self) -> bool:
+        return self.mode == "openai" and self.vision is not None
+
+    def second_opinion(self, outcome: dict[str, Any]) -> bool:
+        """auto: ask OpenAI when Tesseract read the screenshot but is not sure of it."""
+        return (self.mode == "auto" and self.vision is not None and outcome["ok"]
+                and tesseract_confidence(outcome["result"]) < self.threshold)
+
+
+def tesseract_confidence(result: dict[str, Any]) -> float:
+    """How sure Tesseract is of a whole screenshot: the kind's confidence, capped by the mean row confidence.
+
+    An `unknown` screen counts as 0: Tesseract found nothing it could use, which is
+    exactly when a second reader is worth asking.
+    """
+    if result.get("kind") == "unknown":
+        return 0.0
+    rows = result.get("row_confidence") or []
+    mean_row = sum(rows) / len(rows) if rows else 1.0
+    return min(float(result["confidence"]), mean_row)
+
+
+_shared: dict["VisionConfig", "VisionEngine"] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_engine(config: VisionConfig) -> VisionEngine:
+    """One engine, and so one limiter, per configuration in this process."""
+    with _shared_lock:
+        if config not in _shared:
+            from ..extract.vision import VisionEngine
+
+            _shared[config] = VisionEngine(config)
+        return _shared[config]
+
+
+def plan_for(settings: Settings, *, period: float = 60.0) -> EnginePlan:
+    """The engine plan the settings ask for. `period` is the limiter window (tests shorten it)."""
+    mode: Mode = settings.ocr_engine
+    key = settings.openai_api_key
+    if mode == "tesseract" or key is None:
+        if mode == "openai":
+            raise SettingsError("invalid setting OBSERVATORY_OCR_ENGINE: openai needs OPENAI_API_KEY")
+        return EnginePlan(mode)
+    from ..extract.vision import VisionConfig
+
+    config = VisionConfig(api_key=key.get_secret_value(), model=settings.openai_model, base_url=settings.openai_base_url,
+                          rpm=settings.openai_rpm, concurrency=settings.openai_concurrency,
+                          timeout=settings.openai_timeout_seconds, max_retries=settings.openai_max_retries, period=period)
+    return EnginePlan(mode, shared_engine(config), settings.auto_threshold)
+
+
+def run_vision(engine: VisionEngine, sha256: str, image_path: str, kind: str | None = None) -> dict[str, Any]:
+    """One OpenAI read as a worker-style outcome dict; never raises (a failure is an outcome)."""
+    from ..extract.vision import VisionFailed
+
+    try:
+        data = Path(image_path).read_bytes()
+        res = engine.extract(data, kind=kind, sha256=sha256)
+    except VisionFailed as exc:
+        return {"sha256": sha256, "ok": False, "vision_error": exc.reason, "metadata": {"openai": exc.metadata}}
+    except OSError as exc:
+        return {"sha256": sha256, "ok": False, "vision_error": f"cannot read blob: {exc}", "metadata": {}}
+    return {"sha256": sha256, "ok": True, "result": res.extraction.model_dump(mode="json"),
+            "metadata": {"openai": res.metadata}}
+
+
+def with_fallback(tesseract: dict[str, Any], vision: dict[str, Any]) -> dict[str, Any]:
+    """Tesseract's outcome, recording that OpenAI was asked and failed (warning + metadata)."""
+    reason = vision["vision_error"]
+    openai_meta = {**vision.get("metadata", {}).get("openai", {}), "error": reason, "fallback": "tesseract"}
+    out = {**tesseract, "metadata": {**tesseract.get("metadata", {}), "openai": openai_meta}}
+    if out["ok"]:
+        result = dict(out["result"])
+        result["warnings"] = [*result.get("warnings", []), f"{reason}; kept the Tesseract reading"]
+        out["result"] = result
+    return out
+
+
+def with_reason(vision: dict[str, Any], tesseract: dict[str, Any], threshold: float) -> dict[str, Any]:
+    """OpenAI's outcome in auto mode, saying why it was asked."""
+    why = f"tesseract confidence {tesseract_confidence(tesseract['result']):.2f} < auto threshold {threshold:.2f}"
+    meta = vision["metadata"]
+    return {**vision, "metadata": {**meta, "openai": {**meta.get("openai", {}), "asked_because": why}}}

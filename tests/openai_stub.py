@@ -1,0 +1,126 @@
+"""A stand-in for the OpenAI API on 127.0.0.1, for the real `openai` client to talk to.
+
+It serves scripted replies to POST /v1/chat/completions (canned completions in the
+structured-output shape, errors with headers, slow replies) and records what it saw:
+each request's arrival time and body, and the most requests it ever held at once.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from polling import free_port
+
+USAGE = {"prompt_tokens": 1234, "completion_tokens": 56, "total_tokens": 1290}
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering (a slow server)
+
+
+def completion(answer: dict[str, Any] | str, *, model: str = "gpt-4o-mini-2024-07-18",
+               usage: dict[str, int] | None = None) -> Reply:
+    """A chat completion whose message content is the structured-output JSON `answer`."""
+    content = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
+    return Reply(body={
+        "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()), "model": model,
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": content, "refusal": None}}],
+        "usage": usage or USAGE,
+    })
+
+
+def error(status: int, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, {"error": {"message": f"stub error {status}", "type": "stub", "code": None}}, headers or {})
+
+
+@dataclass
+class Seen:
+    at: float  # time.monotonic() on arrival
+    body: dict[str, Any]
+
+
+class StubOpenAI:
+    """`script` replies are used in order; then `default` (or a callable of the request number) forever."""
+
+    def __init__(self, default: Reply | Callable[[int], Reply] | None = None) -> None:
+        self.script: list[Reply] = []
+        self.default = default or error(500)
+        self.seen: list[Seen] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.port = free_port()
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="openai-stub", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def arrivals(self) -> list[float]:
+        with self._lock:
+            return [s.at for s in self.seen]
+
+    def __enter__(self) -> "StubOpenAI":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _next(self, body: dict[str, Any]) -> Reply:
+        with self._lock:
+            n = len(self.seen)
+            self.seen.append(Seen(time.monotonic(), body))
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            if self.script:
+                return self.script.pop(0)
+        return self.default(n) if callable(self.default) else self.default
+
+    def _done(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:  # keep test output clean
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                reply = stub._next(json.loads(raw or b"{}"))
+                if reply.delay:
+                    stub._stop.wait(reply.delay)
+                # no longer in flight once the answer starts: the client cannot see it before this
+                stub._done()
+                try:
+                    data = json.dumps(reply.body).encode()
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for k, v in reply.headers.items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout): that is the point of a slow reply
+
+        return Handler
