@@ -118,5 +118,9 @@ def register_commands() -> None:
     for command in (run, ingest, watch, process, reprocess, extract, replay, project, serve):
         cli.add_command(command)
 
+    from .correct.commands import correct, corrections
+
+    for command in (correct, corrections):
+        cli.add_command(command)
 
 register_commands()

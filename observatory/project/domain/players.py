@@ -148,7 +148,7 @@ def _merge(ident: Identity, corrections: Sequence[object]) -> None:
             q.sightings += p.sightings
             q.first_seen = min(filter(None, (q.first_seen, p.first_seen)), default="")
             q.last_seen = max(q.last_seen, p.last_seen)
-            if p.latest > q.latest:
+            if not q.display_name:  # the survivor keeps its own name; merged names stay as aliases
                 q.display_name, q.tag, q.latest = p.display_name, p.tag or q.tag, p.latest
     ident.players = {pid: p for pid, p in merged.items() if p.sightings or p.name_key}
 

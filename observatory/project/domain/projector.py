@@ -27,6 +27,9 @@ DIRTY = "_domain_dirty"
 
 
 def _target(c: Any) -> str:
+    """What a correction is about, for the audit list."""
+    if c.kind == "note":
+        return c.target
     for attr in ("screenshot_id", "player_id", "source_id", "name", "correction_id", "target"):
         value = getattr(c, attr, None)
         if value:
