@@ -68,6 +68,17 @@ class Settings(BaseSettings):
 
     # --- projections -------------------------------------------------------
     projection_batch_size: int = Field(5000, ge=1, description="Events applied per projection transaction.")
+
+    # --- serving -----------------------------------------------------------
+    web_user: str = Field("admin", pattern=r"^[A-Za-z0-9.@-]+$", description="User name of the Datasette login.")
+    web_password_hash: SecretStr | None = Field(
+        None,
+        description="pbkdf2_sha256 hash of the Datasette login password (`observatory serve --hash-password`). "
+        "Secret. When set, Datasette asks for a login; required to serve beyond localhost.",
+    )
+    allow_sql: bool | None = Field(
+        None, description="Let Datasette users run their own read-only SQL. Default: on for localhost, off beyond."
+    )
     hunt_window_minutes: float = Field(
         60.0, gt=0, le=24 * 60,
         description="Bear ranking screenshots of one trap this close in time belong to one hunt (minutes).")
@@ -97,6 +108,16 @@ class Settings(BaseSettings):
         if v is None and info.data.get("ocr_engine") == "openai":
             raise ValueError("OBSERVATORY_OCR_ENGINE=openai needs a key: set OPENAI_API_KEY (or use the auto engine)")
         return v
+
+    @field_validator("web_password_hash")
+    @classmethod
+    def _password_hash_format(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None or not v.get_secret_value().strip():
+            return None
+        parts = v.get_secret_value().strip().split("$")
+        if len(parts) != 4 or parts[0] != "pbkdf2_sha256" or not parts[1].isdigit() or not parts[2] or not parts[3]:
+            raise ValueError("expected a pbkdf2_sha256$ITERATIONS$SALT$HASH string from `observatory serve --hash-password`")
+        return SecretStr("$".join(parts))
 
     @field_validator("screenshot_timezone")
     @classmethod
@@ -162,6 +183,6 @@ def load_settings(**overrides: Any) -> Settings:
         field = str(loc[0])
         name = env_name(field) if field in Settings.model_fields else field
         value = err.get("input")
-        shown = "" if "api_key" in field else f" (got {value!r})"
+        shown = "" if "api_key" in field or "password" in field else f" (got {value!r})"
         msg = err.get("msg", "invalid").removeprefix("Value error, ")
         raise SettingsError(f"invalid setting {name}: {msg}{shown}") from None

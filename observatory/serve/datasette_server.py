@@ -1,65 +1,58 @@
 """Datasette as a child process on the projections database.
 
 A child process keeps Datasette's event loop apart from the watcher and the OCR pool,
-and lets `observatory run` stop everything cleanly. Datasette opens the file with
-`mode=ro`, so the web never writes; the projector keeps the file in WAL mode, so new
-rows show up without a restart.
+and lets `observatory run` stop everything cleanly. Datasette opens a (mutable) file
+with `mode=ro` for every query, so the web never writes, and since the projector keeps
+the file in WAL mode and replay publishes with the backup API, new rows show up
+without a restart and readers never meet a lock. `--immutable` would be wrong here:
+Datasette would then cache counts and never look at the file again.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from ..settings import Settings
+from .config import PASSWORD_ENV, DatasetteConfig, auth_problem, config_for
 
 log = logging.getLogger(__name__)
 
-SOURCE_ROOT = Path(__file__).resolve().parents[2]
+
+def datasette_argv(settings: Settings, host: str, port: int, config: DatasetteConfig, metadata_path: Path) -> list[str]:
+    return [
+        sys.executable, "-m", "datasette", "serve", str(settings.projections_db),
+        "--host", host, "--port", str(port), "--metadata", str(metadata_path), *config.setting_flags(),
+    ]
 
 
-def find_metadata(settings: Settings) -> Path | None:
-    """`datasette-metadata.yml` from OBSERVATORY_HOME, else from the source checkout."""
-    for folder in (settings.home, SOURCE_ROOT):
-        candidate = folder / "datasette-metadata.yml"
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def datasette_argv(settings: Settings, host: str, port: int) -> list[str]:
-    argv = [sys.executable, "-m", "datasette", "serve", str(settings.projections_db), "--host", host, "--port", str(port)]
-    metadata = find_metadata(settings)
-    if metadata is not None:
-        argv += ["--metadata", str(metadata)]
-    return argv
+def child_env(settings: Settings) -> dict[str, str]:
+    """The environment of the Datasette child: the password hash travels here, never in a file."""
+    env = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
+    if settings.web_password_hash is not None:
+        env[PASSWORD_ENV] = settings.web_password_hash.get_secret_value()
+    return env
 
 
 class DatasetteServer:
     """Start, wait for, and stop a Datasette child process."""
 
     def __init__(self, settings: Settings, host: str = "127.0.0.1", port: int = 8001) -> None:
-        if not is_loopback(host):
-            raise ValueError(
-                f"refusing to serve on {host}: binding beyond localhost needs authentication, which is not configured"
-            )
+        problem = auth_problem(settings, host)
+        if problem:
+            raise ValueError(problem)
         self.settings = settings
+        self.config = config_for(settings, host)
+        self.workdir: Path | None = None
         self.host, self.port = host, port
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -77,7 +70,11 @@ class DatasetteServer:
             db = open_db(self.settings.projections_db)
             ensure_schema(db, all_projectors())
             db.conn.close()
-        self.proc = subprocess.Popen(datasette_argv(self.settings, self.host, self.port), start_new_session=True)
+        self.workdir = Path(tempfile.mkdtemp(prefix="observatory-datasette-"))
+        metadata_path = self.workdir / "metadata.json"
+        metadata_path.write_text(json.dumps(self.config.metadata, indent=1), encoding="utf-8")
+        argv = datasette_argv(self.settings, self.host, self.port, self.config, metadata_path)
+        self.proc = subprocess.Popen(argv, env=child_env(self.settings), start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -96,6 +93,9 @@ class DatasetteServer:
         return self.proc.wait()
 
     def stop(self, timeout: float = 10.0) -> None:
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
         if self.proc is None or self.proc.poll() is not None:
             return
         os.killpg(self.proc.pid, signal.SIGTERM)

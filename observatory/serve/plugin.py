@@ -1,0 +1,100 @@
+"""Observatory's Datasette plugin: screenshot thumbnails beside rows, and the login redirect.
+
+Registered through the `datasette` entry point; it does nothing unless the metadata has
+an `observatory` plugin block (written by `config.build_config`). The image routes
+check the same permissions as the `screenshots` table, so a login protects them too
+(datasette-media, the usual plugin for this, checks none).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from mimetypes import guess_type
+from pathlib import Path
+from typing import Any
+
+from datasette import hookimpl
+from datasette.utils.asgi import NotFound, Response, asgi_send_file
+from markupsafe import Markup, escape
+
+from .thumbnails import SHA256, blob_file, thumbnail
+
+# Columns that hold a screenshot id, and in the screenshots table the column that shows its thumbnail.
+SCREENSHOT_ID_COLUMNS = {"screenshot_id"}
+SCREENSHOTS_THUMB_COLUMN = "original_path"
+
+
+def _config(datasette) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+    return datasette.plugin_config("observatory")
+
+
+async def _blob_for(datasette, request) -> Path:  # type: ignore[no-untyped-def]
+    config = _config(datasette)
+    sha = request.url_vars["sha"]
+    if config is None or not SHA256.match(sha):
+        raise NotFound("No such screenshot")
+    db_name = config["database"]
+    await datasette.ensure_permissions(
+        request.actor, [("view-table", (db_name, "screenshots")), ("view-database", db_name), "view-instance"]
+    )
+    row = (await datasette.get_database(db_name).execute("SELECT blob_path FROM screenshots WHERE id = ?", [sha])).first()
+    path = blob_file(Path(config["events_dir"]), row["blob_path"]) if row and row["blob_path"] else None
+    if path is None or not path.is_file():
+        raise NotFound("No stored image for this screenshot")
+    return path
+
+
+async def thumbnail_view(datasette, request):  # type: ignore[no-untyped-def]
+    path = await _blob_for(datasette, request)
+    body = await asyncio.to_thread(thumbnail, path)
+    return Response(body, content_type="image/jpeg", headers={"cache-control": "private, max-age=31536000, immutable"})
+
+
+async def screenshot_view(datasette, request, send):  # type: ignore[no-untyped-def]
+    path = await _blob_for(datasette, request)
+    await asgi_send_file(send, path, content_type=guess_type(path.name)[0] or "application/octet-stream",
+                         headers={"cache-control": "private, max-age=31536000, immutable"})
+
+
+@hookimpl
+def register_routes():  # type: ignore[no-untyped-def]
+    return [
+        (r"^/-/thumbnail/(?P<sha>[^/]+)\.jpg$", thumbnail_view),
+        (r"^/-/screenshot/(?P<sha>[^/]+)$", screenshot_view),
+    ]
+
+
+def thumbnail_html(datasette, sha: str, text: str, href: str) -> Markup:  # type: ignore[no-untyped-def]
+    full = datasette.urls.path(f"/-/screenshot/{sha}")
+    thumb = datasette.urls.path(f"/-/thumbnail/{sha}.jpg")
+    return Markup(
+        f'<a href="{full}"><img src="{thumb}" loading="lazy" alt="" '
+        f'style="max-height:96px;max-width:60px;vertical-align:middle;margin-right:.4em"></a>'
+        f'<a href="{escape(href)}">{escape(text)}</a>'
+    )
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):  # type: ignore[no-untyped-def]
+    config = _config(datasette)
+    if config is None or database != config["database"]:
+        return None
+    if table == "screenshots" and column == SCREENSHOTS_THUMB_COLUMN:
+        sha = row["id"] if "id" in row.keys() else None
+        if isinstance(sha, str) and SHA256.match(sha):
+            return thumbnail_html(datasette, sha, value or "", datasette.urls.row(database, "screenshots", sha))
+        return None
+    if column in SCREENSHOT_ID_COLUMNS:
+        sha = value.get("value") if isinstance(value, dict) else value  # an expanded foreign key
+        if isinstance(sha, str) and SHA256.match(sha):
+            return thumbnail_html(datasette, sha, sha[:12], datasette.urls.row(database, "screenshots", sha))
+    return None
+
+
+@hookimpl
+def forbidden(datasette, request, message):  # type: ignore[no-untyped-def]
+    """With a login configured, an anonymous visitor is sent to the login form, not a bare 403."""
+    config = _config(datasette)
+    if config and config.get("login") and request.actor is None:
+        return Response.redirect(datasette.urls.path("/-/login"))
+    return None
