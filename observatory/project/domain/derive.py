@@ -136,9 +136,9 @@ def derive(community: str, shots: Sequence[Shot], records: Sequence[Record], cfg
     _foundry(community, used, cfg, event_time, notes, out, usage)
     _players(community, ident, cfg, out)
     times = [parse_time(s.captured_at) for s in shots]
-    out["communities"].append({"community": community, "screenshots": len(shots), "players": len(out["players"]),
-                               "first_seen": iso(min(times)) if times else None,
-                               "last_seen": iso(max(times)) if times else None})
+    if times:  # corrections alone (about players or screenshots it never had) do not make a community
+        out["communities"].append({"community": community, "screenshots": len(shots), "players": len(out["players"]),
+                                   "first_seen": iso(min(times)), "last_seen": iso(max(times))})
     out["screenshot_usage"] = list(usage.values())
     return out
 

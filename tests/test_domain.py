@@ -1,0 +1,173 @@
+"""Domain tables from real events: hunts, snapshots, players, review, built by the real projectors."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from domain_fixtures import correction, from_label, sha_of, shot
+from observatory.eventlog import EventStore
+from observatory.project import all_projectors, catch_up, open_db
+from observatory.project.rebuild import rebuild
+
+TRAP1 = [
+    (1, "[HEI]Valorin", 6442016308), (2, "[HEI]Stevieツ", 4483222355), (3, "[HEI]D A D D Y࿐", 3720524673),
+    (4, "[HEI]Xoxo", 3706838781), (5, "[HEI]jack275", 3553763918), (6, "[HEI]Orrin", 3400000001),
+    (7, "[HEI]Kestrel", 3300000002), (8, "[HEI]Bourne", 3200000003), (9, "[HEI]Lumen", 3150000004),
+    (10, "[HEI]Tamsin", 3100000005), (11, "[HEI]Atropos", 3082522535), (12, "[HEI]Mar", 3073141146),
+    (13, "[HEI]MissKris", 2951875698), (14, "[HEI]Van Milder", 2721049503), (15, "[HEI]Moensori", 2699056476),
+    (16, "[HEI]Quill", 2600000006), (17, "[HEI]Marra", 2500000007), (18, "[HEI]Sable", 2400000008),
+    (19, "[HEI]Wren", 2300000009), (20, "[HEI]Yarrow", 2200000010),
+]
+
+
+def ranking(ranks: range) -> list[dict]:
+    return [{"rank": r, "name": n, "damage": d} for r, n, d in TRAP1 if r in ranks]
+
+
+def build(tmp_path: Path, events, **kw) -> sqlite3.Connection:
+    store = EventStore(tmp_path / "events.db")
+    for batch in events:
+        store.append(batch)
+    rebuild(store, tmp_path / "p.db", all_projectors(), **kw)
+    store.close()
+    conn = sqlite3.connect(tmp_path / "p.db")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def trap1_hunt() -> list[list]:
+    """The issue's example: four scroll positions of the Trap 1 ranking, and the overview mail 30 hours later."""
+    overview = [{"rank": r, "name": n.removeprefix("[HEI]"), "damage": d} for r, n, d in TRAP1[:4]]
+    return [
+        shot("Screenshot_20251112_173538_Whiteout Survival.jpg", "bear_damage", ranking(range(1, 6)), {"trap_id": 1}),
+        shot("Screenshot_20251112_173547_Whiteout Survival.jpg", "bear_damage", ranking(range(5, 11)), {"trap_id": 1}),
+        shot("Screenshot_20251112_173552_Whiteout Survival.jpg", "bear_damage", ranking(range(10, 16)), {"trap_id": 1}),
+        shot("Screenshot_20251112_173559_Whiteout Survival.jpg", "bear_damage", ranking(range(15, 21)), {"trap_id": 1}),
+        shot("Screenshot_20251113_233005_Whiteout Survival.jpg", "bear_overview", overview,
+             {"trap_id": 1, "rallies": 50, "total_damage": 57815870631, "mail_time": "2025-11-11 22:30:05"}),
+    ]
+
+
+def test_five_screenshots_of_one_hunt_are_one_hunt_with_twenty_scores(tmp_path):
+    conn = build(tmp_path, trap1_hunt())
+    hunts = conn.execute("SELECT * FROM bear_hunts").fetchall()
+    assert len(hunts) == 1
+    h = hunts[0]
+    assert (h["trap_id"], h["started_at"], h["time_source"]) == (1, "2025-11-11T22:30:05+00:00", "mail")
+    assert (h["rallies"], h["total_damage"], h["participants"], h["screenshots"]) == (50, 57815870631, 20, 5)
+    assert len(json.loads(h["screenshot_ids"])) == 5
+    scores = conn.execute("SELECT rank, damage, readings FROM bear_scores ORDER BY rank").fetchall()
+    assert [s["rank"] for s in scores] == list(range(1, 21))
+    assert scores[0]["damage"] == 6442016308 and scores[0]["readings"] == 2  # ranking + overview: one score
+    # overlapping scroll positions read rank 5, 10 and 15 twice; still one score each
+    assert {s["rank"]: s["readings"] for s in scores}[5] == 2
+    # "Mar" and "Marra" are two players, never merged
+    names = {r[0] for r in conn.execute("SELECT display_name FROM players")}
+    assert {"Mar", "Marra"} <= names
+    assert conn.execute("SELECT count(*) FROM players").fetchone()[0] == 20
+
+
+def test_two_hunts_of_one_trap_two_days_apart_stay_apart(tmp_path):
+    later = [{"rank": 1, "name": "[HEI]Valorin", "damage": 7000000000}]
+    conn = build(tmp_path, trap1_hunt()[:2] + [
+        shot("Screenshot_20251114_173538_Whiteout Survival.jpg", "bear_damage", later, {"trap_id": 1}),
+        shot("Screenshot_20251114_173600_Whiteout Survival.jpg", "bear_damage", later, {"trap_id": 2}),
+    ])
+    hunts = conn.execute("SELECT trap_id, participants FROM bear_hunts ORDER BY started_at, trap_id").fetchall()
+    assert [tuple(h) for h in hunts] == [(1, 10), (1, 1), (2, 1)]
+
+
+def test_disagreeing_readings_keep_the_confident_one_and_go_to_review(tmp_path):
+    a = shot("Screenshot_20251112_173538_Whiteout Survival.jpg", "bear_damage",
+             [{"rank": 1, "name": "[HEI]Valorin", "damage": 6442016308}, {"rank": 2, "name": "[HEI]Stevieツ", "damage": 4483222355}],
+             {"trap_id": 1}, row_confidence=[0.95, 0.55])
+    b = shot("Screenshot_20251112_173541_Whiteout Survival.jpg", "bear_damage",
+             [{"rank": 1, "name": "[HEI]Valorin", "damage": 6442016308}, {"rank": 2, "name": "[HEI]Stevieツ", "damage": 4488222355}],
+             {"trap_id": 1}, row_confidence=[0.95, 0.9])
+    conn = build(tmp_path, [a, b])
+    assert conn.execute("SELECT damage FROM bear_scores WHERE rank = 2").fetchone()[0] == 4488222355
+    reasons = {r["reason"]: r["detail"] for r in conn.execute("SELECT * FROM review_queue")}
+    assert "4483222355" in reasons["conflict"] and "kept 4488222355" in reasons["conflict"]
+    assert "0.55" in reasons["low_confidence"]
+
+
+def test_names_are_matched_fuzzily_and_recorded_as_such(tmp_path):
+    conn = build(tmp_path, [
+        shot("Screenshot_20251112_114619_Whiteout Survival.jpg", "alliance_members",
+             [{"name": "Valorin", "power_text": "211.5M", "power": 211500000, "furnace_text": "30", "tier": "R4"},
+              {"name": "Moensori", "power_text": "98M", "power": 98000000, "furnace_text": "FC2", "tier": "R3"}],
+             {"online": "6/100"}),
+        shot("Screenshot_20251112_173538_Whiteout Survival.jpg", "bear_damage",
+             [{"rank": 1, "name": "[HEI]Valorln", "damage": 6442016308}, {"rank": 2, "name": "[HEI]Moensorl", "damage": 5}],
+             {"trap_id": 1}),
+    ])
+    aliases = {r["name_key"]: r for r in conn.execute("SELECT * FROM player_aliases")}
+    assert aliases["valorln"]["match"] == "fuzzy" and aliases["valorln"]["player_id"] == aliases["valorin"]["player_id"]
+    assert aliases["valorin"]["match"] == "new"
+    roster = {r["name"]: r for r in conn.execute("SELECT * FROM roster_snapshots")}
+    assert roster["Valorin"]["furnace_level"] == 30 and roster["Moensori"]["furnace_level"] is None
+    assert conn.execute("SELECT count(*) FROM players").fetchone()[0] == 2
+
+
+def test_contribution_weeks_and_the_newest_session_wins(tmp_path):
+    early = [{"rank": 1, "name": "Valorin", "contribution": 1000}, {"rank": 2, "name": "Xoxo", "contribution": 900}]
+    late = [{"rank": 1, "name": "Xoxo", "contribution": 5000}, {"rank": 2, "name": "Valorin", "contribution": 4000}]
+    conn = build(tmp_path, [
+        shot("Screenshot_20251110_100000_Whiteout Survival.jpg", "contribution", early, {"period": "weekly"}),
+        shot("Screenshot_20251115_100000_Whiteout Survival.jpg", "contribution", late, {"period": "weekly"}),
+        shot("Screenshot_20251117_100000_Whiteout Survival.jpg", "contribution", early, {"period": "weekly"}),
+    ])
+    rows = conn.execute("SELECT period_start, name, rank, contribution FROM contribution_snapshots "
+                        "ORDER BY period_start, rank").fetchall()
+    assert [tuple(r) for r in rows] == [("2025-11-10", "Xoxo", 1, 5000), ("2025-11-10", "Valorin", 2, 4000),
+                                        ("2025-11-17", "Valorin", 1, 1000), ("2025-11-17", "Xoxo", 2, 900)]
+
+
+def test_foundry_mail_pages_and_signups_form_events(tmp_path, samples_dir):
+    labels = sorted(samples_dir.glob("*.json"))
+    conn = build(tmp_path, [from_label(p) for p in labels])
+    events = {r["week_start"]: r for r in conn.execute("SELECT * FROM foundry_events")}
+    mail = events["2025-10-27"]  # the result mail of 2025-11-01, two pages captured on 2025-11-14
+    assert (mail["result"], mail["our_score"], mail["opponent_score"], mail["screenshots"]) == ("defeat", 252926, 261428, 2)
+    # the pages overlap (ranks 1-2 on both): 8 results, not 10
+    assert conn.execute("SELECT count(*) FROM foundry_results WHERE event_id = ?", [mail["event_id"]]).fetchone()[0] == 8
+    signup = events["2025-11-10"]
+    assert (signup["joined"], signup["capacity"], signup["screenshots"]) == (18, 30, 10)
+    # every counted screenshot says where it went
+    usage = dict(conn.execute("SELECT used_in, count(*) FROM screenshot_usage GROUP BY 1").fetchall())
+    assert usage.get("not counted (unknown)") == 1 and sum(usage.values()) == len(labels)
+    assert conn.execute("SELECT count(*) FROM communities").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM ac_signups WHERE lane = 'right'").fetchone()[0] > 0
+    assert conn.execute("SELECT count(*) FROM alliance_power_snapshots").fetchone()[0] == 9
+
+
+def test_corrections_apply_in_the_tables(tmp_path):
+    hunt = trap1_hunt()
+    first = sha_of("HEI/Screenshot_20251112_173538_Whiteout Survival.jpg")
+    third = sha_of("HEI/Screenshot_20251112_173552_Whiteout Survival.jpg")
+    conn = build(tmp_path, hunt + [[
+        correction({"kind": "set_value", "screenshot_id": first, "row": {"field": "rank", "value": 2},
+                    "field": "damage", "value": 4483222356}),
+        correction({"kind": "retract", "screenshot_id": third}),
+        correction({"kind": "note", "target": "hunt", "text": "bear came early", "screenshot_id": first}),
+    ]])
+    h = conn.execute("SELECT * FROM bear_hunts").fetchone()
+    assert h["note"] == "bear came early" and h["screenshots"] == 4
+    ranks = [r[0] for r in conn.execute("SELECT rank FROM bear_scores ORDER BY rank")]
+    assert 11 not in ranks and 16 in ranks  # ranks 11-14 were only on the retracted screenshot
+    assert conn.execute("SELECT damage FROM bear_scores WHERE rank = 2").fetchone()[0] == 4483222356
+    assert conn.execute("SELECT used_in FROM screenshot_usage WHERE screenshot_id = ?", [third]).fetchone()[0] == "retracted"
+
+
+def test_incremental_catch_up_settles_each_batch(tmp_path):
+    store = EventStore(tmp_path / "events.db")
+    db = open_db(tmp_path / "p.db")
+    for batch in trap1_hunt():
+        store.append(batch)
+        catch_up(store, db, all_projectors(), batch_size=2)
+        assert db.execute("SELECT count(*) FROM _domain_dirty").fetchone()[0] == 0
+    assert db.execute("SELECT participants FROM bear_hunts").fetchone()[0] == 20
