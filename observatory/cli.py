@@ -123,4 +123,14 @@ def register_commands() -> None:
     for command in (correct, corrections):
         cli.add_command(command)
 
+    # operations: schedule, status, backup/restore, demo
+    from .backup.commands import backup, restore
+    from .demo.commands import demo
+    from .health.commands import status
+    from .schedule.commands import schedule
+
+    for command in (schedule, status, backup, restore, demo):
+        cli.add_command(command)
+
+
 register_commands()

@@ -22,13 +22,14 @@ from .serve.commands import make_server, server_options
 log = logging.getLogger(__name__)
 
 
-def banner(watch_dir: str, url: str, community: str) -> str:
+def banner(watch_dir: str, url: str, community: str, jobs: str | None = None) -> str:
     return "\n".join(
         [
             "Observatory is running.",
             f"  Drop screenshots into: {watch_dir}",
             f"    (one folder per community, e.g. {watch_dir}/HEI/; files directly there count as '{community}')",
             f"  Open: {url}",
+            *([f"  Jobs: {jobs} (observatory schedule / observatory status)"] if jobs else []),
             "  Stop: Ctrl-C",
         ]
     )
@@ -37,6 +38,7 @@ def banner(watch_dir: str, url: str, community: str) -> str:
 def run_daemon(settings, server=None) -> int:  # type: ignore[no-untyped-def]
     """Run the inbox and the background pipeline (and `server`, when given) until a signal; return the exit code."""
     from .process.background import BackgroundPipeline
+    from .schedule.service import Operations
     from .watch import Inbox
 
     stop = threading.Event()
@@ -50,15 +52,18 @@ def run_daemon(settings, server=None) -> int:  # type: ignore[no-untyped-def]
 
     store = open_store(settings, must_exist=False)
     pipeline = BackgroundPipeline(settings)
-    inbox = Inbox(settings, store=store, on_ingested=pipeline.nudge)
+    # The scheduler's rescan job is the only periodic rescan: the inbox's own timer is switched off.
+    inbox = Inbox(settings.model_copy(update={"rescan_seconds": float("inf")}), store=store, on_ingested=pipeline.nudge)
+    ops = Operations(settings, rescan=inbox.rescan)
     code = 0
     try:
         pipeline.start()
         if server is not None:
             server.start()
         inbox.start()
+        ops.start()
         url = server.url if server is not None else "(not serving; use `observatory run` or `observatory serve`)"
-        click.echo(banner(str(settings.watch_dir), url, settings.default_community), err=True)
+        click.echo(banner(str(settings.watch_dir), url, settings.default_community, ops.describe()), err=True)
         while not stop.wait(1.0):
             if server is not None and server.proc is not None and server.proc.poll() is not None:
                 log.error("Datasette exited with code %s; shutting down", server.proc.returncode)
@@ -68,6 +73,7 @@ def run_daemon(settings, server=None) -> int:  # type: ignore[no-untyped-def]
         click.echo(f"Error: {exc}", err=True)
         code = 1
     finally:
+        ops.stop()  # waits for a running job (a backup) before the log closes
         inbox.stop()
         pipeline.stop()
         if server is not None:

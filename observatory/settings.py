@@ -92,6 +92,43 @@ class Settings(BaseSettings):
     review_confidence_below: float = Field(
         0.6, ge=0, le=1, description="OCR rows read with less confidence than this go to the review queue.")
 
+    # --- operations ----------------------------------------------------------
+    schedule_rescan: str = Field("auto", description="Rescan of watch_dir/: `auto` (every OBSERVATORY_RESCAN_SECONDS), `off`, `every 10m` or a cron line.")
+    schedule_stale_check: str = Field("every 10m", description="Staleness check: `off`, `every <duration>` or a cron line (UTC).")
+    schedule_retention: str = Field("every 1h", description="Retention of ingested originals in watch_dir/ (when OBSERVATORY_RETENTION is not keep).")
+    schedule_backup: str = Field("0 3 * * *", description="Online backup of events.db into events/backups/: `off`, `every <duration>` or cron (UTC).")
+    schedule_verify: str = Field("30 3 * * *", description="Hash-chain and projections check: `off`, `every <duration>` or cron (UTC).")
+    stale_after: float = Field(86400.0, description="Warn (and alert) when nothing was ingested for this long: 24h, 90m, 2d or seconds.")
+    alert_webhook_url: SecretStr | None = Field(None, description="Discord-compatible webhook POSTed when ingest goes stale. Secret.")
+    retention: Literal["keep", "move", "delete"] = Field("keep", description="Originals in watch_dir/ after a successful ingest: keep, move to .processed/, or delete.")
+    retention_days: float = Field(7.0, ge=0, le=36500, description="Days after ingest before `move`/`delete` retention touches an original.")
+    backup_keep: int = Field(7, ge=1, le=10000, description="Backups kept in events/backups/ (the oldest beyond this are deleted).")
+    health_seconds: float = Field(15.0, ge=1, le=3600, description="How often `run` rewrites projections/health.json.")
+
+    @field_validator("schedule_rescan", "schedule_stale_check", "schedule_retention", "schedule_backup", "schedule_verify")
+    @classmethod
+    def _schedule_spec(cls, v: str, info: ValidationInfo) -> str:
+        from .schedule.specs import parse_spec
+
+        parse_spec(v, auto_seconds=1.0 if info.field_name == "schedule_rescan" else None)
+        return " ".join(v.split())
+
+    @field_validator("stale_after", mode="before")
+    @classmethod
+    def _duration(cls, v: Any) -> float:
+        from .schedule.specs import parse_duration
+
+        return parse_duration(v)
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _webhook_url(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None or not v.get_secret_value().strip():
+            return None
+        if not v.get_secret_value().strip().lower().startswith(("http://", "https://")):
+            raise ValueError("expected an http(s):// URL")
+        return SecretStr(v.get_secret_value().strip())
+
     # --- logging -----------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Logging level.")
 
@@ -183,6 +220,6 @@ def load_settings(**overrides: Any) -> Settings:
         field = str(loc[0])
         name = env_name(field) if field in Settings.model_fields else field
         value = err.get("input")
-        shown = "" if "api_key" in field or "password" in field else f" (got {value!r})"
+        shown = "" if "api_key" in field or "password" in field or "webhook" in field else f" (got {value!r})"
         msg = err.get("msg", "invalid").removeprefix("Value error, ")
         raise SettingsError(f"invalid setting {name}: {msg}{shown}") from None
