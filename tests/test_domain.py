@@ -6,8 +6,6 @@ import json
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from domain_fixtures import correction, from_label, sha_of, shot
 from observatory.eventlog import EventStore
 from observatory.project import all_projectors, catch_up, open_db

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..eventlog.models import (AddRow, DeleteRow, LinkAlias, MergePlayers, NoteCorrection, Reclassify, RenamePlayer,
-                               Retract, Revert, RowRef, SetEventTime, SetValue, UnlinkAlias)
+                               Retract, Revert, RowRef, SetEventTime, SetValue, UnlinkAlias, correction_adapter)
 from ..identity import normalize, parse_name
 from .fields import KINDS, ROW_FIELDS, FieldError, coerce, field_type
-from .rows import Reading, apply_fixes, describe, find_row, parse_ref
-from .state import Record, in_force, record_from_payload
+from .rows import Reading, address_of, apply_fixes, describe, find_row, parse_ref
+from .state import Record, in_force
 
 
 class Invalid(Exception):
@@ -125,7 +125,6 @@ class State:
 
     def parse_time(self, text: str) -> str:
         """ISO-8601 with an offset, or `YYYY-MM-DD HH:MM[:SS]` in the screenshots' time zone -> UTC ISO."""
-        from datetime import timezone
         try:
             dt = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
         except ValueError:
@@ -136,8 +135,6 @@ class State:
 
 
 def _load(detail: str) -> Any:
-    from ..eventlog.models import correction_adapter
-
     return correction_adapter.validate_python(json.loads(detail))
 
 
@@ -166,8 +163,6 @@ def _row(state: State, shot: dict[str, Any], kind: str, ref_text: str) -> RowRef
 
 
 def _addresses(kind: str, rows: list[dict[str, Any]]) -> list[RowRef]:
-    from .rows import address_of
-
     return [a for a in (address_of(kind, r) for r in rows) if a is not None]
 
 

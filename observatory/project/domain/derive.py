@@ -17,7 +17,7 @@ from ...correct.rows import Reading, apply_fixes, row_name
 from ...correct.state import Record, forced_kinds, in_force
 from ...eventlog.models import (AddRow, DeleteRow, LinkAlias, MergePlayers, NoteCorrection, RenamePlayer, Retract,
                                 SetEventTime, SetValue, UnlinkAlias)
-from ...identity import normalize
+from ...identity import normalize, parse_name
 from .grouping import cluster
 from .model import DomainConfig, Shot, iso, local_to_utc, parse_time, stable_id
 from .players import Identity, likely_duplicates, resolve_players
@@ -317,8 +317,6 @@ def _sessions(used: Sequence[Used], kind: str, cfg: DomainConfig) -> list[list[U
 
 
 def _roster(community, used, cfg, out, usage) -> None:  # type: ignore[no-untyped-def]
-    from ...identity import parse_name
-
     for members in _sessions(used, "alliance_members", cfg):
         anchor = min(members, key=lambda u: u.shot.ingest_seq)
         sid = stable_id("r", community, anchor.shot.id)
