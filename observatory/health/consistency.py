@@ -62,7 +62,7 @@ class CheckReport:
             return f"{head}; {self.note}"
         if self.differences:
             return f"{head}; projections DIFFER from a rebuild: " + "; ".join(map(str, self.differences))
-        return f"{head}; projections match a rebuild ({', '.join(self.compared_tables) or 'no tables'})"
+        return f"{head}; projections match a rebuild ({len(self.compared_tables)} tables)"
 
 
 def nightly_check(settings: Settings) -> CheckReport:
