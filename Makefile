@@ -1,5 +1,5 @@
 # The two front-door commands: `make run` and `make test`. Both set up what is missing first.
-.PHONY: setup run test bench clean-data
+.PHONY: setup run test bench demo clean-data
 
 setup:
 	@bash scripts/setup.sh
@@ -9,6 +9,9 @@ run: setup
 
 test: setup
 	.venv/bin/python -m pytest -q
+
+demo: setup
+	.venv/bin/observatory demo --count 3
 
 bench: setup
 	.venv/bin/python benchmarks/replay.py --quick

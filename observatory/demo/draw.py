@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -59,3 +60,25 @@ def medal(d: ImageDraw.ImageDraw, centre: tuple[int, int], rank: int, size: int 
     else:
         d.rounded_rectangle((x - 62, y - 50, x + 62, y + 50), 12, fill=(190, 215, 238))
         d.text((x, y), str(rank), font=font(size, True), fill=(60, 80, 110), anchor="mm")
+
+
+@dataclass(frozen=True, slots=True)
+class CardLayout:
+    """x positions in pixels, vertical offsets from the card's top; name/score also carry a font size."""
+
+    x: tuple[int, int]
+    medal_x: int
+    avatar: tuple[int, int, int]  # left, top offset, size
+    name: tuple[int, int, int]  # x, dy, size
+    score: tuple[int, int, int, str]  # x, dy, size, anchor
+
+
+def ranked_card(d: ImageDraw.ImageDraw, lay: CardLayout, y: int, rank: int, name: str, score: str) -> None:
+    """One row of a ranking: card coloured by rank, medal, portrait, name and score."""
+    d.rounded_rectangle((lay.x[0], y, lay.x[1], y + 180), 18, fill=CARD.get(rank, CARD_PLAIN), outline=WHITE, width=3)
+    medal(d, (lay.medal_x, y + 90), rank)
+    ax, ady, size = lay.avatar
+    avatar(d, (ax, y + ady, ax + size, y + ady + size), name)
+    d.text((lay.name[0], y + lay.name[1]), name, font=font(lay.name[2]), fill=DARK, anchor="lm")
+    sx, sdy, ssize, anchor = lay.score
+    d.text((sx, y + sdy), score, font=font(ssize, True), fill=INK.get(rank, INK_PLAIN), anchor=anchor)

@@ -12,9 +12,14 @@ from typing import Any
 from PIL import Image
 
 from . import data
-from .draw import CARD, CARD_PLAIN, DARK, INK, INK_PLAIN, WHITE, avatar, canvas, font, medal
+from .draw import DARK, WHITE, CardLayout, avatar, canvas, font, ranked_card
 
 Label = dict[str, Any]
+# where things sit on a ranked card: bear cards stack name over "Damage Points: N", contribution cards put both on one line
+BEAR_CARD = CardLayout(x=(70, 1010), medal_x=163, avatar=(250, 30, 106), name=(405, 62, 38),
+                       score=(405, 120, 36, "lm"))
+CONTRIBUTION_CARD = CardLayout(x=(40, 1040), medal_x=122, avatar=(222, 25, 130), name=(380, 90, 38),
+                               score=(950, 90, 38, "rm"))
 TAB_ON, TAB_OFF = (70, 150, 225), (35, 70, 125)  # white text reads on both; the selected tab is the brighter
 
 
@@ -33,16 +38,8 @@ def bear_damage(rng: random.Random) -> tuple[Image.Image, Label]:
     d.text((783, 618), "Personal Damage Rewards", font=font(30, True), fill=WHITE, anchor="mm")
     d.text((236, 720), "Ranking", font=font(32, True), fill=(80, 110, 150), anchor="mm")
     d.text((574, 720), "Damage Points", font=font(32, True), fill=(80, 110, 150), anchor="mm")
-    rows = []
-    y = 760
-    for i, (name, dmg) in enumerate(zip(players, damage), start=1):
-        d.rounded_rectangle((70, y, 1010, y + 180), 18, fill=CARD.get(i, CARD_PLAIN), outline=WHITE, width=3)
-        medal(d, (163, y + 90), i)
-        avatar(d, (250, y + 30, 356, y + 150), name)
-        d.text((405, y + 62), name, font=font(38), fill=DARK, anchor="lm")
-        d.text((405, y + 120), f"Damage Points: {dmg:,}", font=font(36, True), fill=INK.get(i, INK_PLAIN), anchor="lm")
-        rows.append({"rank": i, "name": name, "damage": dmg})
-        y += 204
+    rows = _ranking(d, BEAR_CARD, 760, 204, players, damage, "damage", "Damage Points: {:,}")
+    y = 760 + 204 * len(rows)
     me = players[5]
     d.rounded_rectangle((66, y, 1014, y + 180), 18, fill=(60, 130, 210))
     d.text((160, y + 70), "Unran", font=font(30, True), fill=WHITE, anchor="mm")
@@ -74,19 +71,20 @@ def contribution(rng: random.Random) -> tuple[Image.Image, Label]:
     d.rounded_rectangle((36, 480, 1044, 555), 14, fill=(40, 75, 120))
     for x, text in ((136, "Ranking"), (426, "Chief"), (892, "Contribute")):
         d.text((x, 518), text, font=font(30, True), fill=WHITE, anchor="mm")
-    rows = []
-    y = 585
-    for i, (name, score) in enumerate(zip(players, scores), start=1):
-        d.rounded_rectangle((40, y, 1040, y + 180), 18, fill=CARD.get(i, CARD_PLAIN), outline=WHITE, width=3)
-        medal(d, (122, y + 90), i)
-        avatar(d, (222, y + 25, 352, y + 155), name)
-        d.text((380, y + 90), name, font=font(38), fill=DARK, anchor="lm")
-        d.text((950, y + 90), f"{score:,}", font=font(38, True), fill=INK.get(i, INK_PLAIN), anchor="rm")
-        rows.append({"rank": i, "name": name, "contribution": score})
-        y += 202
+    rows = _ranking(d, CONTRIBUTION_CARD, 585, 202, players, scores, "contribution", "{:,}")
     d.rounded_rectangle((330, 2180, 750, 2290), 30, fill=(60, 150, 240))
     d.text((540, 2235), "Contribute", font=font(40, True), fill=WHITE, anchor="mm")
     return im, {"kind": "contribution", "meta": {"period": "weekly" if weekly else "daily"}, "rows": rows}
+
+
+def _ranking(d: Any, lay: CardLayout, top: int, pitch: int, players: list[str], scores: list[int], field: str,
+             fmt: str) -> list[dict[str, Any]]:
+    """Cards for ranks 1..n from `top`, one every `pitch` pixels; returns their label rows."""
+    rows = []
+    for i, (name, score) in enumerate(zip(players, scores), start=1):
+        ranked_card(d, lay, top + (i - 1) * pitch, i, name, fmt.format(score))
+        rows.append({"rank": i, "name": name, field: score})
+    return rows
 
 
 def _abbrev(power: int) -> str:

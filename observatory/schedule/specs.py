@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
 _CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?]+$")
 
 

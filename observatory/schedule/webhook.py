@@ -48,10 +48,6 @@ def post_alert(
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             detail = type(reason).__name__ if not isinstance(reason, str) else reason
-        if attempt < attempts:
-            delay = backoff * 2 ** (attempt - 1)
-            if stop is not None and stop.wait(delay):
-                return Delivery(False, attempt, detail + " (shutting down)")
-            if stop is None:
-                threading.Event().wait(delay)
+        if attempt < attempts and (stop or threading.Event()).wait(backoff * 2 ** (attempt - 1)):
+            return Delivery(False, attempt, detail + " (shutting down)")
     return Delivery(False, attempts, detail)
