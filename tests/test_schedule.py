@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -15,6 +19,7 @@ from hypothesis import strategies as st
 from factories import ingested
 from observatory.cli import cli
 from observatory.eventlog import EventStore
+from observatory.health.files import read_json
 from observatory.health.healthfile import read_health
 from observatory.schedule.outcomes import JobResult, load_outcomes
 from observatory.schedule.service import Operations
@@ -131,3 +136,32 @@ def test_stale_ingest_posts_the_webhook_with_retries_once_per_period(home, caplo
     assert stub.url not in caplog.text and "secret-token" not in caplog.text
     result = CliRunner().invoke(cli, ["config"], env={"OBSERVATORY_ALERT_WEBHOOK_URL": stub.url})
     assert "secret-token" not in result.output
+
+
+def test_rescan_job_asks_the_inbox(home):
+    calls = []
+    ops = Operations(load_settings(**{**ALL_OFF, "schedule_rescan": "every 0.2s"}), rescan=lambda: calls.append(1))
+    ops.start()
+    try:
+        wait_for(lambda: len(calls) >= 2, 10, what="two scheduled rescans")
+    finally:
+        ops.stop()
+
+
+def test_watch_daemon_runs_the_scheduler_and_stops_it_on_sigterm(home):
+    env = {**os.environ, "OBSERVATORY_HOME": str(home), "OBSERVATORY_POLLING": "true", "OBSERVATORY_WORKERS": "1",
+           "OBSERVATORY_SCHEDULE_BACKUP": "every 1s", "OBSERVATORY_HEALTH_SECONDS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "observatory", "watch"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    health = home / "projections" / "health.json"
+    try:
+        wait_for(lambda: list((home / "events" / "backups").glob("events-*.db")), 30, what="a scheduled backup")
+        running = wait_for(lambda: (lambda h: h if h and h.get("status") == "ok" else None)(read_json(health)), 10,
+                           what="a fresh health file")
+        assert running["pid"] == proc.pid
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err[-2000:]
+    assert "Jobs: rescan every 5m" in err and "scheduler stopped" in err
+    assert read_json(health)["status"] == "stopped"
