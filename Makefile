@@ -17,6 +17,13 @@ bench: setup
 	.venv/bin/python benchmarks/replay.py --quick
 	.venv/bin/python benchmarks/accuracy.py
 
+.PHONY: screenshots
+# Renders the analysts' pages in headless Chromium to screenshots/ (installs chromium when missing).
+screenshots: setup
+	@command -v chromium >/dev/null || { SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; }
+	.venv/bin/python scripts/screenshots.py
+
 clean-data:
 	@echo "This deletes the event log, blobs and projections under ./events and ./projections."
 	@read -p "Type yes to continue: " ok && [ "$$ok" = yes ]

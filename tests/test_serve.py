@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import threading
+import urllib.error
 import urllib.request
 
 import pytest
@@ -14,7 +19,8 @@ from observatory.project import all_projectors
 from observatory.project.rebuild import rebuild
 from observatory.serve import DatasetteServer
 from observatory.settings import load_settings
-from polling import free_port
+from polling import free_port, wait_for
+from test_datasette_support import build_projection
 
 
 def get_json(url: str):
@@ -82,3 +88,43 @@ def test_the_web_cannot_write(served):
 def test_refuses_to_bind_beyond_localhost_without_auth(home):
     with pytest.raises(ValueError, match="authentication"):
         DatasetteServer(load_settings(), "0.0.0.0", 8001)
+
+
+def hammer(url: str, stop: threading.Event, results: list) -> None:  # type: ignore[type-arg]
+    while not stop.is_set():
+        try:
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                results.append((resp.status, len(json.load(resp))))
+        except urllib.error.HTTPError as exc:
+            results.append((exc.code, exc.read()[:200]))
+        except Exception as exc:  # noqa: BLE001 - a refused connection is a failure too
+            results.append((None, repr(exc)))
+
+
+def test_canned_queries_keep_answering_while_observatory_replay_runs(served, samples_dir):
+    settings, _, server = served
+    build_projection(settings, sorted(samples_dir.glob("*.jpg")))
+    urls = [f"{server.url}observatory/hunt_leaderboard.json?_shape=array",
+            f"{server.url}observatory/weekly_contribution.json?_shape=array",
+            f"{server.url}observatory/screenshots.json?_shape=array"]
+    stop, results, during = threading.Event(), [[] for _ in urls], []
+    threads = [threading.Thread(target=hammer, args=(u, stop, r)) for u, r in zip(urls, results)]
+    for t in threads:
+        t.start()
+    try:
+        wait_for(lambda: all(results), what="the first answers")
+        env = {**os.environ, "OBSERVATORY_HOME": str(settings.home)}
+        for _ in range(3):
+            before = [len(r) for r in results]
+            replay = subprocess.run([sys.executable, "-m", "observatory", "replay"], env=env, capture_output=True, text=True)
+            assert replay.returncode == 0, replay.stderr[-2000:]
+            during.append(sum(len(r) - b for r, b in zip(results, before)))
+            wait_for(lambda: all(len(r) > b for r, b in zip(results, before)), what="answers after the replay")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    for url, answers in zip(urls, results):
+        bad = [a for a in answers if a[0] != 200 or a[1] == 0]
+        assert bad == [], (url, bad[:3])
+    assert min(during) >= 10, during  # each replay was really hammered
