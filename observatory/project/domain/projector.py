@@ -114,6 +114,10 @@ class DomainProjector(Projector):
     def settle(self, db: sqlite_utils.Database) -> int:
         """Recompute every dirty community; returns how many were recomputed."""
         conn = db.conn
+        stored = conn.execute(f"SELECT value FROM [{META}] WHERE key = 'domain_config'").fetchone()
+        if stored is not None and stored[0] == self.config.fingerprint and \
+                conn.execute(f"SELECT 1 FROM [{DIRTY}] LIMIT 1").fetchone() is None:
+            return 0  # the usual idle check of a running daemon: no write transaction at all
         conn.execute("BEGIN IMMEDIATE")
         try:
             dirty = {c for (c,) in conn.execute(f"SELECT community FROM [{DIRTY}]")}
