@@ -97,7 +97,7 @@ def main() -> int:
     from polling import free_port
 
     settings = load_settings()
-    server = DatasetteServer(settings, "127.0.0.1", free_port())
+    server = DatasetteServer(settings, "127.0.0.1", free_port(), quiet=True)
     server.start()
     OUT.mkdir(exist_ok=True)
     try:

@@ -46,13 +46,15 @@ def child_env(settings: Settings) -> dict[str, str]:
 class DatasetteServer:
     """Start, wait for, and stop a Datasette child process."""
 
-    def __init__(self, settings: Settings, host: str = "127.0.0.1", port: int = 8001) -> None:
+    def __init__(self, settings: Settings, host: str = "127.0.0.1", port: int = 8001, *, quiet: bool = False) -> None:
+        """`quiet` sends Datasette's own output (one access-log line per request) to a file, for scripts."""
         problem = auth_problem(settings, host)
         if problem:
             raise ValueError(problem)
         self.settings = settings
         self.config = config_for(settings, host)
         self.workdir: Path | None = None
+        self.quiet = quiet
         self.host, self.port = host, port
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -74,11 +76,15 @@ class DatasetteServer:
         metadata_path = self.workdir / "metadata.json"
         metadata_path.write_text(json.dumps(self.config.metadata, indent=1), encoding="utf-8")
         argv = datasette_argv(self.settings, self.host, self.port, self.config, metadata_path)
-        self.proc = subprocess.Popen(argv, env=child_env(self.settings), start_new_session=True)
+        out = open(self.workdir / "datasette.log", "wb") if self.quiet else None  # noqa: SIM115 - the child owns it
+        self.proc = subprocess.Popen(argv, env=child_env(self.settings), start_new_session=True, stdout=out, stderr=out)
+        if out is not None:
+            out.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"Datasette exited with code {self.proc.returncode} (is port {self.port} free?)")
+                said = (self.workdir / "datasette.log").read_text(errors="replace")[-2000:] if self.quiet else ""
+                raise RuntimeError(f"Datasette exited with code {self.proc.returncode} (is port {self.port} free?) {said}".rstrip())
             try:
                 with socket.create_connection((self.host, self.port), timeout=0.5):
                     log.info("Datasette is serving %s at %s", self.settings.projections_db, self.url)
