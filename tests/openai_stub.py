@@ -83,10 +83,10 @@ class StubOpenAI:
         self._server.shutdown()
         self._server.server_close()
 
-    def _next(self, body: dict[str, Any]) -> Reply:
+    def _next(self, arrived: float, body: dict[str, Any]) -> Reply:
         with self._lock:
             n = len(self.seen)
-            self.seen.append(Seen(time.monotonic(), body))
+            self.seen.append(Seen(arrived, body))
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             if self.script:
@@ -105,8 +105,9 @@ class StubOpenAI:
                 pass
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                arrived = time.monotonic()  # before the (large) body is read
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                reply = stub._next(json.loads(raw or b"{}"))
+                reply = stub._next(arrived, json.loads(raw or b"{}"))
                 if reply.delay:
                     stub._stop.wait(reply.delay)
                 # no longer in flight once the answer starts: the client cannot see it before this

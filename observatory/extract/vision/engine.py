@@ -118,9 +118,12 @@ class VisionEngine:
         record: dict[str, Any] = {"model": self.config.model, "usage": {}, "attempts": 0}
         url = prompt.data_url(*_encodable(image))
         model = response_model(kind)
+        # the client and the (cached) schema are made before a slot is taken: a slot's start is the request's start
+        client = self.client()
+        model.model_json_schema()
 
         def attempt() -> BaseModel:
-            return self._ask(url, kind, model, record)
+            return self._ask(client, url, kind, model, record)
 
         def on_retry(n: int, exc: BaseException, wait: float) -> None:
             log.warning("openai attempt %d failed (%s); retrying in %.1fs", n, _short(exc), wait,
@@ -139,8 +142,9 @@ class VisionEngine:
                                 engine=ENGINE_NAME, engine_version=self.engine_version)
         return VisionResult(extraction, record)
 
-    def _ask(self, url: str, kind: str | None, model: type[BaseModel], record: dict[str, Any]) -> BaseModel:
-        raw = self.client().chat.completions.with_raw_response.parse(
+    def _ask(self, client: openai.OpenAI, url: str, kind: str | None, model: type[BaseModel],
+             record: dict[str, Any]) -> BaseModel:
+        raw = client.chat.completions.with_raw_response.parse(
             model=self.config.model, messages=prompt.messages(url, kind), response_format=model, temperature=0)
         try:
             completion = raw.parse()

@@ -31,7 +31,7 @@ class RateLimiter:
 
     def wait_needed(self, now: float) -> float:
         """Seconds until a request may start at `now` (0 when it may start now). Pure given the state."""
-        while self._starts and self._starts[0] <= now - self.period:
+        while self._starts and self._starts[0] + self.period <= now:  # same arithmetic as the wait below
             self._starts.popleft()
         wait = self._not_before - now
         if len(self._starts) >= self.rate:
