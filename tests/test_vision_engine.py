@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from openai_stub import USAGE, Reply, StubOpenAI, completion, error
+from openai_stub import USAGE, StubOpenAI, completion, error
 
 from observatory.extract import KINDS
 from observatory.extract.vision import Backoff, VisionConfig, VisionEngine, VisionFailed
@@ -126,7 +127,7 @@ def test_server_errors_then_success(bear):
 def test_slow_answers_time_out_and_are_retried(bear):
     image, label = bear
     with StubOpenAI(completion(label_answer(label))) as stub:
-        stub.script = [Reply(**{**vars(completion(label_answer(label))), "delay": 3.0})]
+        stub.script = [replace(completion(label_answer(label)), delay=3.0)]
         res = engine(stub, timeout=0.3).extract(image)
     assert res.extraction.rows == label["rows"] and res.metadata["attempts"] == 2
     assert len(stub.seen) == 2
@@ -152,7 +153,7 @@ def test_the_rate_and_concurrency_limits_hold_under_load(bear):
     _, label = bear
     image = tiny_png()  # a small body keeps the gap between a slot's start and the stub's clock small
     rpm, period, concurrency = 4, 1.0, 2
-    slow = Reply(**{**vars(completion(label_answer(label))), "delay": 0.1})
+    slow = replace(completion(label_answer(label)), delay=0.1)
     with StubOpenAI(slow) as warm_up:  # the first request of a process imports half of the client: not measured
         engine(warm_up).extract(image)
     with StubOpenAI(slow) as stub:

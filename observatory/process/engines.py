@@ -10,6 +10,7 @@ key asks for it.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from ..settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from ..extract.vision import VisionConfig, VisionEngine
+
+log = logging.getLogger(__name__)
 
 Mode = Literal["tesseract", "openai", "auto"]
 
@@ -93,6 +96,10 @@ def run_vision(engine: VisionEngine, sha256: str, image_path: str, kind: str | N
         return {"sha256": sha256, "ok": False, "vision_error": exc.reason, "metadata": {"openai": exc.metadata}}
     except OSError as exc:
         return {"sha256": sha256, "ok": False, "vision_error": f"cannot read blob: {exc}", "metadata": {}}
+    except Exception as exc:  # noqa: BLE001 - a bug here must not stop the batch: Tesseract reads it instead
+        log.exception("openai engine failed unexpectedly", extra={"screenshot": sha256})
+        return {"sha256": sha256, "ok": False, "vision_error": f"openai engine error: {type(exc).__name__}: {exc}",
+                "metadata": {}}
     return {"sha256": sha256, "ok": True, "result": res.extraction.model_dump(mode="json"),
             "metadata": {"openai": res.metadata}}
 
