@@ -69,9 +69,11 @@ class CorrectionsProjector(Projector):
                  json.dumps(ev.payload["correction"], ensure_ascii=False, sort_keys=True)],
             )
         if reverts:
+            # Only reverts decide what is reverted: reading just them keeps this from
+            # re-validating every correction of the log on each batch.
             undone = reverted_by([record_from_payload_row(r) for r in conn.execute(
-                "SELECT correction_id, seq, detail, actor, reason, recorded_at FROM corrections")])
-            conn.execute("UPDATE corrections SET status = 'active', reverted_by = NULL")
+                "SELECT correction_id, seq, detail, actor, reason, recorded_at FROM corrections WHERE kind = 'revert'")])
+            conn.execute("UPDATE corrections SET status = 'active', reverted_by = NULL WHERE status != 'active'")
             conn.executemany("UPDATE corrections SET status = 'reverted', reverted_by = ? WHERE correction_id = ?",
                              [(by, cid) for cid, by in undone.items()])
 
