@@ -67,9 +67,6 @@ class Operations:
         self.write_health(status="stopped")
         log.info("scheduler stopped")
 
-    def run_now(self, name: str) -> JobResult:
-        return self._run(name)
-
     def _run(self, name: str) -> JobResult:
         started, t0 = utc_now(), time.perf_counter()
         previous = load_outcomes(self.settings).get(name, {}).get("state") or {}
