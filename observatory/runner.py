@@ -53,7 +53,7 @@ def run_daemon(settings, server=None) -> int:  # type: ignore[no-untyped-def]
     store = open_store(settings, must_exist=False)
     pipeline = BackgroundPipeline(settings)
     # The scheduler's rescan job is the only periodic rescan: the inbox's own timer is switched off.
-    inbox = Inbox(settings.model_copy(update={"rescan_seconds": float("inf")}), store=store, on_ingested=pipeline.nudge)
+    inbox = Inbox(settings, store=store, on_ingested=pipeline.nudge, own_rescan=False)
     ops = Operations(settings, rescan=inbox.rescan)
     code = 0
     try:

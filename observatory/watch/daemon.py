@@ -96,8 +96,11 @@ class Inbox:
         store: EventStore | None = None,
         on_ingested: Hook | None = None,
         probe_timeout: float = 2.0,
+        own_rescan: bool = True,
     ) -> None:
         self.settings = settings
+        # off when a scheduler owns the periodic rescan (`observatory run`): one mechanism, not two
+        self.rescan_seconds: float | None = settings.rescan_seconds if own_rescan else None
         self.watch_dir: Path = settings.watch_dir  # type: ignore[assignment]
         self.on_ingested = on_ingested
         self.probe_timeout = probe_timeout
@@ -141,8 +144,9 @@ class Inbox:
         self._queue.put(("scan", os.fspath(self.watch_dir)))
         self._thread = threading.Thread(target=self._run, name="inbox-worker", daemon=True)
         self._thread.start()
-        log.info("watching %s (%s observer, stable after %.1fs, rescan every %.0fs)", self.watch_dir,
-                 "polling" if self.polling else "native", self.settings.stability_seconds, self.settings.rescan_seconds)
+        log.info("watching %s (%s observer, stable after %.1fs, %s)", self.watch_dir,
+                 "polling" if self.polling else "native", self.settings.stability_seconds,
+                 f"rescan every {self.rescan_seconds:.0f}s" if self.rescan_seconds else "rescans scheduled")
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop observing and let the worker finish its current batch (nothing half-done is lost either way)."""
@@ -191,13 +195,14 @@ class Inbox:
 
     # -- worker ------------------------------------------------------------------------
     def _run(self) -> None:
-        next_rescan = time.monotonic() + self.settings.rescan_seconds
+        period = self.rescan_seconds if self.rescan_seconds else float("inf")
+        next_rescan = time.monotonic() + period
         while not self._stopping.is_set():
             try:
                 now = time.monotonic()
                 if now >= next_rescan:
                     self._queue.put(("scan", os.fspath(self.watch_dir)))
-                    next_rescan = now + self.settings.rescan_seconds
+                    next_rescan = now + period
                 self._drain()
                 self._process_ready()
                 due = self.tracker.next_due(time.monotonic())
