@@ -3,7 +3,10 @@
 
 Prints per kind and overall: classification accuracy, row recall/precision,
 meta accuracy and measured seconds per image, for the pipeline and for a
-baseline of plain full-page ``tesseract`` text parsed with regexes.
+baseline of plain full-page ``tesseract`` text parsed with regexes.  Seconds
+are wall clock (``s/img``) and CPU time of the worker plus its Tesseract
+child processes (``cpu/img``): the CPU figure is the cost on one core and
+does not grow when other jobs share the machine.
 
     .venv/bin/python benchmarks/accuracy.py [--samples DIR] [--jobs 2] [-v]
 """
@@ -13,6 +16,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -30,10 +34,15 @@ from observatory.extract.scoring import Summary, score_image  # noqa: E402
 DEFAULT_SAMPLES = ROOT.parent / "shared" / "samples" / "wos"
 
 
-def run_pipeline(path: str) -> tuple[str, dict, float]:
-    t = time.perf_counter()
+def _cpu() -> float:
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + ch.ru_utime + ch.ru_stime
+
+
+def run_pipeline(path: str) -> tuple[str, dict, float, float]:
+    t, c = time.perf_counter(), _cpu()
     r = extract(path)
-    return path, r.model_dump(), time.perf_counter() - t
+    return path, r.model_dump(), time.perf_counter() - t, _cpu() - c
 
 
 def baseline_rows(text: str, kind: str) -> list[dict]:
@@ -76,25 +85,28 @@ def baseline_rows(text: str, kind: str) -> list[dict]:
     return rows
 
 
-def run_baseline(path: str) -> tuple[str, dict, float]:
+def run_baseline(path: str) -> tuple[str, dict, float, float]:
     import pytesseract
     from PIL import Image
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), _cpu()
     text = pytesseract.image_to_string(Image.open(path))
     kind, conf, _ = classify(text, DEFINITIONS)
     rows = baseline_rows(text, kind)
-    return path, {"kind": kind, "meta": {}, "rows": rows}, time.perf_counter() - t
+    return path, {"kind": kind, "meta": {}, "rows": rows}, time.perf_counter() - t, _cpu() - c
 
 
-def report(title: str, results: dict[str, tuple[dict, float]], labels: dict[str, dict], verbose: bool):
+def report(title: str, results: dict[str, tuple[dict, float, float]], labels: dict[str, dict], verbose: bool):
     per_kind: dict[str, Summary] = {}
     overall = Summary()
-    for path, (res, secs) in sorted(results.items()):
+    cpu: dict[str, list[float]] = {}
+    for path, (res, secs, cpu_s) in sorted(results.items()):
         lab = labels[path]
         s = score_image(res["kind"], res.get("meta") or {}, res.get("rows") or [], lab)
         per_kind.setdefault(lab["kind"], Summary()).add(s, secs)
         overall.add(s, secs)
+        cpu.setdefault(lab["kind"], []).append(cpu_s)
+        cpu.setdefault("OVERALL", []).append(cpu_s)
         if verbose and (s.fn or s.fp or s.meta_errors or not s.kind_ok):
             print(f"  {Path(path).name}: kind {res['kind']} (want {lab['kind']}) tp={s.tp} fn={s.fn} fp={s.fp}")
             for m in s.misses:
@@ -104,10 +116,11 @@ def report(title: str, results: dict[str, tuple[dict, float]], labels: dict[str,
             for m in s.meta_errors:
                 print(f"     meta {m}")
     print(f"\n== {title} ==")
-    print(f"{'kind':<18}{'imgs':>5}{'kind_acc':>10}{'recall':>9}{'precision':>11}{'meta_acc':>10}{'s/img':>8}")
+    print(f"{'kind':<18}{'imgs':>5}{'kind_acc':>10}{'recall':>9}{'precision':>11}{'meta_acc':>10}{'s/img':>8}"
+          f"{'cpu/img':>9}{'cpu max':>9}")
     for k, sm in sorted(per_kind.items()) + [("OVERALL", overall)]:
         print(f"{k:<18}{sm.images:>5}{sm.kind_accuracy:>10.1%}{sm.recall:>9.1%}{sm.precision:>11.1%}"
-              f"{sm.meta_accuracy:>10.1%}{sm.sec_per_image:>8.2f}")
+              f"{sm.meta_accuracy:>10.1%}{sm.sec_per_image:>8.2f}{sum(cpu[k]) / len(cpu[k]):>9.2f}{max(cpu[k]):>9.2f}")
     print(f"rows: tp={overall.tp} fn={overall.fn} fp={overall.fp}")
 
 
@@ -132,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         for title, fn in runs:
             results = {}
-            for i, (path, res, secs) in enumerate(pool.map(fn, labels), 1):
-                results[path] = (res, secs)
+            for i, (path, res, secs, cpu_s) in enumerate(pool.map(fn, labels), 1):
+                results[path] = (res, secs, cpu_s)
                 print(f"[{title.split()[0]} {i}/{len(labels)}] {Path(path).name} -> {res['kind']} "
                       f"{len(res.get('rows') or [])} rows {secs:.2f}s", file=sys.stderr)
             report(title, results, labels, args.verbose)

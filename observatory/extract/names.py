@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["clean_name", "name_key", "split_tag", "fix_tag"]
+from rapidfuzz import fuzz
+
+__all__ = ["clean_name", "name_key", "split_tag", "fix_tag", "repair_known_tag", "common_tag",
+           "same_name", "vote_name"]
 
 def fix_tag(name: str) -> str:
     """Repair the ``[TAG]`` prefix OCR tends to garble.
@@ -43,6 +46,35 @@ def fix_tag_case(name: str) -> str:
     if "l" in tag and all(ch.isupper() or ch.isdigit() or ch == "l" for ch in tag):
         return "[" + tag.replace("l", "I") + "]" + name[5:]
     return name
+
+
+_LOOKS_LIKE = {"I": "Il1|!]", "L": "Ll1|", "O": "O0", "0": "0O", "S": "S5", "B": "B8"}
+
+
+def repair_known_tag(name: str, tag: str) -> str:
+    """Restore a page's common ``[TAG]`` prefix that OCR mangled beyond
+    ``fix_tag``: brackets read as letters and spaces inside the tag
+    (``IH El|StarDaddy`` -> ``[HEI]StarDaddy``, ``HEIISHARKCAN`` ->
+    ``[HEI]SHARKCAN``).  Only the tag the rest of the page shows is restored,
+    so a plain name is never given an invented tag."""
+    if not tag or name.startswith(f"[{tag}]"):
+        return name
+    body = "".join(f"[{re.escape(_LOOKS_LIKE.get(ch, ch))}]\\s*" for ch in tag.upper())
+    m = re.match(r"^[\[({|Il1]?\s*" + body + r"[\]|JIl1)!}]\s*(?=\S)", name)
+    if not m:
+        return name
+    return f"[{tag}]{name[m.end():]}"
+
+
+def common_tag(names: list[str | None], min_count: int = 2) -> str | None:
+    """The ``[TAG]`` most names on a page carry, when at least ``min_count`` and
+    more than half of the tagged names agree."""
+    tags = [t for n in names if n and (t := split_tag(n)[0])]
+    if not tags:
+        return None
+    best = max(set(tags), key=tags.count)
+    n = tags.count(best)
+    return best if n >= min_count and n * 2 > len(tags) else None
 
 
 def split_tag(name: str) -> tuple[str | None, str]:
@@ -111,3 +143,35 @@ def name_key(name: str | None) -> str:
         return ""
     s = unicodedata.normalize("NFKC", name).casefold()
     return "".join(ch for ch in s if ch.isalnum())
+
+
+def same_name(a: str | None, b: str | None, threshold: float = 90.0) -> bool:
+    """Two reads name the same player (comparison key similarity)."""
+    ka, kb = name_key(a), name_key(b)
+    return bool(ka and kb) and fuzz.ratio(ka, kb) >= threshold
+
+
+def vote_name(reads: list[tuple[str, float]]) -> tuple[str, float, int] | None:
+    """Combine the reads of one name from several preprocessing passes.
+
+    Returns (name, confidence, votes).  The read that most other reads agree
+    with wins (ties: summed, then own confidence), because Tesseract's word
+    confidence alone often prefers a confidently truncated or misread name.
+    A lone read that another read extends (``Stratégie`` vs ``Stratégie et
+    Def``) yields to the longer one: passes drop faint words, they rarely
+    invent them.
+    """
+    reads = [r for r in reads if r[0]]
+    if not reads:
+        return None
+    scored = []
+    for text, conf in reads:
+        support = [c for t, c in reads if same_name(text, t)]
+        scored.append(((len(support), sum(support), conf), text, conf))
+    (votes, _, _), text, conf = max(scored, key=lambda s: s[0])
+    if votes == 1:
+        key = name_key(text)
+        longer = [(t, c) for t, c in reads if len(name_key(t)) > len(key) and name_key(t).startswith(key)]
+        if key and longer:
+            text, conf = max(longer, key=lambda r: r[1])
+    return text, conf, votes

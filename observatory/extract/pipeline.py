@@ -23,7 +23,7 @@ from rapidfuzz import fuzz
 from . import numbers as num
 from .classify import classify
 from .models import KindDefinition, MetaField, RowField
-from .names import clean_name, name_key, split_tag
+from .names import clean_name, common_tag, name_key, repair_known_tag, split_tag, vote_name
 from .ocr import CropResult, Segment, ocr_batch, page_words, segments
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ class CropReq:
     key: tuple[str, str, str]       # (config, lang, preprocessing mode)
     text_h: float | None = None
     suffix: str = ""                # CJK/kana glyph recovered by the CJK pass
+    cjk_box: tuple | None = None    # box for the CJK pass when it differs (taller glyphs)
     result: CropResult | None = None
 
 
@@ -347,9 +348,81 @@ def _col_bounds(defn: KindDefinition, r: RowCtx, W: int) -> tuple[float, float]:
     return a * W, b * W
 
 
+@dataclass
+class NameBox:
+    """Where a row's name line sits: its box, and whether the page pass saw it."""
+    left: float
+    top: float
+    right: float
+    bottom: float
+    seen: bool
+    full: tuple[float, float] | None = None  # (top, bottom) before cutting ornaments off
+
+
+def _above_box(page: Page, r: RowCtx, f: RowField, col_right: float) -> NameBox | None:
+    """The name line above the anchor as found by the page pass (pieces of one
+    line the page pass split are merged), or None when nothing is there."""
+    a, h, W = r.anchor, r.anchor.height, page.W
+    xr = f.x_range or (0.0, 1.0)
+    lo, hi = a.left + xr[0] * W, a.left + xr[1] * W
+    cands = []
+    for s in page.segs:
+        if s is a or s.bottom > a.top + 0.3 * h or s.top < a.top - f.max_dy * h - h:
+            continue
+        i = next((i for i, w in enumerate(s.words) if lo <= w.left <= hi and w.left < col_right), None)
+        if i is not None:
+            cands.append(Segment(s.words[i:]))
+    seg = max(cands, key=lambda s: s.bottom) if cands else None
+    if seg is None:
+        return None
+    same = [c for c in cands if min(c.bottom, seg.bottom) - max(c.top, seg.top)
+            > 0.4 * min(c.height, seg.height)]
+    return NameBox(min(c.left for c in same), seg.top, min(hi, col_right), seg.bottom, True)
+
+
+def _learned_boxes(rows: list[RowCtx], boxes: list[NameBox | None], y0: float) -> list[NameBox | None]:
+    """Name boxes follow one layout on a page: learn the name line's offset and
+    height from the rows where the page pass saw it, then give rows whose name
+    it missed the typical box; boxes inflated by tall decorative glyphs
+    (``༒WRATH༒``) are cut to the typical text height around their centre, so
+    the letters are not shrunk to fit the ornaments (the CJK pass still reads
+    the full box: ideographs are taller than Latin letters).  A typical box that would
+    reach above ``y0`` (the list's top edge) stays None: that name is hidden."""
+    seen = [(r, b) for r, b in zip(rows, boxes) if b is not None]
+    if len(seen) < 3:
+        return boxes
+    med_h = statistics.median(b.bottom - b.top for _, b in seen)
+    typical = [(r, b) for r, b in seen if b.bottom - b.top <= 1.3 * med_h]
+    if len(typical) < 3:
+        return boxes
+    dtop = statistics.median((b.top - r.anchor.top) / r.anchor.height for r, b in typical)
+    dbot = statistics.median((b.bottom - r.anchor.top) / r.anchor.height for r, b in typical)
+    dleft = statistics.median(b.left - r.anchor.left for r, b in typical)
+    dright = statistics.median(b.right - r.anchor.left for r, b in typical)
+    out: list[NameBox | None] = []
+    for r, b in zip(rows, boxes):
+        a = r.anchor
+        if b is None:
+            b = NameBox(a.left + dleft, a.top + dtop * a.height, a.left + dright, a.top + dbot * a.height, False)
+            if b.top < y0:
+                b = None
+        elif b.bottom - b.top > 1.3 * med_h:
+            cy = (b.top + b.bottom) / 2
+            b = NameBox(b.left, cy - med_h / 2, b.right, cy + med_h / 2, True, (b.top, b.bottom))
+        out.append(b)
+    return out
+
+
 def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: Cropper) -> None:
     W = page.W
-    for r in rows:
+    above: dict[str, list[NameBox | None]] = {}
+    start = _find_first(page, defn.rows.start_after)
+    y0 = start.bottom if start else 0
+    for f in defn.fields:
+        if f.source == "above":
+            found = [_above_box(page, r, f, _col_bounds(defn, r, W)[1]) for r in rows]
+            above[f.name] = _learned_boxes(rows, found, y0) if f.type == "name" else found
+    for ri, r in enumerate(rows):
         a = r.anchor
         h = a.height
         cl, cr = _col_bounds(defn, r, W)
@@ -372,35 +445,25 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
             elif f.source in ("above", "same_line"):
                 xr = f.x_range or (0.0, 1.0)
                 if f.source == "above":
-                    lo, hi = a.left + xr[0] * W, a.left + xr[1] * W
-                    cands = []
-                    for s in page.segs:
-                        if s is a or s.bottom > a.top + 0.3 * h or s.top < a.top - f.max_dy * h - h:
-                            continue
-                        i = next((i for i, w in enumerate(s.words) if lo <= w.left <= hi and w.left < cr), None)
-                        if i is not None:
-                            cands.append(Segment(s.words[i:]))
-                    seg = max(cands, key=lambda s: s.bottom) if cands else None
-                    if seg is None:
+                    nb = above[f.name][ri]
+                    if nb is None:
                         r.reqs[f.name] = None
                         continue
-                    # other pieces of the same name line (the page pass may split it)
-                    same = [c for c in cands if min(c.bottom, seg.bottom) - max(c.top, seg.top)
-                            > 0.4 * min(c.height, seg.height)]
-                    top, bot = seg.top, seg.bottom
-                    x0, x1 = min(c.left for c in same), min(hi, cr)
-                    if f.required:
-                        r.name_h = seg.height
+                    top, bot, x0, x1 = nb.top, nb.bottom, nb.left, nb.right
+                    if f.required and nb.seen:
+                        r.name_h = bot - top
                 else:
                     lo, hi = xr[0] * W, xr[1] * W
-                    cands = [s for s in page.segs if abs(s.cy - a.cy) < 0.6 * max(h, s.height)
-                             and s.right > lo and s.left < hi and s is not a]
                     top, bot = a.top - 0.15 * h, a.bottom + 0.15 * h
                     x0, x1 = lo, hi
                 ph = 0.25 * (bot - top) + 2
                 left = x0 - ph if f.source == "above" else x0  # same_line windows start at the column edge
                 r.reqs[f.name] = [cropper.add((left, top - ph, x1, bot + ph), text_h=bot - top, mode=m)
                                   for m in f.modes]
+                if f.source == "above" and nb.full:
+                    ft, fb = nb.full
+                    fph = 0.25 * (fb - ft) + 2
+                    r.reqs[f.name][0].cjk_box = (left, ft - fph, x1, fb + fph)
             elif f.source == "region":
                 xr = f.x_range or (0.0, 1.0)
                 box = (xr[0] * W, r.top, xr[1] * W, r.bottom)
@@ -496,17 +559,9 @@ def resolve_fields(defn: KindDefinition, page: Page, rows: list[RowCtx]) -> None
                         best = (int(m.group(1)), cr.conf)
                 val, conf = best if best else (None, None)
             elif f.type == "name":
-                best_name = None
-                for cr in results:  # one result per preprocessing mode: keep the surest
-                    if cr is None or not cr.text:
-                        continue
-                    words = _trim_noise(cr.words)
-                    cand = clean_name(" ".join(w.text for w in words))
-                    c = sum(w.conf for w in words) / len(words) if words else 0.0
-                    if cand and (best_name is None or c > best_name[1]):
-                        best_name = (cand, c)
+                best_name = _name_reads(reqs)
                 if best_name:
-                    val, conf = best_name
+                    val, conf, _ = best_name
                     sfx = reqs[0].suffix if reqs else ""
                     if sfx and not _CJK.search(val):
                         val += sfx
@@ -542,16 +597,57 @@ def resolve_fields(defn: KindDefinition, page: Page, rows: list[RowCtx]) -> None
                 r.confs.append(max(0.0, min(100.0, conf)) / 100.0)
 
 
+def _name_reads(reqs: list[CropReq] | None) -> tuple[str, float, int] | None:
+    """Voted name from the Latin passes; a plausible CJK read (only added by
+    ``_cjk_retry`` when the Latin passes were unsure) wins when surer."""
+    latin, cjk = [], []
+    for q in reqs or []:
+        cr = q.result
+        if cr is None or not cr.text:
+            continue
+        words = _trim_noise(cr.words)
+        cand = clean_name(" ".join(w.text for w in words))
+        c = sum(w.conf for w in words) / len(words) if words else 0.0
+        if cand:
+            (latin if q.key[1] == "eng" else cjk).append((cand, c))
+    best = vote_name(latin)
+    for cand, c in cjk:
+        if best is None or c > best[1]:
+            best = (cand, c, 1)
+    return best
+
+
+TIEBREAK_MODE = "white"
+
+
+def _tiebreak_names(defn: KindDefinition, rows: list[RowCtx], cropper: Cropper) -> None:
+    """Queue a third read for names whose two passes disagree (see ``vote_name``).
+
+    Only disagreeing names pay for it; the white-glyph mode suits the outlined
+    white names on blue cards, where the two Otsu passes disagree most."""
+    for r in rows:
+        for f in defn.fields:
+            reqs = r.reqs.get(f.name)
+            if f.type != "name" or not reqs:
+                continue
+            best = _name_reads(reqs)
+            if best is None or best[2] < 2:
+                q0 = reqs[0]
+                reqs.append(cropper.add(q0.box, text_h=q0.text_h, mode=TIEBREAK_MODE))
+
+
 CJK_LANG = "eng+chi_tra+jpn"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 CJK_RETRY_BELOW = 70.0
+CJK_SCALES = (1.0, 0.83)  # text height factors: glyphs at ~40 px and ~48 px
 
 
-def _cjk_retry(defn: KindDefinition, rows: list[RowCtx], cropper: Cropper) -> None:
+def _cjk_retry(defn: KindDefinition, rows: list[RowCtx], cropper: Cropper) -> list:
     """Re-read unsure names with the CJK models (``必須認真``, ``Stevieツ``).
 
     Loading chi_tra+jpn costs ~0.3 s per batch, so only names the Latin pass
-    read with low confidence are retried.
+    read with low confidence are retried.  The CJK models are sensitive to
+    the glyph scale, so each name is read at two scales in the same batch.
     """
     name_fields = [f for f in defn.fields if f.type == "name"]
     retry = []
@@ -562,15 +658,26 @@ def _cjk_retry(defn: KindDefinition, rows: list[RowCtx], cropper: Cropper) -> No
                 continue
             best = max((q.result.conf for q in reqs if q.result and q.result.text), default=0.0)
             if best < CJK_RETRY_BELOW:
-                retry.append((reqs, cropper.add(reqs[0].box, lang=CJK_LANG, text_h=reqs[0].text_h)))
-    if retry:
-        cropper.run()
-        for reqs, q in retry:
-            if q.result and _cjk_plausible(q.result.text, reqs):
-                reqs.append(q)
-            elif q.result and (suffix := _kana_suffix(q.result.text, reqs)):
-                for other in reqs:
-                    other.suffix = suffix
+                q0 = reqs[0]
+                box = q0.cjk_box or q0.box
+                th = q0.text_h * (box[3] - box[1]) / (q0.box[3] - q0.box[1]) if q0.text_h else None
+                qs = [cropper.add(box, lang=CJK_LANG, text_h=th * k if th else None) for k in CJK_SCALES]
+                retry.append((reqs, qs))
+    return retry
+
+
+def _cjk_accept(retry: list) -> None:
+    """After ``cropper.run()``: keep the plausible CJK reads of ``_cjk_retry``."""
+    for reqs, qs in retry:
+        reads = [q for q in qs if q.result and q.result.text]
+        plausible = [q for q in reads if _cjk_plausible(q.result.text, reqs)]
+        if plausible:
+            reqs.append(max(plausible, key=lambda q: q.result.conf))
+            continue
+        suffix = next((sx for q in reads if (sx := _kana_suffix(q.result.text, reqs))), None)
+        if suffix:
+            for other in reqs:
+                other.suffix = suffix
 
 
 def _cjk_plausible(text: str, reqs: list[CropReq]) -> bool:
@@ -585,6 +692,11 @@ def _cjk_plausible(text: str, reqs: list[CropReq]) -> bool:
     return False
 
 
+# A kana after a Latin name is nearly always the "smiley" ツ; the jpn model
+# often reads it as its mirror image ソ.
+_KANA_LOOKALIKE = {"ソ": "ツ"}
+
+
 def _kana_suffix(text: str, reqs: list[CropReq]) -> str | None:
     """``Stevie ツ`` after a Latin read ``Stevie``: the single CJK/kana glyph the
     Latin model cannot see, to append to the Latin read."""
@@ -596,8 +708,21 @@ def _kana_suffix(text: str, reqs: list[CropReq]) -> str | None:
         if q.result and q.result.text and not _CJK.search(q.result.text):
             other = "".join(ch for ch in q.result.text if ch.isalnum()).casefold()
             if latin and (latin == other or other.endswith(latin) or latin.endswith(other)):
-                return m.group(2)
+                return _KANA_LOOKALIKE.get(m.group(2), m.group(2))
     return None
+
+
+def _repair_tags(defn: KindDefinition, rows: list[RowCtx]) -> None:
+    """Members of one alliance share a tag: restore it where OCR garbled the
+    brackets of one row (see ``repair_known_tag``)."""
+    for f in defn.fields:
+        if f.type != "name" or f.text_of:
+            continue
+        tag = common_tag([r.values.get(f.name) for r in rows])
+        if tag:
+            for r in rows:
+                if r.values.get(f.name):
+                    r.values[f.name] = repair_known_tag(r.values[f.name], tag)
 
 
 def _trim_noise(words: list) -> list:
@@ -606,14 +731,15 @@ def _trim_noise(words: list) -> list:
     Only short, low-confidence words at the ends go; spaced names such as
     ``D A D D Y`` are read with high confidence and survive.
     """
-    ws = [w for w in words if w.text.strip()]
+    # punctuation specks (avatar edges) must not seed a line of their own
+    ws = [w for w in words if any(ch.isalnum() for ch in w.text)]
     # keep the text line with the most letters (names are single-line; other
     # lines in the crop are slivers of neighbouring text)
     if ws:
         h = max(w.height for w in ws)
         lines: list[list] = []
         for w in sorted(ws, key=lambda w: w.cy):
-            if lines and abs(lines[-1][0].cy - w.cy) < 0.5 * h:
+            if lines and abs(statistics.fmean(x.cy for x in lines[-1]) - w.cy) < 0.5 * h:
                 lines[-1].append(w)
             else:
                 lines.append([w])
@@ -837,8 +963,12 @@ def extract_page(im: Image.Image, forced_kind: str | None, definitions: dict[str
     cropper = Cropper(im)
     plan_fields(defn, page, rows, cropper)
     cropper.run()
-    _cjk_retry(defn, rows, cropper)
+    cjk = _cjk_retry(defn, rows, cropper)
+    _tiebreak_names(defn, rows, cropper)
+    cropper.run()
+    _cjk_accept(cjk)
     resolve_fields(defn, page, rows)
+    _repair_tags(defn, rows)
     kept, dropped, warns = validate_rows(defn, page, rows)
     kept = _reading_order(kept)
     res["rows"] = [_public(defn, r) for r in kept]
