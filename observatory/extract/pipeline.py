@@ -24,7 +24,7 @@ from . import numbers as num
 from .classify import classify
 from .models import KindDefinition, MetaField, RowField
 from .names import clean_name, common_tag, name_key, repair_known_tag, split_tag, vote_name
-from .ocr import CropResult, Segment, ocr_batch, page_words, segments
+from .ocr import CropResult, Segment, Word, ocr_batch, page_words, segments
 
 log = logging.getLogger(__name__)
 
@@ -320,27 +320,33 @@ def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:
         if any(d.col == r.col and abs(d.anchor.cy - r.anchor.cy) < 0.6 * r.anchor.height for d in dedup):
             continue
         dedup.append(r)
-    # bands, clipped halfway to neighbouring anchors in the same column
+    _trim_tall_anchors(dedup)
+    # bands reach band_up / band_down anchor heights; where two neighbouring
+    # bands in a column overlap, they split the overlap halfway
     for r in dedup:
-        h = r.anchor.height
-        r.top = r.anchor.top - spec.band_up * h
-        r.bottom = r.anchor.bottom + spec.band_down * h
-        same = [o for o in dedup if o.col == r.col and o is not r]
-        prev = [o for o in same if o.anchor.cy < r.anchor.cy]
-        nxt = [o for o in same if o.anchor.cy > r.anchor.cy]
-        if prev:
-            p = max(prev, key=lambda o: o.anchor.cy)
-            limit = p.anchor.bottom + spec.band_down * p.anchor.height
-            if limit >= r.anchor.top:
-                limit = (p.anchor.bottom + r.anchor.top) / 2
-            r.top = max(r.top, limit)
-        if nxt:
-            n = min(nxt, key=lambda o: o.anchor.cy)
-            limit = n.anchor.top - spec.band_up * n.anchor.height
-            if limit <= r.anchor.bottom:
-                limit = (r.anchor.bottom + n.anchor.top) / 2
-            r.bottom = min(r.bottom, limit)
+        r.top = r.anchor.top - spec.band_up * r.anchor.height
+        r.bottom = r.anchor.bottom + spec.band_down * r.anchor.height
+    for c in {r.col for r in dedup}:
+        col = sorted((r for r in dedup if r.col == c), key=lambda r: r.anchor.cy)
+        for r, n in zip(col, col[1:]):
+            if r.bottom > n.top:
+                cut = min(max((r.bottom + n.top) / 2, r.anchor.bottom), n.anchor.top)
+                r.bottom, n.top = cut, cut
     return dedup
+
+
+def _trim_tall_anchors(rows: list[RowCtx]) -> None:
+    """Row numbers share one font: a number word much taller than the others
+    has swallowed a sliver of the line below it (a status line cut by the list
+    edge), which would shrink the digits when the crop is scaled.  Its height
+    is reset to the typical one, keeping its top."""
+    if len(rows) < 3:
+        return
+    med = statistics.median(r.anchor.height for r in rows)
+    for r in rows:
+        if r.anchor.height > 1.4 * med:
+            r.anchor = Segment([Word(w.text, w.left, w.top, w.width, min(w.height, round(med)), w.conf)
+                                for w in r.anchor.words])
 
 
 def _col_bounds(defn: KindDefinition, r: RowCtx, W: int) -> tuple[float, float]:
@@ -725,6 +731,9 @@ def _repair_tags(defn: KindDefinition, rows: list[RowCtx]) -> None:
                     r.values[f.name] = repair_known_tag(r.values[f.name], tag)
 
 
+TEXT_H = 40  # text height crops are scaled to by ``ocr_batch``
+
+
 def _trim_noise(words: list) -> list:
     """Drop leading/trailing specks that are avatar or icon edges, not name text.
 
@@ -754,7 +763,8 @@ def _trim_noise(words: list) -> list:
         # a short unsure word is a speck unless it sits at normal word spacing
         # from the rest of the name ("I am nobody")
         if neighbour is None:
-            return True
+            # a lone word is the whole name when it has the text line's height
+            return len(t) < 2 or not 0.7 * TEXT_H <= w.height <= 1.5 * TEXT_H
         gap = max(neighbour.left - w.right, w.left - neighbour.right)
         return gap > 0.6 * max(w.height, neighbour.height)
     while ws and noise(ws[0], ws[1] if len(ws) > 1 else None):
