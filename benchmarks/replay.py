@@ -36,6 +36,7 @@ What it does, all measured in this run:
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -619,9 +620,7 @@ def generate(path: Path, n_events: int, batch_events: int = 3000) -> dict[str, A
     """Write a log of exactly n_events; returns what it holds and how long it took."""
     from observatory.eventlog import EventStore
 
-    remove_db(path)
-    tmp = path.with_name(path.name + ".partial")
-    remove_db(tmp)
+    tmp = _private(path)
     world = World()
     stream = world.pending()
     started = time.perf_counter()
@@ -637,10 +636,22 @@ def generate(path: Path, n_events: int, batch_events: int = 3000) -> dict[str, A
                   f"({written / el:,.0f}/s, {el:.0f}s)", end="", file=sys.stderr, flush=True)
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     print(file=sys.stderr)
+    _publish(tmp, path)
+    return {"seconds": time.perf_counter() - started, "span": world.span}
+
+
+def _private(path: Path) -> Path:
+    """A scratch file beside `path` that no other process writes (several benchmarks share the cache)."""
+    tmp = path.with_name(f"{path.name}.partial-{os.getpid()}")
+    remove_db(tmp)
+    return tmp
+
+
+def _publish(tmp: Path, path: Path) -> None:
+    """Put a finished (checkpointed, closed) log in place atomically: readers see the old file or the whole new one."""
     os.replace(tmp, path)
     for suffix in ("-wal", "-shm"):
         Path(f"{tmp}{suffix}").unlink(missing_ok=True)
-    return {"seconds": time.perf_counter() - started, "span": world.span}
 
 
 def log_size(path: Path) -> int:
@@ -682,8 +693,8 @@ def cut_prefix(src: Path, dst: Path, n: int) -> None:
     """dst := the first n events of src (same rows, so the same hash chain)."""
     from observatory.eventlog import EventStore
 
-    remove_db(dst)
-    with EventStore(dst) as store:  # creates the schema
+    tmp = _private(dst)
+    with EventStore(tmp) as store:  # creates the schema
         store.conn.execute("PRAGMA synchronous=OFF")
         store.conn.execute("ATTACH DATABASE ? AS src", (str(src),))
         store.conn.execute("BEGIN")
@@ -691,12 +702,22 @@ def cut_prefix(src: Path, dst: Path, n: int) -> None:
         store.conn.execute("COMMIT")
         store.conn.execute("DETACH DATABASE src")
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _publish(tmp, dst)
 
 
 def ensure_log(data: Path, n: int, *, source: Path | None = None) -> tuple[Path, str]:
     path = data / f"replay-log-{GENERATOR}-{n}.db"
     if log_size(path) == n:
         return path, "reused"
+    # One process makes a given log; another that wants it meanwhile waits, then reuses it.
+    with open(f"{path}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if log_size(path) == n:
+            return path, "reused (made by another process meanwhile)"
+        return _make_log(path, n, source)
+
+
+def _make_log(path: Path, n: int, source: Path | None) -> tuple[Path, str]:
     if source is not None:
         t = time.perf_counter()
         log(f"  cutting {path.name} from {source.name}")
