@@ -152,7 +152,7 @@ def test_the_rate_and_concurrency_limits_hold_under_load(bear):
     """Many threads, one engine: the stub never sees more than `concurrency` at once or `rpm` per period."""
     _, label = bear
     image = tiny_png()  # a small body keeps the gap between a slot's start and the stub's clock small
-    rpm, period, concurrency = 4, 1.0, 2
+    rpm, period, concurrency = 4, 2.0, 2
     slow = replace(completion(label_answer(label)), delay=0.1)
     with StubOpenAI(slow) as warm_up:  # the first request of a process imports half of the client: not measured
         engine(warm_up).extract(image)
@@ -175,7 +175,8 @@ def test_the_rate_and_concurrency_limits_hold_under_load(bear):
         t = sorted(stub.arrivals())
     assert errors == [] and len(t) == 10
     assert stub.max_in_flight == concurrency
-    # arrival lags the limiter's start by up to a request's latency; allow a little of it
+    # arrival lags the limiter's start by a request's latency, which a loaded machine stretches: allow 20%
+    # of the period (a broken limiter starts a window's requests together, gaps near 0)
     for i in range(len(t) - rpm):
-        assert t[i + rpm] - t[i] >= period - 0.15, (i, t)
+        assert t[i + rpm] - t[i] >= period * 0.8, (i, t)
     assert eng.limiter.rate == rpm
