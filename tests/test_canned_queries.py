@@ -156,6 +156,8 @@ def test_screenshots_needing_attention_lists_the_unknown_screen(season):
     assert attention[0]["original_path"].endswith("Screenshot_20251111_192456_Whiteout Survival.jpg")
     everything = q(ds, "screenshots_needing_attention", min_confidence="0.99")
     assert len(everything) > 30  # every reading at 0.93 is now "low"
+    newest = q(ds, "screenshots_needing_attention", min_confidence="0.99", limit="5")
+    assert newest == everything[:5]
 
 
 def test_a_canned_query_exports_as_csv_and_json(season):
