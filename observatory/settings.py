@@ -68,17 +68,6 @@ class Settings(BaseSettings):
 
     # --- projections -------------------------------------------------------
     projection_batch_size: int = Field(5000, ge=1, description="Events applied per projection transaction.")
-
-    # --- serving -----------------------------------------------------------
-    web_user: str = Field("admin", pattern=r"^[A-Za-z0-9.@-]+$", description="User name of the Datasette login.")
-    web_password_hash: SecretStr | None = Field(
-        None,
-        description="pbkdf2_sha256 hash of the Datasette login password (`observatory serve --hash-password`). "
-        "Secret. When set, Datasette asks for a login; required to serve beyond localhost.",
-    )
-    allow_sql: bool | None = Field(
-        None, description="Let Datasette users run their own read-only SQL. Default: on for localhost, off beyond."
-    )
     hunt_window_minutes: float = Field(
         60.0, gt=0, le=24 * 60,
         description="Bear ranking screenshots of one trap this close in time belong to one hunt (minutes).")
@@ -91,6 +80,17 @@ class Settings(BaseSettings):
         75.0, ge=50, le=100, description="Players whose names score this close are listed for review as likely duplicates.")
     review_confidence_below: float = Field(
         0.6, ge=0, le=1, description="OCR rows read with less confidence than this go to the review queue.")
+
+    # --- serving -----------------------------------------------------------
+    web_user: str = Field("admin", pattern=r"^[A-Za-z0-9.@-]+$", description="User name of the Datasette login.")
+    web_password_hash: SecretStr | None = Field(
+        None,
+        description="pbkdf2_sha256 hash of the Datasette login password (`observatory serve --hash-password`). "
+        "Secret. When set, Datasette asks for a login; required to serve beyond localhost.",
+    )
+    allow_sql: bool | None = Field(
+        None, description="Let Datasette users run their own read-only SQL. Default: on for localhost, off beyond."
+    )
 
     # --- operations ----------------------------------------------------------
     schedule_rescan: str = Field("auto", description="Rescan of watch_dir/: `auto` (every OBSERVATORY_RESCAN_SECONDS), `off`, `every 10m` or a cron line.")
