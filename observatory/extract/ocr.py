@@ -245,6 +245,18 @@ class CropResult:
     text: str
     conf: float  # 0..100, mean word confidence (0 when nothing read)
     words: list[Word]
+    # where the crop sat on the OCR sheet: sheet = (crop - 0) * scale + offset
+    offset: tuple[float, float] = (0.0, 0.0)
+    scale: tuple[float, float] = (1.0, 1.0)
+
+
+def image_words(cr: CropResult, box: tuple[float, float, float, float]) -> list[Word]:
+    """The words of a crop's result in the coordinates of the image the crop
+    was cut from at ``box``."""
+    (dx, dy), (sx, sy) = cr.offset, cr.scale
+    l, t = int(box[0]), int(box[1])
+    return [Word(w.text, round(l + (w.left - dx) / sx), round(t + (w.top - dy) / sy),
+                 round(w.width / sx), round(w.height / sy), w.conf) for w in cr.words]
 
 
 def ocr_batch(crops: list[Image.Image], *, config: str = "--psm 6", lang: str = "eng",
@@ -283,9 +295,9 @@ def ocr_batch(crops: list[Image.Image], *, config: str = "--psm 6", lang: str = 
                 buckets[i].append(w)
                 break
     out = []
-    for ws in buckets:
+    for ws, c, p, (a, _) in zip(buckets, crops, prepped, spans):
         ws.sort(key=lambda w: (round(w.cy / target_h), w.left))
         text = " ".join(w.text for w in ws)
         conf = sum(w.conf for w in ws) / len(ws) if ws else 0.0
-        out.append(CropResult(text, conf, ws))
+        out.append(CropResult(text, conf, ws, (pad, a), (p.width / max(1, c.width), p.height / max(1, c.height))))
     return out

@@ -24,7 +24,7 @@ from . import numbers as num
 from .classify import classify
 from .models import KindDefinition, MetaField, RowField
 from .names import clean_name, common_tag, name_key, repair_known_tag, split_tag, vote_name
-from .ocr import CropResult, Segment, Word, ocr_batch, page_words, segments
+from .ocr import CropResult, Segment, Word, image_words, ocr_batch, page_words, segments
 
 log = logging.getLogger(__name__)
 
@@ -321,18 +321,77 @@ def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:
             continue
         dedup.append(r)
     _trim_tall_anchors(dedup)
-    # bands reach band_up / band_down anchor heights; where two neighbouring
-    # bands in a column overlap, they split the overlap halfway
-    for r in dedup:
+    _set_bands(spec, dedup)
+    return dedup
+
+
+def _set_bands(spec, rows: list[RowCtx]) -> None:
+    """Bands reach band_up / band_down anchor heights; where two neighbouring
+    bands in a column overlap, they split the overlap halfway."""
+    for r in rows:
         r.top = r.anchor.top - spec.band_up * r.anchor.height
         r.bottom = r.anchor.bottom + spec.band_down * r.anchor.height
-    for c in {r.col for r in dedup}:
-        col = sorted((r for r in dedup if r.col == c), key=lambda r: r.anchor.cy)
+    for c in {r.col for r in rows}:
+        col = sorted((r for r in rows if r.col == c), key=lambda r: r.anchor.cy)
         for r, n in zip(col, col[1:]):
             if r.bottom > n.top:
                 cut = min(max((r.bottom + n.top) / 2, r.anchor.bottom), n.anchor.top)
                 r.bottom, n.top = cut, cut
-    return dedup
+
+
+def probe_missing_anchors(defn: KindDefinition, page: Page, rows: list[RowCtx]) -> list[RowCtx]:
+    """Rows sit at a regular pitch: re-read the anchor column where the page
+    pass left a one-row hole (between two rows, or just above the first row
+    when it is still inside the list), and add the rows whose number is found.
+
+    The page pass misses a number now and then (an avatar frame touching it);
+    without this the whole row would be lost.
+    """
+    spec = defn.rows
+    rx = re.compile(spec.anchor, re.I)
+    start = _find_first(page, spec.start_after)
+    y0 = start.bottom if start else 0
+    # how far above its number a row reaches (its name): the probe above the
+    # first row is made only when that row would be wholly inside the list
+    reach = max((f.max_dy for f in defn.fields if f.source == "above" and f.required), default=1.0)
+    probes: list[tuple[int, float, list[RowCtx]]] = []
+    for c in {r.col for r in rows}:
+        col = sorted((r for r in rows if r.col == c), key=lambda r: r.anchor.cy)
+        if len(col) < 3:
+            continue
+        pitch = statistics.median(b.anchor.cy - a.anchor.cy for a, b in zip(col, col[1:]))
+        h = statistics.median(r.anchor.height for r in col)
+        if pitch < 2 * h:
+            continue
+        for a, b in zip(col, col[1:]):
+            k = round((b.anchor.cy - a.anchor.cy) / pitch)
+            probes += [(c, a.anchor.cy + i * (b.anchor.cy - a.anchor.cy) / k, col) for i in range(1, k)]
+        first = col[0].anchor.cy - pitch
+        if first - reach * h >= y0:
+            probes.append((c, first, col))
+    if not probes:
+        return rows
+    boxes = []
+    for c, cy, col in probes:
+        h = statistics.median(r.anchor.height for r in col)
+        left = min(r.anchor.left for r in col) - 0.2 * h
+        right = max(r.anchor.right for r in col) + 1.5 * h
+        boxes.append((left, cy - 0.9 * h, right, cy + 0.9 * h, h))
+    crops = [page.image.crop(tuple(int(v) for v in b[:4])) for b in boxes]
+    found = []
+    for (c, cy, col), box, cr in zip(probes, boxes, ocr_batch(crops, text_heights=[b[4] for b in boxes])):
+        words = image_words(cr, box[:4])
+        m = rx.search(" ".join(w.text for w in words)) if words else None
+        if not m:
+            continue
+        seg = Segment(words)
+        if spec.anchor_x[0] * page.W <= seg.left <= spec.anchor_x[1] * page.W:
+            found.append(RowCtx(seg, c, page_w=page.W))
+    if not found:
+        return rows
+    out = sorted(rows + found, key=lambda r: (r.anchor.cy, r.anchor.left))
+    _set_bands(spec, out)
+    return out
 
 
 def _trim_tall_anchors(rows: list[RowCtx]) -> None:
@@ -401,20 +460,27 @@ def _learned_boxes(rows: list[RowCtx], boxes: list[NameBox | None], y0: float) -
     typical = [(r, b) for r, b in seen if b.bottom - b.top <= 1.3 * med_h]
     if len(typical) < 3:
         return boxes
-    dtop = statistics.median((b.top - r.anchor.top) / r.anchor.height for r, b in typical)
-    dbot = statistics.median((b.bottom - r.anchor.top) / r.anchor.height for r, b in typical)
+    # offsets from the number's centre, in the page's typical number height
+    # (a single number's box height varies with commas and specks)
+    ah = statistics.median(r.anchor.height for r in rows)
+    dtop = statistics.median((b.top - r.anchor.cy) / ah for r, b in typical)
+    dbot = statistics.median((b.bottom - r.anchor.cy) / ah for r, b in typical)
     dleft = statistics.median(b.left - r.anchor.left for r, b in typical)
     dright = statistics.median(b.right - r.anchor.left for r, b in typical)
     out: list[NameBox | None] = []
     for r, b in zip(rows, boxes):
         a = r.anchor
         if b is None:
-            b = NameBox(a.left + dleft, a.top + dtop * a.height, a.left + dright, a.top + dbot * a.height, False)
+            b = NameBox(a.left + dleft, a.cy + dtop * ah, a.left + dright, a.cy + dbot * ah, False)
             if b.top < y0:
                 b = None
-        elif b.bottom - b.top > 1.3 * med_h:
-            cy = (b.top + b.bottom) / 2
-            b = NameBox(b.left, cy - med_h / 2, b.right, cy + med_h / 2, True, (b.top, b.bottom))
+        else:
+            # names are left-aligned: a box starting right of the others missed
+            # the name's first glyphs (decorated letters the page pass skipped)
+            b.left = min(b.left, a.left + dleft)
+            if b.bottom - b.top > 1.3 * med_h:
+                cy = (b.top + b.bottom) / 2
+                b = NameBox(b.left, cy - med_h / 2, b.right, cy + med_h / 2, True, (b.top, b.bottom))
         out.append(b)
     return out
 
@@ -969,7 +1035,7 @@ def extract_page(im: Image.Image, forced_kind: str | None, definitions: dict[str
     res["warnings"] += warns
     if defn.rows is None:
         return res
-    rows = find_anchors(defn, page)
+    rows = probe_missing_anchors(defn, page, find_anchors(defn, page))
     cropper = Cropper(im)
     plan_fields(defn, page, rows, cropper)
     cropper.run()
