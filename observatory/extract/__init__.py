@@ -24,7 +24,7 @@ from .ocr import tesseract_version
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "1.1"
+PIPELINE_VERSION = "1.2"
 ENGINE_NAME = "tesseract"
 ENGINE_VERSION: str = f"{PIPELINE_VERSION}+tesseract-{tesseract_version()}"
 KINDS: tuple[str, ...] = tuple(DEFINITIONS) + ("unknown",)

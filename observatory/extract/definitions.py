@@ -12,6 +12,7 @@ NUM = r"(\d{1,3}(?:[,.]\s?\d{3})+|\d{3,})"          # 6,442,016,308 / 83760
 NUM_ONLY = r"^[\W_]{0,3}" + NUM + r"[\W_]{0,2}$"          # a segment that is just a number
 DATETIME = r"(\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2}:\d{2})"
 DATE_LOOSE = r"20\d\d\S{3,8}\s*\d\d:\d\d"
+TAGGED = r"\[[\w!|]{2,4}[\]|)]\S+"                    # [HEI]HellImperium, also as [HE!]Hellmperium
 RANK_REGION = {"name": "rank", "type": "int", "source": "region", "x_range": (0.03, 0.185),
                "whitelist": "0123456789", "modes": ["auto", "white"]}
 
@@ -94,7 +95,7 @@ DEFINITIONS_DATA: list[dict] = [
                     {"text": "Right Lane", "weight": 1}, {"text": "Info", "weight": 0.5},
                     {"text": "Preparation Phase", "weight": 1.5}, {"text": "lane assignments", "weight": 1.5}],
         "meta": [
-            {"name": "lane", "type": "choice_tab",
+            {"name": "lane", "type": "choice_tab", "region_above": r"Order\s*of", "region_h": 9.0,
              "options": {"left": r"(?-i:Left\s*Lan)", "middle": r"(?-i:Middle\s*Lan)",
                          "right": r"(?-i:Right\s*Lan)"}},
             # the header bar just above "Order of Battle": "Registered: 20/20   Power: 70,037"
@@ -155,11 +156,11 @@ DEFINITIONS_DATA: list[dict] = [
             {"name": "result", "type": "const", "pattern": r"(?-i:DEFEAT)", "value": "defeat"},
             {"name": "result", "type": "const", "pattern": r"(?-i:VICTORY)", "value": "victory"},
             {"name": "legion", "pattern": r"\[Legion\s*(\d+)\]"},
-            {"name": "our_alliance", "type": "text", "pattern": r"(\[\w{2,4}\]\S+)\s+\[\w{2,4}\]\S+"},
-            {"name": "opponent", "type": "text", "pattern": r"\[\w{2,4}\]\S+\s+(\[\w{2,4}\]\S+)"},
-            {"name": "our_score", "pattern": r"\[\w{2,4}\]\S+\s+\[\w{2,4}\]\S+\s*\n\D*?(\d{1,3}(?:[,.']\d{3})+)"},
+            {"name": "our_alliance", "type": "name", "pattern": "(" + TAGGED + r")\s+" + TAGGED},
+            {"name": "opponent", "type": "name", "pattern": TAGGED + r"\s+(" + TAGGED + ")"},
+            {"name": "our_score", "pattern": TAGGED + r"\s+" + TAGGED + r"\s*\n\D*?(\d{1,3}(?:[,.']\d{3})+)"},
             {"name": "opponent_score",
-             "pattern": r"\[\w{2,4}\]\S+\s+\[\w{2,4}\]\S+\s*\n\D*?\d{1,3}(?:[,.']\d{3})+\D+?(\d{1,3}(?:[,.']\d{3})+)"},
+             "pattern": TAGGED + r"\s+" + TAGGED + r"\s*\n\D*?\d{1,3}(?:[,.']\d{3})+\D+?(\d{1,3}(?:[,.']\d{3})+)"},
         ],
         "rows": {"anchor": NUM_ONLY, "anchor_x": (0.33, 0.5), "start_after": r"Personal\s*Arsenal",
                  "band_up": 2.6, "band_down": 1.2, "sequence_field": "rank"},

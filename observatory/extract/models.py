@@ -51,7 +51,8 @@ XRange = tuple[float, float]
 class MetaField(BaseModel):
     """A screen-level value found by a regex over the page text.
 
-    ``type``: int (group 1 parsed as integer), text (group 1 as is),
+    ``type``: int (group 1 parsed as integer), text (group 1 as is), name
+    (group 1 with the name repairs, e.g. a garbled ``[TAG]`` bracket),
     const (``value`` when the pattern matches), choice_tab (the option whose
     phrase sits on the brightest tab background, i.e. the selected tab),
     sections (all group-header texts matching ``pattern``).
@@ -59,7 +60,7 @@ class MetaField(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str
-    type: Literal["int", "text", "const", "choice_tab", "sections", "reocr_text"] = "int"
+    type: Literal["int", "text", "name", "const", "choice_tab", "sections", "reocr_text"] = "int"
     pattern: str | None = None
     group: int = 1
     value: Any = None

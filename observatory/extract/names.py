@@ -55,10 +55,13 @@ def repair_known_tag(name: str, tag: str) -> str:
     """Restore a page's common ``[TAG]`` prefix that OCR mangled beyond
     ``fix_tag``: brackets read as letters and spaces inside the tag
     (``IH El|StarDaddy`` -> ``[HEI]StarDaddy``, ``HEIISHARKCAN`` ->
-    ``[HEI]SHARKCAN``).  Only the tag the rest of the page shows is restored,
+    ``[HEI]SHARKCAN``, ``i [HEI]x`` -> ``[HEI]x``).  Only the tag the rest of the page shows is restored,
     so a plain name is never given an invented tag."""
     if not tag or name.startswith(f"[{tag}]"):
         return name
+    at = name.find(f"[{tag}]")
+    if 0 < at <= 3:  # the tag is the prefix: what precedes it is an icon speck
+        return name[at:]
     body = "".join(f"[{re.escape(_LOOKS_LIKE.get(ch, ch))}]\\s*" for ch in tag.upper())
     m = re.match(r"^[\[({|Il1]?\s*" + body + r"[\]|JIl1)!}]\s*(?=\S)", name)
     if not m:

@@ -152,20 +152,22 @@ def _bg_brightness(im: Image.Image, box) -> float:
 
 # ---------------------------------------------------------------- meta
 
-def _region_text(page: Page, rx: str, factor: float, cache: dict) -> str:
+def _region_read(page: Page, rx: str, factor: float, cache: dict) -> tuple[str, list]:
     """Re-OCR the full-width strip just above a landmark phrase (e.g. a header
-    bar whose light-on-colour text the page pass missed)."""
-    if rx in cache:
-        return cache[rx]
+    bar whose light-on-colour text the page pass missed): its text and its
+    words in image coordinates."""
+    key = (rx, factor)
+    if key in cache:
+        return cache[key]
     seg = _find_first(page, rx)
-    text = ""
+    out: tuple[str, list] = ("", [])
     if seg is not None:
         h = seg.height
         box = (0, max(0, int(seg.top - factor * h)), page.W, max(1, int(seg.top - 0.15 * h)))
-        res = ocr_batch([page.image.crop(box)], config="--psm 6", text_heights=[h])
-        text = res[0].text
-    cache[rx] = text
-    return text
+        res = ocr_batch([page.image.crop(box)], config="--psm 6", text_heights=[h])[0]
+        out = (res.text, image_words(res, box))
+    cache[key] = out
+    return out
 
 
 def extract_meta(defn: KindDefinition, page: Page) -> tuple[dict[str, Any], list[str]]:
@@ -174,10 +176,10 @@ def extract_meta(defn: KindDefinition, page: Page) -> tuple[dict[str, Any], list
     cache: dict[str, str] = {}
     for mf in defn.meta:
         text = page.text
-        if mf.region_above:
-            text = _region_text(page, mf.region_above, mf.region_h, cache) or text
+        if mf.region_above and mf.type != "choice_tab":
+            text = _region_read(page, mf.region_above, mf.region_h, cache)[0] or text
         try:
-            val = _meta_value(mf, page, text)
+            val = _meta_value(mf, page, text, cache)
         except Exception as e:  # a bad value must not sink the whole screen
             warnings.append(f"meta {mf.name}: {e}")
             val = None
@@ -187,11 +189,16 @@ def extract_meta(defn: KindDefinition, page: Page) -> tuple[dict[str, Any], list
     return meta, warnings
 
 
-def _meta_value(mf: MetaField, page: Page, text: str):
+def _meta_value(mf: MetaField, page: Page, text: str, cache: dict):
     if mf.type == "choice_tab":
         best, best_b = None, -1.0
+        tabs = page
+        if mf.region_above and not any(_find_first(page, rx) for rx in mf.options.values()):
+            # the page pass missed every tab: look for them in the strip re-read
+            segs = segments(_region_read(page, mf.region_above, mf.region_h, cache)[1])
+            tabs = Page(page.image, segs, build_lines(segs))
         for value, rx in mf.options.items():
-            seg = _find_first(page, rx)
+            seg = _find_first(tabs, rx)
             if seg is None:
                 continue
             h = seg.height
@@ -211,10 +218,9 @@ def _meta_value(mf: MetaField, page: Page, text: str):
             joined = " ".join(x.text for x in ln if x.left < 0.6 * page.W)
             m = rx.match(joined.strip())
             if m:
-                t = re.sub(r"\s*\d+\s*/\s*\d+.*$", "", m.group(0)).strip()
-                t = re.sub(r"^RS\b", "R5", t)
-                out.append((first.cy, t))
-        return [t for _, t in sorted(out)]
+                badge = re.sub(r"^RS$", "R5", m.group(0).split()[0])
+                out.append((first, badge))
+        return _section_titles(page, sorted(out, key=lambda t: t[0].cy))
     if mf.type == "reocr_text":
         # find the value loosely in the page pass, then re-read its box with a whitelist
         loose = re.compile(mf.locate or mf.pattern or "", re.I)
@@ -251,7 +257,31 @@ def _meta_value(mf: MetaField, page: Page, text: str):
     g = m.group(mf.group)
     if mf.type == "int":
         return num.parse_int(g)
+    if mf.type == "name":
+        return clean_name(g)
     return " ".join(g.split()).replace(" /", "/").replace("/ ", "/")
+
+
+def _section_titles(page: Page, headers: list[tuple[Segment, str]]) -> list[str]:
+    """``R4`` + the group title right of its badge (``R4 Vanguards``).
+
+    Titles are light text on a light bar that the page pass reads poorly, so
+    each title strip is re-read in two preprocessing modes and the reads are
+    voted like names; a title that is not plain words is left out.
+    """
+    if not headers:
+        return []
+    boxes = [(seg.right + 0.3 * seg.height, seg.top - 0.25 * seg.height, 0.7 * page.W,
+              seg.bottom + 0.25 * seg.height) for seg, _ in headers]
+    crops = [page.image.crop(tuple(int(v) for v in b)) for b in boxes]
+    hs = [seg.height for seg, _ in headers]
+    passes = [ocr_batch(crops, text_heights=hs, mode=m) for m in ("auto", "gray")]
+    out = []
+    for i, (_, badge) in enumerate(headers):
+        reads = [(" ".join(w.text for w in _trim_noise(p[i].words)), p[i].conf) for p in passes]
+        best = vote_name([(t, c) for t, c in reads if re.fullmatch(r"[A-Za-z][A-Za-z ]{2,}", t)])
+        out.append(f"{badge} {best[0]}" if best and best[2] >= 2 else badge)
+    return out
 
 
 # ---------------------------------------------------------------- rows
@@ -268,6 +298,9 @@ class RowCtx:
     band_text: str = ""
     page_w: int = 1080
     name_h: float | None = None
+    name_votes: int = 0             # how many OCR passes agree on the name
+    name_conf: float = 0.0
+    tag_confirmed: bool = False     # the name carries the alliance tag most rows show
 
 
 def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:
@@ -633,7 +666,8 @@ def resolve_fields(defn: KindDefinition, page: Page, rows: list[RowCtx]) -> None
             elif f.type == "name":
                 best_name = _name_reads(reqs)
                 if best_name:
-                    val, conf, _ = best_name
+                    val, conf, r.name_votes = best_name
+                    r.name_conf = conf
                     sfx = reqs[0].suffix if reqs else ""
                     if sfx and not _CJK.search(val):
                         val += sfx
@@ -690,6 +724,11 @@ def _name_reads(reqs: list[CropReq] | None) -> tuple[str, float, int] | None:
 
 
 TIEBREAK_MODE = "white"
+# a name no two passes agree on is dropped below this confidence (0..100):
+# such reads are mostly garbage from decorative glyphs or foreign scripts
+# (unless it starts with the page's alliance tag: then the read is anchored
+# on a real name line and only its decorations are unreadable)
+UNSURE_NAME_CONF = 35.0
 
 
 def _tiebreak_names(defn: KindDefinition, rows: list[RowCtx], cropper: Cropper) -> None:
@@ -795,6 +834,7 @@ def _repair_tags(defn: KindDefinition, rows: list[RowCtx]) -> None:
             for r in rows:
                 if r.values.get(f.name):
                     r.values[f.name] = repair_known_tag(r.values[f.name], tag)
+                    r.tag_confirmed = r.values[f.name].startswith(f"[{tag}]")
 
 
 TEXT_H = 40  # text height crops are scaled to by ``ocr_batch``
@@ -875,6 +915,8 @@ def validate_rows(defn: KindDefinition, page: Page, rows: list[RowCtx]):
             reason = "row cut off at the screen edge"
         elif r.name_h and med_name_h and r.name_h < 0.6 * med_name_h:
             reason = "name cut off at the edge of the list"
+        elif r.name_votes == 1 and r.name_conf < UNSURE_NAME_CONF and not r.tag_confirmed:
+            reason = "name unreadable: no two OCR passes agree and the best is unsure"
         else:
             missing = [f.name for f in defn.fields
                        if (f.required or f.source == "anchor") and r.values.get(f.name) in (None, "")]
