@@ -4,7 +4,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from observatory.extract.names import clean_name, fix_tag, name_key, split_tag
+from observatory.extract.names import (clean_name, common_tag, fix_tag, name_key, repair_known_tag,
+                                       split_tag, vote_name)
 from observatory.extract.numbers import (grouping_ok, parse_abbrev, parse_int, parse_labeled,
                                          parse_ratio)
 from observatory.extract.scoring import name_similarity, row_matches, score_image
@@ -91,3 +92,40 @@ def test_scoring_rules():
                     [label, {"rank": 2, "name": "x", "damage": 5}, {"rank": None, "name": "[HEI]Bourne", "damage": 0}],
                     lab)
     assert (s.tp, s.fn, s.fp, s.neutral, s.meta_ok, s.kind_ok) == (1, 0, 1, 1, 1, True)
+
+
+def test_page_tag_is_restored_only_where_the_prefix_spells_it():
+    assert repair_known_tag("IH El|StarDaddy", "HEI") == "[HEI]StarDaddy"
+    assert repair_known_tag("HEIISHARKCAN", "HEI") == "[HEI]SHARKCAN"
+    assert repair_known_tag("i [HEI] ©SBAZOOKA", "HEI") == "[HEI] ©SBAZOOKA"
+    # plain names that merely start like the tag keep their letters
+    for name in ("Hellboy", "Helen", "HEIDI", "[BTS]BurnTheStage"):
+        assert repair_known_tag(name, "HEI") == name
+    assert common_tag(["[HEI]a", "[HEI]b", "c", None, "[BTS]x"]) == "HEI"
+    assert common_tag(["[HEI]a", "[BTS]b"]) is None  # no majority: nothing is restored
+
+
+def test_vote_prefers_agreement_and_longer_reads():
+    name, _, votes = vote_name([("Atropes", 45.0), ("aiid", 25.0), ("Atropos", 59.0), ("Atropos", 52.0)])
+    assert (name, votes) == ("Atropos", 2)
+    # a confidently truncated read yields to the pass that kept the last word
+    assert vote_name([("Stratégie", 91.0), ("Stratégie et Def", 64.0)])[0] == "Stratégie et Def"
+    assert vote_name([("", 0.0)]) is None
+
+
+@given(st.lists(st.tuples(st.text(alphabet="abcXYZ 01", min_size=1, max_size=8),
+                          st.floats(min_value=0, max_value=100)), min_size=1, max_size=5))
+def test_vote_returns_one_of_the_reads(reads):
+    res = vote_name(reads)
+    texts = [t for t, _ in reads if t]
+    if res is None:
+        assert not texts
+    else:
+        assert res[0] in texts and 1 <= res[2] <= len(texts)
+
+
+def test_scoring_uses_name_plain_never():
+    """README rule: names compare under NFKC; only ``uncertain`` rows skip the name."""
+    label = {"order": 10, "name": "[HEI]ΛLЦKΛЯD ◢◤", "power": 2747, "name_plain": "[HEI]ALUKARD"}
+    assert not row_matches({"order": 10, "name": "[HEI]ALUKARD", "power": 2747}, label)
+    assert row_matches({"order": 10, "name": "[HEI]ALUKARD", "power": 2747}, {**label, "uncertain": True})
