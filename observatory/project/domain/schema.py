@@ -63,9 +63,12 @@ TABLES: dict[str, str] = {
 INDEXES: list[tuple[str, tuple[str, ...]]] = [
     ("players", ("community", "display_name")),
     ("player_aliases", ("player_id",)),
+    ("player_aliases", ("name",)),  # player_history finds a player by a name as shown
     ("bear_hunts", ("community", "started_at")),
-    ("bear_scores", ("player_id",)),
-    ("contribution_snapshots", ("player_id",)),
+    # covering a player's history (player_history): its rows come from the index, not one table page each
+    ("bear_scores", ("player_id", "hunt_id", "damage", "rank", "name", "screenshot_id")),
+    ("contribution_snapshots", ("player_id", "period_start", "period", "contribution", "rank", "captured_at", "name",
+                                "screenshot_id")),
     ("contribution_snapshots", ("community", "period", "period_start", "rank")),
     ("roster_snapshots", ("player_id", "captured_at")),
     ("roster_snapshots", ("community", "captured_at")),
