@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 _INVISIBLE = dict.fromkeys(
     [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD, 0x180E, 0x2061, 0x2062, 0x2063, 0x2064, 0x034F], None
@@ -25,6 +26,7 @@ def _clean(text: str) -> str:
     return re.sub(r" {2,}", " ", text).strip()
 
 
+@lru_cache(maxsize=1 << 16)  # pure, and a community's names recur on every screenshot: replay calls it per row
 def normalize(text: str) -> str:
     """The comparison key of a name (without its tag): NFKC, case-folded, no invisible or space characters."""
     key = _clean(text).casefold().replace(" ", "")
@@ -46,6 +48,7 @@ class PlayerName:
     key: str  # normalize(name)
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_name(shown: str) -> PlayerName:
     """Split `[HEI]Valorin` into tag and name and compute the key."""
     display = _clean(shown)
