@@ -109,6 +109,18 @@ def _events(st_, store: EventStore, made: dict, kinds: dict, cids: list, n: int)
     return [correction(fix)]
 
 
+class Log:
+    """Appends steps one at a time, remembering screenshots, forced kinds and correction ids for later steps."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store, self.made, self.kinds, self.cids = store, {}, {}, []
+
+    def append(self, s, n: int, *, kinds: dict | None = None) -> list:  # type: ignore[no-untyped-def]
+        added = self.store.append(_events(s, self.store, self.made, self.kinds if kinds is None else kinds, self.cids, n))
+        self.cids += [correction_id(ev.event_id) for ev in added if ev.type == "CorrectionApplied"]
+        return added
+
+
 def dump(path) -> dict[str, list]:
     conn = sqlite3.connect(path)
     try:
@@ -125,13 +137,9 @@ def test_replay_with_corrections_equals_incremental(tmp_path_factory, steps, siz
     d = tmp_path_factory.mktemp("corr")
     store = EventStore(d / "events.db")
     db = open_db(d / "incremental.db")
-    made: dict = {}
-    kinds: dict = {}
-    cids: list[str] = []
+    log = Log(store)
     for n, s in enumerate(steps):
-        for ev in store.append(_events(s, store, made, kinds, cids, n)):
-            if ev.type == "CorrectionApplied":
-                cids.append(correction_id(ev.event_id))
+        log.append(s, n)
         if rnd.random() < 0.4:
             catch_up(store, db, all_projectors(), batch_size=sizes[n % len(sizes)])
     catch_up(store, db, all_projectors(), batch_size=sizes[0])
@@ -152,15 +160,11 @@ FIX_STEPS = step.filter(lambda s: s[0] not in ("shot", "revert"))
 def test_a_reverted_correction_leaves_no_trace_in_the_tables(tmp_path_factory, steps, fix):
     d = tmp_path_factory.mktemp("revert")
     store = EventStore(d / "events.db")
-    made: dict = {}
-    kinds: dict = {}
-    cids: list[str] = []
+    log = Log(store)
     for n, s in enumerate(steps):
-        for ev in store.append(_events(s, store, made, kinds, cids, n)):
-            if ev.type == "CorrectionApplied":
-                cids.append(correction_id(ev.event_id))
+        log.append(s, n)
     rebuild(store, d / "before.db", all_projectors())
-    added = store.append(_events(fix, store, made, dict(kinds), cids, 999))
+    added = log.append(fix, 999, kinds=dict(log.kinds))
     if added:
         store.append([correction({"kind": "revert", "correction_id": correction_id(added[0].event_id)})])
     rebuild(store, d / "after.db", all_projectors())
