@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,17 @@ class Record:
 def record_from_payload(event_id: str, seq: int, payload: dict[str, Any], recorded_at: str = "") -> Record:
     return Record(correction_id(event_id), seq, correction_adapter.validate_python(payload["correction"]),
                   payload.get("actor", ""), payload.get("reason", ""), recorded_at)
+
+
+# The columns of the projections' `corrections` table that make a Record, in `record_from_row`'s order.
+RECORD_SELECT = "SELECT correction_id, seq, detail, actor, reason, recorded_at FROM corrections"
+
+
+def record_from_row(row: Sequence[Any]) -> Record:
+    """A Record from a row of RECORD_SELECT (the correction is kept there as its JSON)."""
+    cid, seq, detail, actor, reason, recorded_at = row
+    return Record(cid, seq, correction_adapter.validate_python(json.loads(detail)), actor or "", reason or "",
+                  recorded_at or "")
 
 
 def reverted_by(records: Sequence[Record]) -> dict[str, str]:

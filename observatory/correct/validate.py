@@ -13,11 +13,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..eventlog.models import (AddRow, DeleteRow, LinkAlias, MergePlayers, NoteCorrection, Reclassify, RenamePlayer,
-                               Retract, Revert, RowRef, SetEventTime, SetValue, UnlinkAlias, correction_adapter)
+                               Retract, Revert, RowRef, SetEventTime, SetValue, UnlinkAlias)
 from ..identity import normalize, parse_name
 from .fields import KINDS, ROW_FIELDS, FieldError, coerce, field_type
 from .rows import Reading, address_of, apply_fixes, describe, find_row, parse_ref
-from .state import Record, in_force
+from .state import RECORD_SELECT, Record, in_force, record_from_row
 
 
 class Invalid(Exception):
@@ -50,9 +50,7 @@ class State:
         return {"id": sid, "community": community, "status": status, "kind": kind, "meta": json.loads(meta or "{}")}
 
     def corrections_for(self, sid: str) -> list[Record]:
-        out = []
-        for cid, seq, detail in self.conn.execute("SELECT correction_id, seq, detail FROM corrections ORDER BY seq"):
-            out.append(Record(cid, seq, _load(detail)))
+        out = [record_from_row(r) for r in self.conn.execute(RECORD_SELECT + " ORDER BY seq")]
         return [r for r in out if getattr(r.correction, "screenshot_id", None) == sid or r.kind == "revert"]
 
     def reading(self, shot: dict[str, Any]) -> Reading:
@@ -132,10 +130,6 @@ class State:
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=self.tz)
         return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
-def _load(detail: str) -> Any:
-    return correction_adapter.validate_python(json.loads(detail))
 
 
 def _typed(kind: str, field: str, value: Any, *, meta: bool) -> Any:

@@ -15,9 +15,8 @@ from typing import Any
 
 import sqlite_utils
 
-from ...correct.state import Record, correction_id, record_from_payload, reverted_by
+from ...correct.state import RECORD_SELECT, correction_id, record_from_payload, record_from_row, reverted_by
 from ...eventlog import StoredEvent
-from ...eventlog.models import correction_adapter
 from ..framework import META, Projector
 from . import schema
 from .derive import derive
@@ -71,8 +70,7 @@ class CorrectionsProjector(Projector):
         if reverts:
             # Only reverts decide what is reverted: reading just them keeps this from
             # re-validating every correction of the log on each batch.
-            undone = reverted_by([record_from_payload_row(r) for r in conn.execute(
-                "SELECT correction_id, seq, detail, actor, reason, recorded_at FROM corrections WHERE kind = 'revert'")])
+            undone = reverted_by([record_from_row(r) for r in conn.execute(RECORD_SELECT + " WHERE kind = 'revert'")])
             conn.execute("UPDATE corrections SET status = 'active', reverted_by = NULL WHERE status != 'active'")
             conn.executemany("UPDATE corrections SET status = 'reverted', reverted_by = ? WHERE correction_id = ?",
                              [(by, cid) for cid, by in undone.items()])
@@ -140,9 +138,8 @@ class DomainProjector(Projector):
 
     def _recompute(self, conn: Any, community: str) -> None:
         shots = load_shots(conn, community)
-        records = [record_from_payload_row(r) for r in conn.execute(
-            "SELECT correction_id, seq, detail, actor, reason, recorded_at FROM corrections WHERE community = ? "
-            "ORDER BY seq", [community])]
+        records = [record_from_row(r) for r in conn.execute(RECORD_SELECT + " WHERE community = ? ORDER BY seq",
+                                                              [community])]
         tables = derive(community, shots, records, self.config)
         for table in schema.TABLES:
             conn.execute(f"DELETE FROM [{table}] WHERE community = ?", [community])
@@ -154,11 +151,6 @@ class DomainProjector(Projector):
                     [tuple(r.get(c) for c in cols) for r in rows],
                 )
 
-
-def record_from_payload_row(row: tuple[Any, ...]) -> Record:
-    cid, seq, detail, actor, reason, recorded_at = row
-    return Record(cid, seq, correction_adapter.validate_python(json.loads(detail)), actor or "", reason or "",
-                  recorded_at or "")
 
 
 def load_shots(conn: Any, community: str) -> list[Shot]:
