@@ -12,10 +12,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from polling import free_port
+from local_server import LocalServer
 
 USAGE = {"prompt_tokens": 1234, "completion_tokens": 56, "total_tokens": 1290}
 
@@ -50,7 +50,7 @@ class Seen:
     body: dict[str, Any]
 
 
-class StubOpenAI:
+class StubOpenAI(LocalServer):
     """`script` replies are used in order; then `default` (or a callable of the request number) forever."""
 
     def __init__(self, default: Reply | Callable[[int], Reply] | None = None) -> None:
@@ -61,10 +61,7 @@ class StubOpenAI:
         self.max_in_flight = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self.port = free_port()
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="openai-stub", daemon=True)
+        super().__init__(self._handler(), "openai-stub")
 
     @property
     def base_url(self) -> str:
@@ -74,14 +71,9 @@ class StubOpenAI:
         with self._lock:
             return [s.at for s in self.seen]
 
-    def __enter__(self) -> "StubOpenAI":
-        self._thread.start()
-        return self
-
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._server.shutdown()
-        self._server.server_close()
+        self._stop.set()  # slow replies stop waiting, so shutdown is prompt
+        super().__exit__(*exc)
 
     def _next(self, arrived: float, body: dict[str, Any]) -> Reply:
         with self._lock:

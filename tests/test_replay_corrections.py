@@ -63,7 +63,7 @@ def _name(i: int) -> str:
     return f"Screenshot_202511{10 + i:02d}_1735{i:02d}_Whiteout Survival.jpg"
 
 
-def _events(st_, store: EventStore, made: dict, kinds: dict, cids: list, n: int):
+def _events(st_, made: dict, kinds: dict, cids: list, n: int):
     op, *a = st_
     if op == "shot":
         i, kind, names, base = a
@@ -116,7 +116,7 @@ class Log:
         self.store, self.made, self.kinds, self.cids = store, {}, {}, []
 
     def append(self, s, n: int, *, kinds: dict | None = None) -> list:  # type: ignore[no-untyped-def]
-        added = self.store.append(_events(s, self.store, self.made, self.kinds if kinds is None else kinds, self.cids, n))
+        added = self.store.append(_events(s, self.made, self.kinds if kinds is None else kinds, self.cids, n))
         self.cids += [correction_id(ev.event_id) for ev in added if ev.type == "CorrectionApplied"]
         return added
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from local_server import LocalServer
 
 
-class WebhookStub:
+class WebhookStub(LocalServer):
     def __init__(self, codes: list[int]) -> None:
         self.codes = list(codes)  # one per request; the last repeats
         self.received: list[dict] = []
@@ -27,14 +28,5 @@ class WebhookStub:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/webhooks/123/secret-token"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> "WebhookStub":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler, "webhook-stub")
+        self.url = f"http://127.0.0.1:{self.port}/api/webhooks/123/secret-token"
