@@ -96,6 +96,8 @@ def test_hunt_comparison_lists_hunts_with_rallies_and_the_change(season):
     assert latest["change_vs_previous"] == 57815870631 - 40_000_000_000
     assert latest["participants"] >= 5 and earlier["change_vs_previous"] is None
     assert q(ds, "hunt_comparison", community="nobody") == []
+    # a short page still compares its hunts against the ones it leaves out
+    assert q(ds, "hunt_comparison", limit="1") == [latest]
 
 
 def test_player_history_has_power_damage_and_contribution(season):
@@ -109,6 +111,10 @@ def test_player_history_has_power_damage_and_contribution(season):
     assert [r["at"] for r in history] == sorted((r["at"] for r in history), reverse=True)
     by_id = q(ds, "player_history", player=history[0]["player_id"])
     assert by_id == history
+    untagged = xoxo["name"].split("]", 1)[1]
+    assert q(ds, "player_history", player=untagged) == history
+    assert q(ds, "player_history", player=f"[ZZZ]{untagged}") == []  # a tag that is not the player's
+    assert q(ds, "player_history", player=xoxo["name"], limit="2") == history[:2]
 
 
 def test_weekly_contribution_shows_the_change_against_the_previous_week(season):
@@ -122,6 +128,8 @@ def test_weekly_contribution_shows_the_change_against_the_previous_week(season):
     assert any(r["change"] > 0 for r in compared)
     before = q(ds, "weekly_contribution", week="2025-11-03")
     assert before and all(r["previous_week"] is None for r in before)
+    assert q(ds, "weekly_contribution", community="HEI") == week
+    assert q(ds, "weekly_contribution", community="nobody") == []
 
 
 def test_no_shows_lists_foundry_joiners_without_points_and_unordered_championship_registrants(season):
@@ -158,6 +166,9 @@ def test_screenshots_needing_attention_lists_the_unknown_screen(season):
     assert len(everything) > 30  # every reading at 0.93 is now "low"
     newest = q(ds, "screenshots_needing_attention", min_confidence="0.99", limit="5")
     assert newest == everything[:5]
+    assert [r["captured_at"] for r in everything] == sorted((r["captured_at"] for r in everything), reverse=True)
+    assert q(ds, "screenshots_needing_attention", community="HEI", min_confidence="0.99") == everything
+    assert q(ds, "screenshots_needing_attention", community="nobody") == []
 
 
 def test_a_canned_query_exports_as_csv_and_json(season):

@@ -162,8 +162,8 @@ class ScreenshotsProjector(Projector):
             db["screenshots"].create_index(["community", "captured_at"])
             db["screenshots"].create_index(["status"])
             db["screenshots"].create_index(["kind"])
-            db["screenshots"].create_index(["confidence"])  # the "needing attention" query
-            db["screenshots"].create_index(["community", "confidence"])
+            # screenshots_needing_attention walks the newest screenshots, of one community or of all
+            db["screenshots"].create_index(["captured_at"])
         if "extracted_rows" not in db.table_names():
             db["extracted_rows"].create(
                 {"screenshot_id": str, "row_index": int, "kind": str, "rank": int, "name": str, "data": str, "confidence": float},

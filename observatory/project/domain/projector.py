@@ -46,6 +46,7 @@ class CorrectionsProjector(Projector):
     def setup(self, db: sqlite_utils.Database) -> None:
         schema.create(db, "corrections", schema.CORRECTIONS_DDL)
         db.execute("CREATE INDEX IF NOT EXISTS idx_corrections_community ON corrections (community, seq)")
+        db.execute("CREATE INDEX IF NOT EXISTS idx_corrections_seq ON corrections (seq)")  # the audit, newest first
 
     def apply(self, db: sqlite_utils.Database, events: Sequence[StoredEvent]) -> None:
         conn = db.conn

@@ -62,9 +62,11 @@ TABLES: dict[str, str] = {
 }
 INDEXES: list[tuple[str, tuple[str, ...]]] = [
     ("players", ("community", "display_name")),
+    ("players", ("display_name",)),  # player_history by a name as shown, with or without its [TAG]
     ("player_aliases", ("player_id",)),
     ("player_aliases", ("name",)),  # player_history finds a player by a name as shown
     ("bear_hunts", ("community", "started_at")),
+    ("bear_hunts", ("started_at",)),  # the latest hunts of all communities
     # covering a player's history (player_history): its rows come from the index, not one table page each
     ("bear_scores", ("player_id", "hunt_id", "damage", "rank", "name", "screenshot_id")),
     ("contribution_snapshots", ("player_id", "period_start", "period", "contribution", "rank", "captured_at", "name",
@@ -74,10 +76,13 @@ INDEXES: list[tuple[str, tuple[str, ...]]] = [
     ("roster_snapshots", ("community", "captured_at")),
     ("alliance_power_snapshots", ("community", "captured_at")),
     ("ac_signups", ("player_id",)),
+    ("ac_signups", ('"order"', "week_start")),  # no_shows: registrants without a battle order, newest first
     ("foundry_events", ("community", "week_start")),
+    ("foundry_events", ("started_at",)),
     ("foundry_signups", ("player_id",)),
     ("foundry_results", ("player_id",)),
     ("review_queue", ("reason",)),
+    ("review_queue", ("screenshot_id", "reason")),  # screenshots_needing_attention: rows flagged per screenshot
 ]
 CORRECTIONS_DDL = """
     correction_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, recorded_at TEXT, actor TEXT, reason TEXT,
@@ -92,7 +97,8 @@ def setup(db) -> None:  # type: ignore[no-untyped-def]
     for name, columns in TABLES.items():
         create(db, name, columns)
     for table, cols in INDEXES:
-        db.execute(f"CREATE INDEX IF NOT EXISTS [idx_{table}_{'_'.join(cols)}] ON [{table}] ({', '.join(cols)})")
+        name = "_".join(col.strip('"') for col in cols)
+        db.execute(f"CREATE INDEX IF NOT EXISTS [idx_{table}_{name}] ON [{table}] ({', '.join(cols)})")
 
 
 def _columns() -> dict[str, list[str]]:
