@@ -164,12 +164,13 @@ def vote_name(reads: list[tuple[str, float]]) -> tuple[str, float, int] | None:
     Def``) yields to the longer one: passes drop faint words, they rarely
     invent them.
     """
-    reads = [r for r in reads if r[0]]
+    reads = [r for r in reads if r[0].strip()]
     if not reads:
         return None
     scored = []
     for text, conf in reads:
-        support = [c for t, c in reads if same_name(text, t)]
+        # a read always supports itself, even one with no letters or digits (a glyph-only name)
+        support = [c for t, c in reads if t == text or same_name(text, t)]
         scored.append(((len(support), sum(support), conf), text, conf))
     (votes, _, _), text, conf = max(scored, key=lambda s: s[0])
     if votes == 1:
