@@ -229,3 +229,32 @@ def test_a_repeated_ingest_event_inside_a_batch_keeps_log_order(tmp_path):
     rebuild(store, tmp_path / "single_events.db", all_projectors(), batch_size=1)
     assert dump(tmp_path / "incremental.db") == dump(tmp_path / "single_events.db")
     assert sqlite3.connect(tmp_path / "incremental.db").execute("SELECT status FROM screenshots").fetchone() == ("failed",)
+
+
+def test_connections_that_create_the_projections_at_once_all_succeed(tmp_path):
+    """`observatory run` starts the pipeline and Datasette together; both may make the first schema."""
+    from observatory.project.framework import ensure_schema
+
+    for attempt in range(5):
+        path = tmp_path / f"race-{attempt}.db"
+        start, errors = threading.Barrier(6), []
+
+        def create() -> None:
+            db = open_db(path)
+            try:
+                start.wait()
+                ensure_schema(db, all_projectors())
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+            finally:
+                db.conn.close()
+
+        threads = [threading.Thread(target=create) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        conn = sqlite3.connect(path)
+        assert conn.execute("SELECT COUNT(*) FROM _projection_meta WHERE key = 'schema_version'").fetchone() == (1,)
+        conn.close()

@@ -38,8 +38,13 @@ def test_drop_a_screenshot_and_see_its_rows_in_datasette(home, samples_dir):
     )
     try:
         base = f"http://127.0.0.1:{port}/observatory"
-        wait_for(lambda: rows(f"{base}/screenshots.json?_shape=array") == [], 60, interval=0.2,
-                 what="Datasette to answer", tolerate=(Exception,))
+
+        def answering() -> bool:
+            if proc.poll() is not None:
+                pytest.fail(f"observatory run exited with {proc.returncode}: {proc.stderr.read()[-3000:]}")
+            return rows(f"{base}/screenshots.json?_shape=array") == []
+
+        wait_for(answering, 60, interval=0.2, what="Datasette to answer", tolerate=(OSError, ValueError))
         kids = children_of(proc.pid)
         assert kids, "Datasette should run as a child process"
 

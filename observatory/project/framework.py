@@ -66,6 +66,25 @@ def open_db(path: str | Path, *, fast: bool = False) -> sqlite_utils.Database:
 
 
 def ensure_schema(db: sqlite_utils.Database, projectors: Sequence[Projector]) -> None:
+    """Create or check the projections' tables, as one write transaction.
+
+    `observatory run` starts the pipeline and Datasette together, and both may find no
+    projections yet: BEGIN IMMEDIATE makes the second wait for the first, then find it all made.
+    """
+    if db.conn.in_transaction:
+        _ensure_schema(db, projectors)
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        _ensure_schema(db, projectors)
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
+
+
+def _ensure_schema(db: sqlite_utils.Database, projectors: Sequence[Projector]) -> None:
     db.execute(f"CREATE TABLE IF NOT EXISTS [{CHECKPOINTS}] (projector TEXT PRIMARY KEY, seq INTEGER NOT NULL)")
     db.execute(f"CREATE TABLE IF NOT EXISTS [{META}] (key TEXT PRIMARY KEY, value TEXT)")
     row = db.execute(f"SELECT value FROM [{META}] WHERE key = 'schema_version'").fetchone()
