@@ -205,3 +205,28 @@ def test_process_command_ocrs_what_ingest_left_pending(home, tmp_path):
 
     db = sqlite3.connect(home / "projections" / "observatory.db")
     assert db.execute("SELECT status, kind FROM screenshots").fetchall() == [("extracted", "unknown")]
+
+
+def test_a_burst_settles_the_domain_tables_at_its_end_when_settling_is_slow(env, bear_bytes):
+    """The daemon's loop: rows of each chunk appear at once, hunts and players when the burst is read."""
+    import sqlite3
+    import time
+
+    from observatory.process.background import BackgroundPipeline
+    from observatory.process.pipeline import processor_for
+
+    settings, store = env
+    for i in range(4):  # one chunk of unreadable screens (two workers: chunks of four), then the bear ranking
+        ingest_bytes(store, settings.events_dir, blank_png(f"not a game screen {i}"), f"blank-{i}.png")
+    ingest_bytes(store, settings.events_dir, bear_bytes, BEAR)
+    pipeline = BackgroundPipeline(settings)
+    # as if the domain tables had just taken an hour to settle: nothing mid-burst is worth another
+    pipeline._settled_at, pipeline._settle_seconds = time.monotonic(), 3600.0
+    with processor_for(settings, store) as processor:
+        pipeline._cycle(store, processor)
+    assert pipeline.settles == 1
+    conn = sqlite3.connect(settings.projections_db)
+    assert conn.execute("SELECT COUNT(*) FROM screenshots WHERE status IN ('extracted', 'failed')").fetchone() == (5,)
+    assert conn.execute("SELECT COUNT(*) FROM _domain_dirty").fetchone() == (0,)
+    assert conn.execute("SELECT COUNT(*) FROM bear_scores").fetchone()[0] >= 5
+    conn.close()

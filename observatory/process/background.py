@@ -4,12 +4,19 @@ OCR takes seconds per screenshot; running it on the inbox thread would delay the
 ingest of everything dropped meanwhile. So the inbox only nudges this loop, which
 drains what is pending (in the process pool) and then projects. A periodic wake-up
 also picks up work appended by other processes (`observatory ingest --no-process`).
+
+During a burst the screenshots' own rows are projected after every chunk, but the
+domain tables (hunts, players, ...) are re-derived per community, which takes seconds
+for a community with years of screenshots: they settle at the end of the burst, and
+meanwhile only when the last settle is long enough ago to keep settling under a fifth
+of the loop's time.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from ..eventlog import EventStore
 from ..settings import Settings
@@ -27,6 +34,9 @@ class BackgroundPipeline:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.cycles = 0
+        self.settles = 0
+        self._settled_at = float("-inf")
+        self._settle_seconds = 0.0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="pipeline", daemon=True)
@@ -63,12 +73,21 @@ class BackgroundPipeline:
                 store.close()
 
     def _cycle(self, store: EventStore, processor: Processor) -> None:
-        project_now(self.settings, store)  # ingest events show up (status "ingested") before OCR is done
         jobs = pending_screenshots(store)
+        self._project(store, last=not jobs)  # ingest events show up (status "ingested") before OCR is done
         chunk = max(1, processor.workers) * 2  # small chunks: rows appear while a burst is still being read
         for i in range(0, len(jobs), chunk):
             if self._stopping.is_set():
                 break
             processor.run(jobs[i : i + chunk])
-            project_now(self.settings, store)
+            self._project(store, last=i + chunk >= len(jobs))
         self.cycles += 1
+
+    def _project(self, store: EventStore, *, last: bool) -> None:
+        started = time.monotonic()
+        settle = last or started - self._settled_at >= 4 * self._settle_seconds
+        project_now(self.settings, store, settle=settle)
+        if settle:
+            self._settled_at = time.monotonic()
+            self._settle_seconds = self._settled_at - started
+            self.settles += 1

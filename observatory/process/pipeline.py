@@ -20,13 +20,15 @@ def processor_for(settings: Settings, store: EventStore) -> Processor:
     return Processor(store, settings.events_dir, workers=settings.workers, engines=plan_for(settings))
 
 
-def project_now(settings: Settings, store: EventStore, progress: Callable[[int], None] | None = None) -> int:
+def project_now(
+    settings: Settings, store: EventStore, progress: Callable[[int], None] | None = None, *, settle: bool = True
+) -> int:
     """Apply every event the projections have not seen yet; rebuild them when they cannot be caught up."""
     settings.projections_dir.mkdir(parents=True, exist_ok=True)
     db = open_db(settings.projections_db)
     try:
         return catch_up(store, db, all_projectors(settings), batch_size=settings.projection_batch_size,
-                        progress=progress)
+                        progress=progress, settle=settle)
     except ReplayNeeded as exc:
         log.warning("%s: rebuilding the projections from the log", exc)
     finally:

@@ -141,10 +141,12 @@ def catch_up(
     batch_size: int = 5000,
     until: int | None = None,
     progress: Callable[[int], None] | None = None,
+    settle: bool = True,
 ) -> int:
     """Apply every event after each projector's checkpoint, one transaction per batch.
 
     Returns the number of events read. Safe to call repeatedly and concurrently with appends.
+    `settle=False` leaves the projectors' deferred work (the domain tables) for a later call.
     """
     ensure_schema(db, projectors)
     _check_log_identity(db, store)
@@ -180,6 +182,7 @@ def catch_up(
         read += len(page)
         if progress is not None:
             progress(len(page))
-    for p in projectors:
-        p.settle(db)
+    if settle:
+        for p in projectors:
+            p.settle(db)
     return read

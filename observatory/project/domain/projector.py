@@ -10,6 +10,7 @@ a full replay derives each community exactly once.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -143,14 +144,28 @@ class DomainProjector(Projector):
                                                               [community])]
         tables = derive(community, shots, records, self.config)
         for table in schema.TABLES:
-            conn.execute(f"DELETE FROM [{table}] WHERE community = ?", [community])
-            rows = tables.get(table) or []
-            if rows:
-                cols = schema.COLUMNS[table]
-                conn.executemany(
-                    f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) VALUES ({', '.join('?' * len(cols))})",
-                    [tuple(r.get(c) for c in cols) for r in rows],
-                )
+            replace_rows(conn, table, community, tables.get(table) or [])
+
+
+def replace_rows(conn: Any, table: str, community: str, rows: list[dict[str, Any]]) -> None:
+    """Make `community`'s rows of `table` exactly `rows`, writing only the ones that changed.
+
+    A new screenshot changes a handful of a big community's hundreds of thousands of rows;
+    deleting and re-inserting them all cost more than deriving them, and rewrote every
+    index page Datasette had cached.
+    """
+    cols = schema.COLUMNS[table]
+    names = ", ".join(f"[{c}]" for c in cols)
+    wanted = Counter(tuple(r.get(c) for c in cols) for r in rows)
+    stale = []
+    for rowid, *values in conn.execute(f"SELECT rowid, {names} FROM [{table}] WHERE community = ?", [community]):
+        row = tuple(values)
+        if wanted[row] > 0:
+            wanted[row] -= 1
+        else:
+            stale.append((rowid,))
+    conn.executemany(f"DELETE FROM [{table}] WHERE rowid = ?", stale)
+    conn.executemany(f"INSERT INTO [{table}] ({names}) VALUES ({', '.join('?' * len(cols))})", wanted.elements())
 
 
 
