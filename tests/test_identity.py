@@ -67,3 +67,12 @@ def test_ambiguous_names_are_not_merged():
 def test_matching_does_not_depend_on_insertion_order(known, key):
     reversed_known = dict(reversed(list(known.items())))
     assert match_name(key, known) == match_name(key, reversed_known)
+
+
+@given(st.dictionaries(st.text("abcdefgh", min_size=1, max_size=12), st.sampled_from(["p1", "p2", "p3"]), max_size=12),
+       st.text("abcdefgh", min_size=1, max_size=12))
+def test_matching_through_the_length_index_equals_scanning_every_key(known, key):
+    by_length: dict[int, list[str]] = {}
+    for k in known:
+        by_length.setdefault(len(k), []).append(k)
+    assert match_name(key, known, by_length=by_length) == match_name(key, known)

@@ -77,7 +77,13 @@ class Reading:
 
 def apply_fixes(kind: str, meta: dict[str, Any], rows: Sequence[dict[str, Any]],
                 confidence: Sequence[float | None], fixes: Sequence[Record]) -> Reading:
-    """Apply set/delete/add fixes in log order. A fix whose row is gone is reported, not guessed."""
+    """Apply set/delete/add fixes in log order. A fix whose row is gone is reported, not guessed.
+
+    With nothing to fix (nearly every screenshot) the rows are shared, not copied: a
+    reading is read-only to its users, and copying every row of a community dominated.
+    """
+    if not fixes:
+        return Reading(kind, meta, list(rows), list(confidence) + [None] * (len(rows) - len(confidence)))
     out = Reading(kind, dict(meta), [dict(r) for r in rows], list(confidence) + [None] * (len(rows) - len(confidence)))
     for rec in fixes:
         c = rec.correction

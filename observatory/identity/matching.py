@@ -8,7 +8,7 @@ long enough that one OCR slip cannot turn one real name into another: "Mar" and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -26,13 +26,30 @@ class Match:
     candidates: tuple[str, ...] = ()
 
 
-def match_name(key: str, known: Mapping[str, str], *, threshold: float = DEFAULT_THRESHOLD) -> Match:
-    """`known` maps normalized key -> player id. Pure and deterministic for a given `known`."""
+def match_name(
+    key: str,
+    known: Mapping[str, str],
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    by_length: Mapping[int, Sequence[str]] | None = None,
+) -> Match:
+    """`known` maps normalized key -> player id. Pure and deterministic for a given `known`.
+
+    `by_length` (the same keys grouped by length) lets a caller matching thousands of
+    names look only at keys of a similar length instead of scanning every known key.
+    """
     if key in known:
         return Match(known[key], "exact", 100.0)
-    if len(key) < MIN_FUZZY_LENGTH or not known:
+    n = len(key)
+    if n < MIN_FUZZY_LENGTH or not known:
         return Match(None, "none", 0.0)
-    choices = [k for k in known if abs(len(k) - len(key)) <= max(2, len(key) // 4) and len(k) >= MIN_FUZZY_LENGTH]
+    spread = max(2, n // 4)
+    lengths = range(max(MIN_FUZZY_LENGTH, n - spread), n + spread + 1)
+    # sorted: which of several equally good keys come back must not depend on insertion order
+    if by_length is None:
+        choices = sorted(k for k in known if len(k) in lengths)
+    else:
+        choices = sorted(k for length in lengths for k in by_length.get(length, ()))
     if not choices:
         return Match(None, "none", 0.0)
     best = process.extract(key, choices, scorer=fuzz.ratio, limit=3)

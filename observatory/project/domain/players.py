@@ -76,6 +76,7 @@ def resolve_players(
             unlinked.discard(normalize(parse_name(c.name).name))
     ident = Identity()
     known: dict[str, str] = {}  # key -> founding player id, for matching
+    by_length: dict[int, list[str]] = {}  # the same keys by length: a fuzzy match only looks at similar lengths
     for shown, when, shot, order in sightings:
         pn = parse_name(shown)
         key = pn.key
@@ -86,7 +87,7 @@ def resolve_players(
             if key in links and key not in unlinked:
                 pid, how, score, cands = links[key], "linked", 100.0, ()
             else:
-                m = match_name(key, {} if key in unlinked else known, threshold=threshold)
+                m = match_name(key, {} if key in unlinked else known, threshold=threshold, by_length=by_length)
                 if m.player_id is not None:
                     pid, how, score, cands = m.player_id, m.method, m.score, ()
                 else:
@@ -95,7 +96,9 @@ def resolve_players(
                     score, cands = m.score, m.candidates
             alias = ident.aliases[key] = Alias(key, pid, pn.name, pn.tag, how, score, when, when, shot,
                                               candidates=cands)
-            known.setdefault(key, pid)
+            if key not in known:
+                known[key] = pid
+                by_length.setdefault(len(key), []).append(key)
         alias.sightings += 1
         if when < alias.first_seen:
             alias.first_seen, alias.screenshot_id = when, shot
