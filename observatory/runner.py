@@ -69,6 +69,8 @@ def run_daemon(settings, server=None) -> int:  # type: ignore[no-untyped-def]
                 log.error("Datasette exited with code %s; shutting down", server.proc.returncode)
                 code = 1
                 break
+            if server is not None:
+                server.follow()
     except RuntimeError as exc:
         click.echo(f"Error: {exc}", err=True)
         code = 1

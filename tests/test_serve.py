@@ -62,6 +62,24 @@ def test_new_rows_and_replays_appear_without_restart(served):
     assert {r["name"] for r in rows} == {"[HEI]Player0"}
 
 
+def test_projections_deleted_and_made_again_are_served_after_follow(served):
+    """An admin deletes projections/; the pipeline rebuilds them as a new file at the same path."""
+    settings, store, server = served
+    store.append([ingested(1), extracted(1, n_rows=4)])
+    project_now(settings, store)
+    assert count(server, "extracted_rows") == 4
+    assert not server.follow()  # same file: nothing to do
+    for f in settings.projections_dir.glob("observatory.db*"):
+        f.unlink()
+    assert not server.follow()  # nothing there yet: keep answering from what Datasette has
+    assert count(server, "extracted_rows") == 4
+    store.append([ingested(2), extracted(2, n_rows=3)])
+    project_now(settings, store)  # a new file, caught up from the whole log
+    assert server.follow() and server.restarts == 1
+    assert count(server, "extracted_rows") == 7
+    assert not server.follow()
+
+
 def test_csv_export_and_metadata_are_served(served):
     settings, store, server = served
     store.append([ingested(1), extracted(1, n_rows=2)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import time
 
 import click
 
@@ -54,7 +55,10 @@ def serve(obj, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
     try:
         server.start()
         click.echo(f"Datasette: open {server.url}  (Ctrl-C to stop)", err=True)
-        sys.exit(server.wait())
+        while (code := server.poll()) is None:
+            time.sleep(1.0)
+            server.follow()
+        sys.exit(code)
     except KeyboardInterrupt:
         pass
     except RuntimeError as exc:

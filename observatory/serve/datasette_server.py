@@ -6,6 +6,10 @@ with `mode=ro` for every query, so the web never writes, and since the projector
 the file in WAL mode and replay publishes with the backup API, new rows show up
 without a restart and readers never meet a lock. `--immutable` would be wrong here:
 Datasette would then cache counts and never look at the file again.
+
+The one change Datasette cannot see is a new file at the same path (an admin deleted
+the projections, and the pipeline or `observatory replay` made them again): it would
+go on serving the deleted file. `follow()` notices and restarts it on the new one.
 """
 
 from __future__ import annotations
@@ -43,6 +47,14 @@ def child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 class DatasetteServer:
     """Start, wait for, and stop a Datasette child process."""
 
@@ -57,6 +69,8 @@ class DatasetteServer:
         self.quiet = quiet
         self.host, self.port = host, port
         self.proc: subprocess.Popen[bytes] | None = None
+        self.serving: tuple[int, int] | None = None  # (device, inode) of the file Datasette was started on
+        self.restarts = 0
 
     @property
     def url(self) -> str:
@@ -72,6 +86,7 @@ class DatasetteServer:
             db = open_db(self.settings.projections_db)
             ensure_schema(db, all_projectors())
             db.conn.close()
+        self.serving = file_identity(self.settings.projections_db)
         self.workdir = Path(tempfile.mkdtemp(prefix="observatory-datasette-"))
         metadata_path = self.workdir / "metadata.json"
         metadata_path.write_text(json.dumps(self.config.metadata, indent=1), encoding="utf-8")
@@ -93,6 +108,25 @@ class DatasetteServer:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"Datasette did not start listening on {self.url} within {timeout:.0f}s")
+
+    def follow(self) -> bool:
+        """Restart Datasette if the projections file was replaced since it started; True if it was.
+
+        Called about once a second by `run` and `serve`. While the file is missing (deleted,
+        not yet rebuilt) Datasette keeps serving what it has rather than nothing.
+        """
+        now = file_identity(self.settings.projections_db)
+        if now is None or now == self.serving or self.proc is None or self.proc.poll() is not None:
+            return False
+        log.warning("%s was replaced by a new file; restarting Datasette on it", self.settings.projections_db)
+        self.stop()
+        self.start()
+        self.restarts += 1
+        return True
+
+    def poll(self) -> int | None:
+        assert self.proc is not None
+        return self.proc.poll()
 
     def wait(self) -> int:
         assert self.proc is not None
