@@ -95,6 +95,31 @@ def test_racing_writers_on_one_stream_conflict_instead_of_interleaving(tmp_path)
     assert versions == [1, 2]
 
 
+def test_processes_opening_a_new_log_at_once_all_get_it(tmp_path):
+    """A fresh home: `observatory run`'s inbox and pipeline open events.db at the same moment."""
+    for attempt in range(10):
+        path = tmp_path / f"events-{attempt}.db"
+        start, errors = threading.Barrier(4), []
+
+        def opener(i: int) -> None:
+            try:
+                start.wait(timeout=30)
+                with EventStore(path) as s:
+                    s.append([ingested(i)])
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=opener, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        with EventStore(path) as s:
+            assert s.last_seq() == 4
+            assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
 def test_read_streams_in_pages_and_filters(store):
     store.append([ingested(i) for i in range(25)] + [classified(i) for i in range(5)])
     pages = list(store.read_pages(0, page=10))

@@ -240,14 +240,15 @@ def test_connections_that_create_the_projections_at_once_all_succeed(tmp_path):
         start, errors = threading.Barrier(6), []
 
         def create() -> None:
-            db = open_db(path)
             try:
-                start.wait()
-                ensure_schema(db, all_projectors())
+                start.wait(timeout=30)
+                db = open_db(path)  # switching a new file to WAL races too
+                try:
+                    ensure_schema(db, all_projectors())
+                finally:
+                    db.conn.close()
             except Exception as exc:  # noqa: BLE001 - collected and asserted below
                 errors.append(exc)
-            finally:
-                db.conn.close()
 
         threads = [threading.Thread(target=create) for _ in range(6)]
         for t in threads:

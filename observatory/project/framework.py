@@ -18,6 +18,7 @@ from typing import ClassVar
 import sqlite_utils
 
 from ..eventlog import EventStore, StoredEvent
+from ..sqlite_wal import use_wal
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def open_db(path: str | Path, *, fast: bool = False) -> sqlite_utils.Database:
         # little speed (the OS page cache holds the file anyway) and cost ~2x the RSS.
         conn.execute("PRAGMA cache_size=-65536")
     else:
-        conn.execute("PRAGMA journal_mode=WAL")
+        use_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
     return sqlite_utils.Database(conn)
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..eventlog import EventStore
+from ..sqlite_wal import use_wal
 from .framework import Projector, catch_up, ensure_schema, open_db
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def publish(scratch: Path, target: Path) -> None:
     dst = sqlite3.connect(target, timeout=30)
     try:
         dst.execute("PRAGMA busy_timeout=30000")
-        dst.execute("PRAGMA journal_mode=WAL")
+        use_wal(dst)
         src.backup(dst, pages=-1)
         dst.execute("PRAGMA wal_checkpoint(PASSIVE)")
     finally:
