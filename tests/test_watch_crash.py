@@ -121,3 +121,29 @@ def test_blob_without_event_is_readopted_or_reported(home: Path, monkeypatch: py
     orphan_lines = [r for r in caplog.records if "no source file" in r.getMessage()]
     assert len(orphan_lines) == 1 and lost_sha in orphan_lines[0].getMessage()
     assert not half.exists()
+
+
+def children_of(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(x) for x in out.stdout.split()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    except FileNotFoundError:
+        return False
+
+
+def test_ocr_workers_of_a_sigkilled_daemon_exit(home: Path, samples_dir: Path) -> None:
+    """A killed daemon cannot stop its process pool; its workers must notice and go, not wait forever."""
+    (home / "watch_dir" / "HEI").mkdir(parents=True)
+    proc = spawn(home, "watch")
+    try:
+        for name in sorted(p.name for p in samples_dir.glob("*.jpg"))[:4]:
+            (home / "watch_dir" / "HEI" / name).write_bytes((samples_dir / name).read_bytes())
+        workers = wait_for(lambda: children_of(proc.pid), timeout=60, what="the OCR pool to start")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=10)
+    wait_for(lambda: not any(alive(pid) for pid in workers), timeout=20, what="the orphaned workers to exit")

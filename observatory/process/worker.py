@@ -2,6 +2,7 @@
 
 Workers get one OpenMP thread each (Tesseract would otherwise fight the pool for the
 cores) and return plain dicts, so nothing unpicklable crosses the process boundary.
+A worker whose daemon was killed exits within a second (`lifecycle.die_with_parent`).
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ import os
 import traceback
 from typing import Any
 
+from ..lifecycle import die_with_parent
+
 
 def init_worker() -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    die_with_parent()
 
 
 def run_extraction(sha256: str, image_path: str, kind: str | None = None) -> dict[str, Any]:

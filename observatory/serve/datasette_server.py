@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 def datasette_argv(settings: Settings, host: str, port: int, config: DatasetteConfig, metadata_path: Path) -> list[str]:
     return [
-        sys.executable, "-m", "datasette", "serve", str(settings.projections_db),
+        sys.executable, "-m", "observatory.serve.child", "serve", str(settings.projections_db),
         "--host", host, "--port", str(port), "--metadata", str(metadata_path), *config.setting_flags(),
     ]
 
