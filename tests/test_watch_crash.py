@@ -147,3 +147,19 @@ def test_ocr_workers_of_a_sigkilled_daemon_exit(home: Path, samples_dir: Path) -
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=10)
     wait_for(lambda: not any(alive(pid) for pid in workers), timeout=20, what="the orphaned workers to exit")
+
+
+def test_an_ocr_worker_ends_on_sigterm() -> None:
+    """Service managers stop a whole cgroup with SIGTERM; a worker must not inherit the daemon's handler."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    signal.signal(signal.SIGTERM, lambda *_: None)  # like the daemon's handler, which the fork copies
+    try:
+        from observatory.process.worker import init_worker
+
+        with ProcessPoolExecutor(max_workers=1, initializer=init_worker) as pool:
+            pid = pool.submit(os.getpid).result(timeout=30)
+            os.kill(pid, signal.SIGTERM)
+            wait_for(lambda: not alive(pid), timeout=10, what="the worker to end on SIGTERM")
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)

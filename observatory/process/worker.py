@@ -8,6 +8,7 @@ A worker whose daemon was killed exits within a second (`lifecycle.die_with_pare
 from __future__ import annotations
 
 import os
+import signal
 import traceback
 from typing import Any
 
@@ -16,6 +17,11 @@ from ..lifecycle import die_with_parent
 
 def init_worker() -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    # A forked worker inherits the daemon's SIGTERM handler, which only sets a flag in the
+    # parent: restore the default so a service manager's SIGTERM ends it. Ctrl-C reaches
+    # the whole process group; the daemon stops the pool itself.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
 
 
