@@ -103,6 +103,23 @@ def test_the_web_cannot_write(served):
     assert count(server, "screenshots") == 1
 
 
+def test_a_port_in_use_is_a_clear_error_not_someone_elses_server(home):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(RuntimeError, match=f"port {port} on 127.0.0.1 is already in use"):
+            DatasetteServer(load_settings(), "127.0.0.1", port).start()
+        result = subprocess.run([sys.executable, "-m", "observatory", "serve", "--port", str(port)],
+                                env={**os.environ, "OBSERVATORY_HOME": str(home)}, capture_output=True, text=True,
+                                timeout=60)
+    assert result.returncode == 1
+    assert f"Error: port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "Datasette: open" not in result.stderr
+
+
 def test_refuses_to_bind_beyond_localhost_without_auth(home):
     with pytest.raises(ValueError, match="authentication"):
         DatasetteServer(load_settings(), "0.0.0.0", 8001)

@@ -47,6 +47,16 @@ def child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Datasette binds: TIME_WAIT is no obstacle
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def file_identity(path: Path) -> tuple[int, int] | None:
     try:
         st = path.stat()
@@ -77,6 +87,10 @@ class DatasetteServer:
         return f"http://{self.host}:{self.port}/"
 
     def start(self, timeout: float = 30.0) -> None:
+        # Checked first: the readiness probe below would take another server on the port for ours.
+        if not port_is_free(self.host, self.port):
+            raise RuntimeError(f"port {self.port} on {self.host} is already in use (another Observatory or another "
+                               "program?); stop it, or choose another port with --port")
         if not self.settings.projections_db.exists():
             # Datasette needs the file; an empty projection is a valid state before the first screenshot.
             from ..project import all_projectors, open_db
