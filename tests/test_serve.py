@@ -128,7 +128,8 @@ def test_refuses_to_bind_beyond_localhost_without_auth(home):
 def test_datasette_goes_with_a_sigkilled_observatory_and_frees_the_port(home):
     """Killed by the OOM killer, say: a restarted `observatory serve` must be able to bind the port again."""
     import signal
-    import socket
+
+    from observatory.serve.datasette_server import port_is_free
 
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "observatory", "serve", "--port", str(port)],
@@ -140,17 +141,7 @@ def test_datasette_goes_with_a_sigkilled_observatory_and_frees_the_port(home):
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
-
-    def port_free() -> bool:
-        with socket.socket() as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as a restarted server binds: TIME_WAIT is no obstacle
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return False
-            return True
-
-    wait_for(port_free, 20, interval=0.2, what="the orphaned Datasette to exit")
+    wait_for(lambda: port_is_free("127.0.0.1", port), 20, interval=0.2, what="the orphaned Datasette to exit")
 
 
 def hammer(url: str, stop: threading.Event, results: list) -> None:  # type: ignore[type-arg]
