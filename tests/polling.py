@@ -1,10 +1,12 @@
-"""Waiting in tests without sleeping-and-hoping: poll with a deadline; free loopback ports."""
+"""Waiting in tests without sleeping-and-hoping: poll with a deadline; free loopback ports; child processes."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def wait_for(
@@ -39,3 +41,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def children_of(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(x) for x in out.stdout.split()]
+
+
+def alive(pid: int) -> bool:
+    """Running, not just an unreaped zombie."""
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    except FileNotFoundError:
+        return False

@@ -9,11 +9,10 @@ import signal
 import subprocess
 import sys
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from polling import free_port, wait_for
+from polling import alive, children_of, free_port, wait_for
 
 BEAR = "Screenshot_20251112_173538_Whiteout Survival.jpg"
 
@@ -21,11 +20,6 @@ BEAR = "Screenshot_20251112_173538_Whiteout Survival.jpg"
 def rows(url: str) -> list[dict]:
     with urllib.request.urlopen(url, timeout=5) as resp:
         return json.load(resp)
-
-
-def children_of(pid: int) -> list[int]:
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
-    return [int(x) for x in out.stdout.split()]
 
 
 @pytest.mark.slow
@@ -69,4 +63,4 @@ def test_drop_a_screenshot_and_see_its_rows_in_datasette(home, samples_dir):
     assert proc.returncode == 0, err[-2000:]
     assert "Drop screenshots into" in err and f"http://127.0.0.1:{port}/" in err
     for pid in kids:
-        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+        assert not alive(pid)

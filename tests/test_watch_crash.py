@@ -20,7 +20,7 @@ from observatory.eventlog import EventStore
 from observatory.ingest.blobs import BlobStore
 from observatory.settings import load_settings
 from observatory.watch import Inbox
-from polling import wait_for
+from polling import alive, children_of, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -121,18 +121,6 @@ def test_blob_without_event_is_readopted_or_reported(home: Path, monkeypatch: py
     orphan_lines = [r for r in caplog.records if "no source file" in r.getMessage()]
     assert len(orphan_lines) == 1 and lost_sha in orphan_lines[0].getMessage()
     assert not half.exists()
-
-
-def children_of(pid: int) -> list[int]:
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
-    return [int(x) for x in out.stdout.split()]
-
-
-def alive(pid: int) -> bool:
-    try:
-        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
-    except FileNotFoundError:
-        return False
 
 
 def test_ocr_workers_of_a_sigkilled_daemon_exit(home: Path, samples_dir: Path) -> None:
