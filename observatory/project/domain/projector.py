@@ -127,8 +127,11 @@ class DomainProjector(Projector):
             if stored is None or stored[0] != self.config.fingerprint:
                 dirty |= {c for (c,) in conn.execute("SELECT DISTINCT community FROM screenshots")}
                 dirty |= {c for (c,) in conn.execute("SELECT community FROM communities")}
+            # Never settled before (a replay, a new home): `apply` writes no domain rows, so the
+            # tables are empty and there is nothing to compare with.
+            empty = stored is None
             for community in sorted(dirty):
-                self._recompute(conn, community)
+                self._recompute(conn, community, empty=empty)
             conn.execute(f"DELETE FROM [{DIRTY}]")
             conn.execute(f"INSERT OR REPLACE INTO [{META}] (key, value) VALUES ('domain_config', ?)",
                          [self.config.fingerprint])
@@ -138,24 +141,28 @@ class DomainProjector(Projector):
             raise
         return len(dirty)
 
-    def _recompute(self, conn: Any, community: str) -> None:
+    def _recompute(self, conn: Any, community: str, *, empty: bool = False) -> None:
         shots = load_shots(conn, community)
         records = [record_from_row(r) for r in conn.execute(RECORD_SELECT + " WHERE community = ? ORDER BY seq",
                                                               [community])]
         tables = derive(community, shots, records, self.config)
         for table in schema.TABLES:
-            replace_rows(conn, table, community, tables.get(table) or [])
+            replace_rows(conn, table, community, tables.get(table) or [], empty=empty)
 
 
-def replace_rows(conn: Any, table: str, community: str, rows: list[dict[str, Any]]) -> None:
+def replace_rows(conn: Any, table: str, community: str, rows: list[dict[str, Any]], *, empty: bool = False) -> None:
     """Make `community`'s rows of `table` exactly `rows`, writing only the ones that changed.
 
     A new screenshot changes a handful of a big community's hundreds of thousands of rows;
     deleting and re-inserting them all cost more than deriving them, and rewrote every
-    index page Datasette had cached.
+    index page Datasette had cached. `empty`: the table is known to hold none of them.
     """
     cols = schema.COLUMNS[table]
     names = ", ".join(f"[{c}]" for c in cols)
+    insert = f"INSERT INTO [{table}] ({names}) VALUES ({', '.join('?' * len(cols))})"
+    if empty:
+        conn.executemany(insert, [tuple(r.get(c) for c in cols) for r in rows])
+        return
     wanted = Counter(tuple(r.get(c) for c in cols) for r in rows)
     stale = []
     for rowid, *values in conn.execute(f"SELECT rowid, {names} FROM [{table}] WHERE community = ?", [community]):
@@ -165,7 +172,7 @@ def replace_rows(conn: Any, table: str, community: str, rows: list[dict[str, Any
         else:
             stale.append((rowid,))
     conn.executemany(f"DELETE FROM [{table}] WHERE rowid = ?", stale)
-    conn.executemany(f"INSERT INTO [{table}] ({names}) VALUES ({', '.join('?' * len(cols))})", wanted.elements())
+    conn.executemany(insert, wanted.elements())
 
 
 
