@@ -6,6 +6,9 @@ import json
 import sqlite3
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from domain_fixtures import correction, from_label, sha_of, shot
 from observatory.eventlog import EventStore
 from observatory.project import all_projectors, catch_up, open_db
@@ -169,3 +172,34 @@ def test_incremental_catch_up_settles_each_batch(tmp_path):
         catch_up(store, db, all_projectors(), batch_size=2)
         assert db.execute("SELECT count(*) FROM _domain_dirty").fetchone()[0] == 0
     assert db.execute("SELECT participants FROM bear_hunts").fetchone()[0] == 20
+
+
+def _queue_rows(community: str, subjects: set[str], detail: str) -> list[dict]:
+    return [{"community": community, "reason": "conflict", "subject": s, "detail": detail, "screenshot_id": None,
+             "player_id": None, "confidence": 0.5} for s in sorted(subjects)]
+
+SUBJECTS = st.sets(st.sampled_from([f"s{i}" for i in range(8)]), max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(before=SUBJECTS, after=SUBJECTS, changed=SUBJECTS, other=SUBJECTS)
+def test_replace_rows_leaves_exactly_the_new_rows_and_other_communities_alone(before, after, changed, other):
+    """The live settle writes only differences; what the table holds must still be exactly what derive said."""
+    from observatory.project.domain import schema
+    from observatory.project.domain.projector import replace_rows
+
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    schema.create(conn, "review_queue", schema.TABLES["review_queue"])
+    cols = schema.COLUMNS["review_queue"]
+    insert = f"INSERT INTO review_queue ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+    for row in _queue_rows("HEI", before, "old") + _queue_rows("BTS", other, "theirs"):
+        conn.execute(insert, [row[c] for c in cols])
+    new = _queue_rows("HEI", after - changed, "old") + _queue_rows("HEI", after & changed, "new detail")
+    replace_rows(conn, "review_queue", "HEI", new)
+
+    def held(community: str) -> list[tuple]:
+        return conn.execute(f"SELECT {', '.join(cols)} FROM review_queue WHERE community = ? ORDER BY subject",
+                            [community]).fetchall()
+
+    assert held("HEI") == sorted((tuple(r[c] for c in cols) for r in new), key=lambda r: r[2])
+    assert held("BTS") == [tuple(r[c] for c in cols) for r in _queue_rows("BTS", other, "theirs")]
