@@ -33,6 +33,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))  # replay.py (its cached logs, its empty projection) and queries.py
 TARGET_MS = 20.0
 
 
@@ -42,8 +43,7 @@ def log(msg: str) -> None:
 
 def projection_home(data: Path, n: int) -> Path:
     """A home whose projections are the replay of the benchmark's n-event log (built once)."""
-    sys.path.insert(0, str(HERE))
-    import replay  # benchmarks/replay.py: its cached logs
+    import replay
 
     from observatory.eventlog import EventStore
     from observatory.project import all_projectors
@@ -85,19 +85,19 @@ def projection_home(data: Path, n: int) -> Path:
 
 def schema_fingerprint() -> str:
     """Changes whenever a projector's tables change, so a stale projection is rebuilt."""
-    from observatory.project import all_projectors
-    from observatory.project.framework import ensure_schema, open_db
+    import replay
 
     with tempfile.TemporaryDirectory() as tmp:
-        db = open_db(Path(tmp) / "schema.db", fast=True)
-        ensure_schema(db, all_projectors())
-        sql = "\n".join(s for (s,) in db.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name"))
-        db.conn.close()
+        conn = replay.fresh_projection(Path(tmp) / "schema.db")
+        sql = "\n".join(s for (s,) in conn.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name"))
+        conn.close()
     return hashlib.sha256(sql.encode()).hexdigest()[:16]
 
 
 def parameters(db: Path) -> dict[str, dict[str, str]]:
     """Realistic parameters for each canned query, read from the data."""
+    from queries import busiest_community
+
     conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
 
     def one(sql: str) -> str:
@@ -107,7 +107,7 @@ def parameters(db: Path) -> dict[str, dict[str, str]]:
             return ""
         return "" if row is None or row[0] is None else str(row[0])
 
-    community = one("SELECT community FROM screenshots GROUP BY community ORDER BY COUNT(*) DESC LIMIT 1")
+    community = busiest_community(conn)
     player = one(
         "SELECT player_id FROM (SELECT player_id FROM bear_scores UNION ALL SELECT player_id FROM contribution_snapshots "
         "UNION ALL SELECT player_id FROM roster_snapshots) GROUP BY player_id ORDER BY COUNT(*) DESC LIMIT 1"

@@ -31,25 +31,25 @@ WARMUP = 5
 Params = Callable[[sqlite3.Connection], list[dict[str, Any]]]
 
 
-def _community(conn: sqlite3.Connection) -> str:
+def busiest_community(conn: sqlite3.Connection) -> str:
     """The community with the most screenshots: the heaviest case."""
     return conn.execute("SELECT community FROM communities ORDER BY screenshots DESC, community LIMIT 1").fetchone()[0]
 
 
 def _hunts(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     rows = conn.execute("SELECT hunt_id FROM bear_hunts WHERE community = ? ORDER BY started_at DESC LIMIT 5",
-                        [_community(conn)]).fetchall()
+                        [busiest_community(conn)]).fetchall()
     return [{"hunt_id": h} for (h,) in rows]
 
 
 def _players(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     rows = conn.execute("SELECT player_id FROM players WHERE community = ? ORDER BY sightings DESC, player_id LIMIT 5",
-                        [_community(conn)]).fetchall()
+                        [busiest_community(conn)]).fetchall()
     return [{"player": p} for (p,) in rows]
 
 
 def _weeks(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    c = _community(conn)
+    c = busiest_community(conn)
     rows = conn.execute("SELECT DISTINCT period_start FROM contribution_snapshots WHERE community = ? AND "
                         "period = 'weekly' ORDER BY period_start DESC LIMIT 5", [c]).fetchall()
     return [{"community": c, "week": w} for (w,) in rows]
