@@ -3,6 +3,10 @@
 Phones and desktop tools put the local capture time in the file name; that is the
 most faithful source because sync clients rewrite mtimes. Local times are read in
 the configured IANA zone and stored as UTC ISO-8601 with an explicit offset.
+
+A file name carries no fold, so the local-to-UTC step must be a function of the
+wall-clock text alone: around daylight-saving changes it follows one fixed rule
+(`local_to_utc`), whatever `fold` a caller's datetime happens to carry.
 """
 
 from __future__ import annotations
@@ -69,11 +73,21 @@ def parse_exif(value: str | bytes | None, offset: str | bytes | None = None) -> 
     return dt
 
 
+def local_to_utc(wall: datetime, tz: ZoneInfo) -> datetime:
+    """The UTC instant of a naive wall-clock reading in `tz`, by one rule for DST changes.
+
+    Ambiguous (the hour repeated when clocks go back): the first occurrence.
+    Nonexistent (the hour skipped when clocks go forward): read with the offset in force
+    before the jump, so 02:30 in a 02:00→03:00 gap is 03:30 after it, as a clock that
+    missed the change would show. Both are zoneinfo's fold=0, set here explicitly.
+    """
+    return wall.replace(tzinfo=tz, fold=0).astimezone(timezone.utc)
+
+
 def to_utc_iso(dt: datetime, tz: ZoneInfo) -> str:
-    """A local (naive → read in `tz`) or aware datetime as UTC ISO-8601 with '+00:00'."""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=tz)
-    return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
+    """A local (naive → read in `tz` by `local_to_utc`) or aware datetime as UTC ISO-8601 with '+00:00'."""
+    utc = local_to_utc(dt, tz) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    return utc.isoformat(timespec="seconds")
 
 
 def captured_at(name: str, exif: datetime | None, mtime_ns: int, tz: ZoneInfo) -> tuple[str, Source]:
