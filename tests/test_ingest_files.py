@@ -269,3 +269,30 @@ def test_symlink_inside_the_inbox_is_followed(home: Path, inbox: Path) -> None:
     (inbox / "alias.png").symlink_to(inbox / "real.png")
     run("ingest", str(inbox))
     assert sorted(e.type for e in events(home)) == ["DuplicateSighted", "ScreenshotIngested"]
+
+
+def test_a_link_to_nothing_is_broken_wherever_it_points(home: Path, inbox: Path, tmp_path_factory) -> None:
+    """broken_symlink is decided before where the link points: the user has to fix the link either way."""
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "exists.png").write_bytes(png_bytes(17))
+    (inbox / "broken-inside.png").symlink_to(inbox / "nowhere.png")
+    (inbox / "broken-outside.png").symlink_to(outside / "nowhere.png")
+    (inbox / "broken-outside-relative.png").symlink_to("../../no/such/folder/x.png")
+    (inbox / "hop.png").symlink_to(outside / "gone.png")  # a chain: inside -> inside link -> nothing outside
+    (inbox / "chain.png").symlink_to(inbox / "hop.png")
+    (inbox / "loop-a.png").symlink_to(inbox / "loop-b.png")
+    (inbox / "loop-b.png").symlink_to(inbox / "loop-a.png")
+    (inbox / "valid-outside.png").symlink_to(outside / "exists.png")
+    code, out = run("ingest", str(inbox))
+    assert code == 0, out
+    assert rejections(home) == {
+        "broken-inside.png": "broken_symlink",
+        "broken-outside.png": "broken_symlink",
+        "broken-outside-relative.png": "broken_symlink",
+        "hop.png": "broken_symlink",
+        "chain.png": "broken_symlink",
+        "loop-a.png": "broken_symlink",
+        "loop-b.png": "broken_symlink",
+        "valid-outside.png": "symlink_outside",
+    }
+    assert not events(home, "ScreenshotIngested")  # nothing outside the inbox was read

@@ -86,6 +86,27 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def link_rejection(path: Path, root: Path) -> Rejection | None:
+    """Why a symlink is not followed, or None when it leads to something inside `root`.
+
+    A link to nothing is `broken_symlink` wherever it points (the user has to fix the link
+    either way, and a dangling link reveals nothing outside the inbox); only a link to
+    something that exists outside `root` is `symlink_outside`. Loops count as broken.
+    """
+    target = os.path.realpath(path)
+    try:
+        os.stat(path)  # follows the whole chain
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return Rejection("broken_symlink", "a symbolic link that loops back on itself")
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return Rejection("broken_symlink", f"a symbolic link to {target}, which does not exist")
+        # anything else (no permission to look): whether it exists is unknown, where it points decides
+    if not within(target, os.path.realpath(root)):
+        return Rejection("symlink_outside", f"a symbolic link to {target}, outside the inbox; links out are not followed")
+    return None
+
+
 def read_file(path: Path, *, root: Path, max_bytes: int) -> ReadResult:
     """Snapshot a file's bytes, or say why not. Never blocks on FIFOs, never follows a symlink out of `root`."""
     try:
@@ -97,16 +118,16 @@ def read_file(path: Path, *, root: Path, max_bytes: int) -> ReadResult:
     open_path = os.fspath(path)
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     if stat.S_ISLNK(st.st_mode):
+        why = link_rejection(path, root)
+        if why is not None:
+            return ReadResult(fingerprint(st), None, rejection=why)
         target = os.path.realpath(path)
-        if not within(target, os.path.realpath(root)):
-            return ReadResult(
-                fingerprint(st), None,
-                rejection=Rejection("symlink_outside", f"a symbolic link to {target}, outside the inbox; links out are not followed"),
-            )
         try:
             st = os.stat(target)
-        except OSError:
-            return ReadResult(fingerprint(st), None, rejection=Rejection("broken_symlink", "a symbolic link whose target does not exist"))
+        except FileNotFoundError:  # the target went away since link_rejection looked
+            return ReadResult(fingerprint(st), None, rejection=Rejection("broken_symlink", f"a symbolic link to {target}, which does not exist"))
+        except OSError as exc:
+            return ReadResult(fingerprint(st), None, rejection=Rejection("unreadable", f"cannot stat the link's target: {exc.strerror or exc}"))
         open_path = target
     fp = fingerprint(st)
     if stat.S_ISDIR(st.st_mode):
