@@ -77,11 +77,14 @@ def screenshot_facts(settings: Settings, *, limit: int = 20) -> dict[str, Any]:
                     "ORDER BY updated_seq DESC LIMIT ?", [limit])
             ]
         if _table_exists(conn, "rejected_files"):
-            (out["rejected"],) = conn.execute("SELECT COUNT(*) FROM rejected_files").fetchone()
+            # a refusal a later ingest of the same path superseded (the file completed) no longer stands
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(rejected_files)")}
+            standing = "WHERE superseded_seq IS NULL" if "superseded_seq" in columns else ""
+            (out["rejected"],) = conn.execute(f"SELECT COUNT(*) FROM rejected_files {standing}").fetchone()
             out["rejections"] = [
                 {"original_path": p, "code": c, "reason": r, "rejected_at": t}
                 for p, c, r, t in conn.execute(
-                    "SELECT original_path, code, reason, rejected_at FROM rejected_files "
+                    f"SELECT original_path, code, reason, rejected_at FROM rejected_files {standing} "
                     "ORDER BY event_seq DESC LIMIT ?", [limit])
             ]
     return out

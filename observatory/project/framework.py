@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 CHECKPOINTS = "_checkpoints"
 META = "_projection_meta"
 # Bump when a projector's tables change shape: projections built by an older version are rebuilt.
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 
 class Projector:

@@ -1,7 +1,10 @@
 """The `screenshots`, `extracted_rows` and `rejected_files` tables.
 
 One row per screenshot with its latest classification/extraction status, the rows
-of its newest extraction, and every inbox file that was refused and why.
+of its newest extraction, and every inbox file that was refused and why. A refusal
+that a later ingest (or duplicate sighting) of the same community and path answered,
+e.g. a half-written JPEG that later completed, is marked superseded by that event's
+sequence number: it no longer stands, but the history stays visible.
 
 For replay speed a batch is folded in memory first: a screenshot ingested,
 classified and extracted inside one batch becomes one INSERT instead of an INSERT
@@ -62,6 +65,11 @@ _INSERT_SCREENSHOT = (
 _SIGHTING = (
     "UPDATE screenshots SET sightings = sightings + 1, "
     "sighting_paths = json_insert(sighting_paths, '$[#]', ?) WHERE id = ?"
+)
+_ANY_STANDING = "SELECT 1 FROM rejected_files WHERE superseded_seq IS NULL LIMIT 1"
+_SUPERSEDE = (
+    "UPDATE rejected_files SET superseded_seq = ? WHERE original_path = ? AND community = ? "
+    "AND event_seq < ? AND (superseded_seq IS NULL OR superseded_seq > ?)"
 )
 _INSERT_ROW = f"INSERT INTO extracted_rows ({', '.join(ROW_FIELDS)}) VALUES ({', '.join('?' * len(ROW_FIELDS))})"
 
@@ -184,6 +192,7 @@ class ScreenshotsProjector(Projector):
                     "byte_size": int,
                     "rejected_at": str,
                     "event_seq": int,
+                    "superseded_seq": int,
                 },
                 pk=("original_path", "fingerprint"),
             )
@@ -194,6 +203,7 @@ class ScreenshotsProjector(Projector):
         ops: list[tuple[str, str, Any]] = []  # changes to screenshots that existed before the batch
         row_sets: dict[str, list[tuple[Any, ...]]] = {}  # sha -> replacement extracted rows
         rejected: list[tuple[Any, ...]] = []
+        taken: list[tuple[int, str, str, int, int]] = []  # paths ingested or sighted: they supersede earlier refusals
         for ev in events:
             p, t = ev.payload, ev.type
             if t == "IngestRejected":
@@ -203,6 +213,8 @@ class ScreenshotsProjector(Projector):
                 )
                 continue
             sha = p["sha256"]
+            if t in ("ScreenshotIngested", "DuplicateSighted"):
+                taken.append((ev.seq, p["original_path"], p["community"], ev.seq, ev.seq))
             if t == "ScreenshotIngested":
                 if sha not in new:
                     new[sha] = {
@@ -281,6 +293,9 @@ class ScreenshotsProjector(Projector):
                 "byte_size, rejected_at, event_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rejected,
             )
+        if taken and (rejected or conn.execute(_ANY_STANDING).fetchone()):
+            # Order-independent: each refusal ends up marked by the first later take of its path.
+            conn.executemany(_SUPERSEDE, taken)
 
 
 def _fold(row: dict[str, Any], change: tuple[str, Any]) -> None:
