@@ -8,6 +8,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ...identity import KEY_VERSION
+
 
 @dataclass(frozen=True, slots=True)
 class DomainConfig:
@@ -19,6 +21,7 @@ class DomainConfig:
     fuzzy_threshold: float = 85.0
     duplicate_threshold: float = 75.0
     low_confidence: float = 0.6
+    name_key_version: str = KEY_VERSION  # another folding table is another matching: recompute
 
     @classmethod
     def from_settings(cls, settings: Any) -> "DomainConfig":
