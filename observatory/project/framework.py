@@ -19,13 +19,14 @@ import sqlite_utils
 
 from ..eventlog import EventStore, StoredEvent
 from ..sqlite_wal import use_wal
+from .scratch import remove_stale_scratch
 
 log = logging.getLogger(__name__)
 
 CHECKPOINTS = "_checkpoints"
 META = "_projection_meta"
 # Bump when a projector's tables change shape: projections built by an older version are rebuilt.
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 
 class Projector:
@@ -49,7 +50,12 @@ class Projector:
 
 
 def open_db(path: str | Path, *, fast: bool = False) -> sqlite_utils.Database:
-    """Open a projections database. `fast` is for private rebuild files no reader sees."""
+    """Open a projections database. `fast` is for private rebuild files no reader sees.
+
+    Opening the live projections first clears what killed rebuilds left beside them.
+    """
+    if not fast:
+        remove_stale_scratch(Path(path))
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA foreign_keys=ON")

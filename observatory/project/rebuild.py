@@ -19,6 +19,7 @@ from pathlib import Path
 from ..eventlog import EventStore
 from ..sqlite_wal import use_wal
 from .framework import Projector, catch_up, ensure_schema, open_db
+from .scratch import remove_stale_scratch, scratch_path
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ def rebuild(
 ) -> int:
     """Replay the whole log into `target`. Returns the number of events replayed."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = target.with_name(f".{target.name}.rebuild-{os.getpid()}")
+    remove_stale_scratch(target)
+    scratch = scratch_path(target, os.getpid())
     scratch.unlink(missing_ok=True)
     started = time.perf_counter()
     try:

@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..project.scratch import remove_stale_scratch
 from ..settings import Settings
 from .config import PASSWORD_ENV, DatasetteConfig, auth_problem, config_for
 
@@ -91,6 +92,7 @@ class DatasetteServer:
         if not port_is_free(self.host, self.port):
             raise RuntimeError(f"port {self.port} on {self.host} is already in use (another Observatory or another "
                                "program?); stop it, or choose another port with --port")
+        remove_stale_scratch(self.settings.projections_db)
         if not self.settings.projections_db.exists():
             # Datasette needs the file; an empty projection is a valid state before the first screenshot.
             from ..project import all_projectors, open_db

@@ -1,0 +1,128 @@
+"""What the projections leave on disk: no files of killed rebuilds, no ever-growing WAL.
+
+Real `observatory` subprocesses, SIGKILLed mid-rebuild, on a real log; real SQLite readers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from factories import classified, extracted, ingested
+from observatory.eventlog import EventStore
+from polling import free_port, wait_for
+
+REPO = Path(__file__).resolve().parents[1]
+SCREENSHOTS = 4000  # ~12,000 events: a replay takes seconds, long enough to be killed in the middle
+
+
+def observatory(home: Path, *args: str, **kw) -> subprocess.Popen:  # noqa: ANN003
+    env = {**os.environ, "OBSERVATORY_HOME": str(home), "PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, "-m", "observatory", *args], env=env, cwd=home,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def big_log(home: Path, screenshots: int = SCREENSHOTS) -> None:
+    store = EventStore(home / "events" / "events.db")
+    batch: list = []
+    for i in range(screenshots):
+        batch += [ingested(i), classified(i), extracted(i, n_rows=20)]
+        if len(batch) >= 3000:
+            store.append(batch)
+            batch = []
+    store.append(batch)
+    store.close()
+
+
+def scratch_of(home: Path, pid: int) -> Path:
+    return home / "projections" / f".observatory.db.rebuild-{pid}"
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.fixture
+def killed_replay(home: Path) -> Path:
+    """A home whose `observatory replay` was SIGKILLed mid-rebuild: its private file is left behind."""
+    big_log(home)
+    proc = observatory(home, "replay")
+    left = scratch_of(home, proc.pid)
+    wait_for(lambda: left.exists() and left.stat().st_size > 0 or proc.poll() is not None, 60,
+             interval=0.005, what="the replay to start writing its rebuild file")
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    assert proc.returncode == -signal.SIGKILL, "the replay finished before it could be killed; make the log bigger"
+    assert left.stat().st_size > 0
+    return left
+
+
+@pytest.fixture
+def live_process():
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    yield proc.pid
+    proc.kill()
+    proc.wait()
+
+
+@pytest.mark.parametrize("command", [["project"], ["replay"]])
+def test_the_next_command_removes_what_a_killed_replay_left_and_keeps_a_live_ones(home, killed_replay, live_process,
+                                                                               command):
+    size = killed_replay.stat().st_size
+    live = scratch_of(home, live_process)
+    live.write_bytes(b"a rebuild still running")
+    planted_dead = scratch_of(home, dead_pid())
+    planted_dead.write_bytes(b"x" * 1234)
+
+    proc = observatory(home, *command)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+
+    assert not killed_replay.exists() and not planted_dead.exists()
+    assert live.read_bytes() == b"a rebuild still running"
+    removed = [line for line in err.splitlines() if "removed" in line and ".rebuild-" in line]
+    assert len(removed) == 2, err
+    assert any(f"{killed_replay} ({size} bytes)" in line for line in removed), removed
+    assert any(f"{planted_dead} (1234 bytes)" in line for line in removed), removed
+    assert sorted(p.name for p in (home / "projections").iterdir() if ".rebuild-" in p.name) == [live.name]
+
+
+def test_serve_removes_rebuild_files_of_dead_processes(home, live_process):
+    assert observatory(home, "project").wait(60) == 0
+    dead = scratch_of(home, dead_pid())
+    dead.write_bytes(b"x" * 4096)
+    live = scratch_of(home, live_process)
+    live.write_bytes(b"alive")
+    proc = observatory(home, "serve", "--port", str(free_port()))
+    try:
+        wait_for(lambda: not dead.exists() or proc.poll() is not None, 30, what="serve to remove the dead rebuild file")
+        assert proc.poll() is None
+        assert live.read_bytes() == b"alive"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert f"removed {dead} (4096 bytes)" in err
+
+
+def test_a_killed_rebuild_not_yet_reaped_by_its_parent_counts_as_dead(home):
+    from observatory.project import open_db
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        child.send_signal(signal.SIGKILL)
+        status = Path(f"/proc/{child.pid}/status")
+        wait_for(lambda: "zombie" in status.read_text().lower(), 10, what="the child to be a zombie")
+        left = scratch_of(home, child.pid)
+        left.parent.mkdir(parents=True)
+        left.write_bytes(b"x")
+        open_db(home / "projections" / "observatory.db").conn.close()
+        assert not left.exists()
+    finally:
+        child.wait()
