@@ -30,7 +30,10 @@ def _rows(kind: str, names: list[str], base: int) -> list[dict]:
         return [{"name": n, "power_text": f"{base + i}M", "power": (base + i) * 10**6, "furnace_text": "30", "tier": "R4"}
                 for i, n in enumerate(names)]
     field = "damage" if kind == "bear_damage" else "contribution"
-    return [{"rank": i + 1, "name": n, field: 10**6 * (base + 10 - i)} for i, n in enumerate(names)]
+    rows = [{"rank": i + 1, "name": n, field: 10**6 * (base + 10 - i)} for i, n in enumerate(names)]
+    if base >= 2:  # the extractor was unsure of some rows: they count only once confirmed or set
+        rows[0] = {**rows[0], "doubtful": [field] if base == 2 else ["name", field], "doubt_reasons": {field: "order"}}
+    return rows
 
 
 def _meta(kind: str) -> dict:
@@ -46,6 +49,7 @@ step = st.one_of(
               st.lists(st.sampled_from(NAMES), min_size=1, max_size=4, unique=True), st.integers(0, 3)),
     st.tuples(st.just("set_value"), st.integers(0, 4), st.integers(1, 4), st.integers(1, 99)),
     st.tuples(st.just("delete_row"), st.integers(0, 4), st.integers(1, 4)),
+    st.tuples(st.just("confirm"), st.integers(0, 4), st.integers(1, 4), st.sampled_from([[], ["damage"], ["name"]])),
     st.tuples(st.just("add_row"), st.integers(0, 4), st.integers(1, 6), st.sampled_from(NAMES)),
     st.tuples(st.just("retract"), st.integers(0, 4)),
     st.tuples(st.just("reclassify"), st.integers(0, 4), st.sampled_from(KINDS + ["unknown"])),
@@ -74,12 +78,14 @@ def _events(st_, made: dict, kinds: dict, cids: list, n: int):
             made[i] = sid
             return shot(_name(i), kind, _rows(kind, names, base), _meta(kind), requested_kind=forced, request=f"r{n}")
         return result(sid, kind, _rows(kind, names, base), _meta(kind), requested_kind=forced, request=f"r{n}")
-    if op in ("set_value", "delete_row", "add_row", "retract", "reclassify", "time", "note") and a[0] not in made:
+    if op in ("set_value", "confirm", "delete_row", "add_row", "retract", "reclassify", "time", "note") and a[0] not in made:
         return []
     sid = made.get(a[0]) if isinstance(a[0], int) else None
     if op == "set_value":
         fix = {"kind": "set_value", "screenshot_id": sid, "row": {"field": "rank", "value": a[1]}, "field": "damage",
                "value": a[2] * 10**6}
+    elif op == "confirm":
+        fix = {"kind": "confirm", "screenshot_id": sid, "row": {"field": "rank", "value": a[1]}, "fields": a[2]}
     elif op == "delete_row":
         fix = {"kind": "delete_row", "screenshot_id": sid, "row": {"field": "rank", "value": a[1]}}
     elif op == "add_row":

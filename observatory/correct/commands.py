@@ -38,7 +38,8 @@ def _pending(c: Any, actor: str, reason: str, key: str | None = None) -> Pending
     return Pending(CorrectionApplied(correction=c, actor=actor, reason=reason), STREAM, idempotency_key=key, actor=actor)
 
 
-def _append_one(obj: Any, build: Callable[[v.State], Any], reason: str, actor: str | None) -> None:
+def _append_one(obj: Any, build: Callable[[v.State], Any], reason: str, actor: str | None, *,
+                dry_run: bool = False) -> None:
     from ..process.pipeline import project_now
 
     if not reason.strip():
@@ -55,6 +56,10 @@ def _append_one(obj: Any, build: Callable[[v.State], Any], reason: str, actor: s
         click.echo(f"Error: {exc}. Nothing was recorded.", err=True)
         sys.exit(1)
     actor = actor or getpass.getuser()
+    if dry_run:
+        click.echo(f"Would record: {_describe(fix)} (actor {actor}, reason {reason.strip()!r}); "
+                   "nothing recorded (--dry-run).")
+        return
     (stored,) = store.append([_pending(fix, actor, reason.strip())])
     project_now(settings, store)
     click.echo(f"Recorded correction {correction_id(stored.event_id)}: {_describe(fix)}")
@@ -92,6 +97,19 @@ def correct() -> None:
 def set_value(obj, screenshot, row, field, value, reason, actor) -> None:  # type: ignore[no-untyped-def]
     """Set FIELD of ROW to VALUE (e.g. `set-value 3fa9c2 5 damage 3553763918`)."""
     _append_one(obj, lambda s: v.set_value(s, screenshot, row, field, value), reason, actor)
+
+
+@correct.command()
+@click.argument("screenshot")
+@click.argument("row")
+@click.option("--field", "fields", multiple=True,
+              help="Confirm only this doubtful field (repeat for several; default: every doubtful field).")
+@click.option("--dry-run", is_flag=True, help="Validate and print the correction; append nothing.")
+@correction_options
+@pass_ctx
+def confirm(obj, screenshot, row, fields, dry_run, reason, actor) -> None:  # type: ignore[no-untyped-def]
+    """The extractor marked ROW doubtful, and it is right as read: it counts from now on."""
+    _append_one(obj, lambda s: v.confirm(s, screenshot, row, fields), reason, actor, dry_run=dry_run)
 
 
 @correct.command("delete-row")
@@ -222,6 +240,7 @@ def revert(obj, correction, reason, actor) -> None:  # type: ignore[no-untyped-d
 
 BUILDERS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
     "set-value": (v.set_value, ("screenshot", "row", "field", "value")),
+    "confirm": (v.confirm, ("screenshot", "row")),
     "delete-row": (v.delete_row, ("screenshot", "row")),
     "add-row": (v.add_row, ("screenshot", "values")),
     "reclassify": (v.reclassify, ("screenshot", "kind")),
@@ -234,7 +253,7 @@ BUILDERS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
     "note": (v.note, ("target", "text")),
     "revert": (v.revert, ("correction",)),
 }
-OPTIONAL = {"community", "screenshot_only"}
+OPTIONAL = {"community", "screenshot_only", "fields"}
 
 
 def _item_key(item: dict[str, Any]) -> str:
@@ -279,6 +298,13 @@ def build_item(state: v.State, n: int, item: dict[str, Any]) -> Any:
         kwargs["community"] = item["community"]
     if item.get("screenshot_only") and command == "set-event-time":
         kwargs["screenshot_only"] = True
+    if "fields" in item and command == "confirm":
+        fields = item["fields"]
+        if isinstance(fields, str):
+            fields = [fields]
+        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+            raise v.Invalid(f"{where} (confirm): `fields` must be a field name or a list of them")
+        kwargs["fields"] = fields
     try:
         return fn(state, *args, **kwargs)
     except v.Invalid as exc:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..eventlog.models import AddRow, DeleteRow, RowRef, SetValue
+from ..eventlog.models import AddRow, Confirm, DeleteRow, RowRef, SetValue
 from ..identity import parse_name
 from .fields import META_FIELDS, ROW_FIELDS
 from .state import Record
@@ -58,6 +58,27 @@ def find_row(rows: Sequence[dict[str, Any]], ref: RowRef) -> int | None:
     return None
 
 
+def doubtful_fields(row: dict[str, Any]) -> list[str]:
+    """The fields the extractor was not sure of (`"doubtful": ["power", ...]`); rows of older events have none."""
+    marked = row.get("doubtful")
+    if isinstance(marked, (list, tuple)):
+        return [str(f) for f in marked]
+    return ["row"] if marked else []
+
+
+def clear_doubt(row: dict[str, Any], fields: Sequence[str] | None) -> None:
+    """An admin checked `fields` of the row (None: all of them): they are no longer doubtful."""
+    left = [f for f in doubtful_fields(row) if fields is not None and f not in fields]
+    reasons = row.get("doubt_reasons")
+    if left:
+        row["doubtful"] = left
+        if isinstance(reasons, dict):
+            row["doubt_reasons"] = {k: v for k, v in reasons.items() if k in left}
+    else:
+        row.pop("doubtful", None)
+        row.pop("doubt_reasons", None)
+
+
 def describe(ref: RowRef | None) -> str:
     if ref is None:
         return "meta"
@@ -77,7 +98,9 @@ class Reading:
 
 def apply_fixes(kind: str, meta: dict[str, Any], rows: Sequence[dict[str, Any]],
                 confidence: Sequence[float | None], fixes: Sequence[Record]) -> Reading:
-    """Apply set/delete/add fixes in log order. A fix whose row is gone is reported, not guessed.
+    """Apply set/confirm/delete/add fixes in log order. A fix whose row is gone is reported, not guessed.
+
+    Setting a field, or confirming it, clears that field's doubt.
 
     With nothing to fix (nearly every screenshot) the rows are shared, not copied: a
     reading is read-only to its users, and copying every row of a community dominated.
@@ -103,6 +126,15 @@ def apply_fixes(kind: str, meta: dict[str, Any], rows: Sequence[dict[str, Any]],
                 continue
             out.rows[i][c.field] = c.value
             out.confidence[i] = 1.0
+            clear_doubt(out.rows[i], [c.field])
+        elif isinstance(c, Confirm):
+            i = find_row(out.rows, c.row)
+            if i is None:
+                out.problems.append((rec.cid, f"no row with {describe(c.row)}"))
+                continue
+            clear_doubt(out.rows[i], c.fields or None)
+            if not c.fields:
+                out.confidence[i] = 1.0  # the whole row was checked
         elif isinstance(c, DeleteRow):
             i = find_row(out.rows, c.row)
             if i is None:

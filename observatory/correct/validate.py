@@ -12,12 +12,15 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..eventlog.models import (AddRow, DeleteRow, LinkAlias, MergePlayers, NoteCorrection, Reclassify, RenamePlayer,
-                               Retract, Revert, RowRef, SetEventTime, SetValue, UnlinkAlias)
+from ..eventlog.models import (AddRow, Confirm, DeleteRow, LinkAlias, MergePlayers, NoteCorrection, Reclassify,
+                               RenamePlayer, Retract, Revert, RowRef, SetEventTime, SetValue, UnlinkAlias)
 from ..identity import normalize, parse_name
 from .fields import KINDS, ROW_FIELDS, FieldError, coerce, field_type
-from .rows import Reading, address_of, apply_fixes, describe, find_row, parse_ref
+from .rows import Reading, address_of, apply_fixes, describe, doubtful_fields, find_row, parse_ref
 from .state import RECORD_SELECT, Record, in_force, record_from_row
+
+
+ROW_FIX_TYPES = (SetValue, Confirm, DeleteRow, AddRow)  # the fixes that change a screenshot's rows
 
 
 class Invalid(Exception):
@@ -62,7 +65,7 @@ class State:
                 "SELECT data, confidence FROM extracted_rows WHERE screenshot_id = ? ORDER BY row_index", [shot["id"]]):
             rows.append(json.loads(data))
             conf.append(c)
-        fixes = [r for r in in_force(self.corrections_for(shot["id"])) if isinstance(r.correction, (SetValue, DeleteRow, AddRow))]
+        fixes = [r for r in in_force(self.corrections_for(shot["id"])) if isinstance(r.correction, ROW_FIX_TYPES)]
         return apply_fixes(shot["kind"], shot["meta"], rows, conf, fixes)
 
     def retracted(self, sid: str) -> bool:
@@ -170,6 +173,23 @@ def set_value(state: State, screenshot: str, row: str, field: str, value: Any) -
         return SetValue(screenshot_id=shot["id"], row=None, field=field, value=_typed(kind, field, value, meta=True))
     typed = _typed(kind, field, value, meta=False)
     return SetValue(screenshot_id=shot["id"], row=_row(state, shot, kind, row), field=field, value=typed)
+
+
+def confirm(state: State, screenshot: str, row: str, fields: list[str] | tuple[str, ...] = ()) -> Confirm:
+    """The row's doubtful readings are right as read (only `fields`, when given)."""
+    shot = state.screenshot(screenshot)
+    kind = _countable(shot)
+    ref = _row(state, shot, kind, row)
+    reading = state.reading(shot)
+    doubtful = doubtful_fields(reading.rows[find_row(reading.rows, ref)])  # type: ignore[index]
+    if not doubtful:
+        raise Invalid(f"screenshot {shot['id'][:12]} row {describe(ref)} is not doubtful: nothing to confirm")
+    wanted = sorted(dict.fromkeys(f.strip() for f in fields if f.strip()))
+    unknown = [f for f in wanted if f not in doubtful]
+    if unknown:
+        raise Invalid(f"row {describe(ref)} of screenshot {shot['id'][:12]} has no doubtful field(s) "
+                      f"{', '.join(unknown)} (doubtful: {', '.join(doubtful)})")
+    return Confirm(screenshot_id=shot["id"], row=ref, fields=wanted)
 
 
 def delete_row(state: State, screenshot: str, row: str) -> DeleteRow:

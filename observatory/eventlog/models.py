@@ -132,6 +132,15 @@ class SetValue(_Fix):
     value: Any
 
 
+class Confirm(_Fix):
+    """The row's doubtful readings are right as read: `fields` (none: every doubtful field) count from now on."""
+
+    kind: Literal["confirm"] = "confirm"
+    screenshot_id: str
+    row: RowRef
+    fields: list[str] = Field(default_factory=list)
+
+
 class DeleteRow(_Fix):
     kind: Literal["delete_row"] = "delete_row"
     screenshot_id: str
@@ -216,8 +225,8 @@ class Revert(_Fix):
 
 
 Correction = Annotated[
-    Union[SetValue, DeleteRow, AddRow, Reclassify, Retract, RenamePlayer, MergePlayers, LinkAlias, UnlinkAlias,
-          SetEventTime, NoteCorrection, Revert],
+    Union[SetValue, Confirm, DeleteRow, AddRow, Reclassify, Retract, RenamePlayer, MergePlayers, LinkAlias,
+          UnlinkAlias, SetEventTime, NoteCorrection, Revert],
     Field(discriminator="kind"),
 ]
 correction_adapter: TypeAdapter[Any] = TypeAdapter(Correction)

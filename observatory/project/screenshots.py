@@ -56,7 +56,7 @@ SCREENSHOT_COLUMNS = {
 }
 SCREENSHOT_FIELDS = tuple(SCREENSHOT_COLUMNS)
 _SIGHTING_PATHS = SCREENSHOT_FIELDS.index("sighting_paths")
-ROW_FIELDS = ("screenshot_id", "row_index", "kind", "rank", "name", "data", "confidence")
+ROW_FIELDS = ("screenshot_id", "row_index", "kind", "rank", "name", "data", "confidence", "doubtful")
 
 _INSERT_SCREENSHOT = (
     f"INSERT OR IGNORE INTO screenshots ({', '.join(SCREENSHOT_FIELDS)}) "
@@ -111,7 +111,9 @@ def rows_for(sha: str, payload: dict[str, Any]) -> list[tuple[Any, ...]]:
         if not isinstance(rank, int) or isinstance(rank, bool):
             rank = None
         name = row.get("name")
-        out.append((sha, i, kind, rank, name if isinstance(name, str) else None, dump(row), conf[i] if i < n_conf else None))
+        doubtful = row.get("doubtful")  # the fields the extractor was unsure of: shown, so analysts see why
+        out.append((sha, i, kind, rank, name if isinstance(name, str) else None, dump(row), conf[i] if i < n_conf else None,
+                    dump(doubtful) if doubtful else None))
     return out
 
 
@@ -174,7 +176,8 @@ class ScreenshotsProjector(Projector):
             db["screenshots"].create_index(["captured_at"])
         if "extracted_rows" not in db.table_names():
             db["extracted_rows"].create(
-                {"screenshot_id": str, "row_index": int, "kind": str, "rank": int, "name": str, "data": str, "confidence": float},
+                {"screenshot_id": str, "row_index": int, "kind": str, "rank": int, "name": str, "data": str, "confidence": float,
+                 "doubtful": str},
                 pk=("screenshot_id", "row_index"),
                 foreign_keys=[("screenshot_id", "screenshots", "id")],
             )

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ...correct.rows import Reading, apply_fixes, row_name
+from ...correct.rows import Reading, address_of, apply_fixes, describe, doubtful_fields, row_name
 from ...correct.state import Record, forced_kinds, in_force
-from ...eventlog.models import (AddRow, DeleteRow, LinkAlias, MergePlayers, NoteCorrection, RenamePlayer, Retract,
+from ...eventlog.models import (AddRow, Confirm, DeleteRow, LinkAlias, MergePlayers, NoteCorrection, RenamePlayer, Retract,
                                 SetEventTime, SetValue, UnlinkAlias)
 from ...identity import normalize, parse_name
 from .grouping import cluster
@@ -25,7 +25,7 @@ from .players import Identity, likely_duplicates, resolve_players
 Rows = dict[str, list[dict[str, Any]]]
 PLAYER_KINDS = {"bear_damage", "bear_overview", "contribution", "alliance_members", "ac_signup", "foundry_signup",
                 "foundry_result"}
-ROW_FIXES = (SetValue, DeleteRow, AddRow)
+ROW_FIXES = (SetValue, Confirm, DeleteRow, AddRow)
 IDENTITY_FIXES = (LinkAlias, UnlinkAlias, MergePlayers, RenamePlayer)
 
 
@@ -122,6 +122,7 @@ def derive(community: str, shots: Sequence[Shot], records: Sequence[Record], cfg
         for cid, why in reading.problems:
             review.append(_review(community, "correction_unmatched", cid, f"correction {cid} on {s.id[:12]}: {why}",
                                   s.id))
+        reading = _set_doubtful_aside(community, s, reading, review)
         shown = reading.meta.get("mail_time")
         mail = None if s.id in shot_time or not isinstance(shown, str) else local_to_utc(shown, cfg.tz)
         used.append(Used(s, reading, t, mail, [None] * len(reading.rows)))
@@ -147,6 +148,34 @@ def _review(community: str, reason: str, subject: str, detail: str, screenshot_i
             player_id: str | None = None, confidence: float | None = None) -> dict[str, Any]:
     return {"community": community, "reason": reason, "subject": subject, "detail": detail,
             "screenshot_id": screenshot_id, "player_id": player_id, "confidence": confidence}
+
+
+def _set_doubtful_aside(community: str, s: Shot, reading: Reading, review: list[dict[str, Any]]) -> Reading:
+    """Rows the extractor marked doubtful are no facts until an admin confirms or sets them: review, not tables."""
+    doubtful = [i for i, row in enumerate(reading.rows) if doubtful_fields(row)]
+    if not doubtful:
+        return reading
+    for i in doubtful:
+        row = reading.rows[i]
+        fields = doubtful_fields(row)
+        reasons = row.get("doubt_reasons") if isinstance(row.get("doubt_reasons"), dict) else {}
+        why = "; ".join(f"{f}: {reasons[f]}" if reasons.get(f) else f for f in fields)
+        ref = address_of(s.kind or "", row)
+        where = describe(ref) if ref is not None else f"#{i}"
+        values = ", ".join(f"{k}={v}" for k, v in row.items() if k not in ("doubtful", "doubt_reasons"))
+        review.append(_review(community, "doubtful", f"{s.id[:12]}#{i}",
+                              f"{s.kind} row {where} ({values}) is doubtful: {why}; kept out of the tables until "
+                              f"`observatory correct confirm {s.id[:12]} {_cli_row(ref, i)}` or `set-value`",
+                              s.id, None, reading.confidence[i]))
+    keep = [i for i in range(len(reading.rows)) if i not in set(doubtful)]
+    return Reading(reading.kind, reading.meta, [reading.rows[i] for i in keep], [reading.confidence[i] for i in keep],
+                   reading.problems)
+
+
+def _cli_row(ref: Any, i: int) -> str:
+    if ref is None:
+        return str(i)
+    return str(ref.value) if ref.field != "name" else f"'name:{ref.value}'"
 
 
 def _identity(community: str, used: list[Used], corrections: list[Any], cfg: DomainConfig) -> Identity:
