@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -86,27 +85,6 @@ def _summary(payload: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-@cli.command()
-@pass_ctx
-def verify(obj: Context) -> None:
-    """Check the event log's hash chain; exit 1 at the first broken sequence number."""
-    from .eventlog import EventStore
-
-    settings = obj.settings
-    if not settings.events_db.exists():
-        click.echo(f"No event log at {settings.events_db}: nothing to verify.")
-        return
-    result = EventStore(settings.events_db, readonly=True).verify()
-    if result.ok:
-        click.echo(f"OK: {result.checked} events, hash chain intact (head {result.head_hash[:16]}).")
-        return
-    click.echo(
-        f"BROKEN at sequence {result.first_broken_seq}: {result.problem} ({result.checked} events before it are intact).",
-        err=True,
-    )
-    sys.exit(1)
-
-
 def register_commands() -> None:
     """Attach the commands that live beside their pipeline stage."""
     from .ingest.commands import ingest, watch
@@ -127,9 +105,10 @@ def register_commands() -> None:
     from .backup.commands import backup, restore
     from .demo.commands import demo
     from .health.commands import status
+    from .health.integrity_commands import repair_triggers, verify
     from .schedule.commands import schedule
 
-    for command in (schedule, status, backup, restore, demo):
+    for command in (schedule, status, verify, repair_triggers, backup, restore, demo):
         cli.add_command(command)
 
 

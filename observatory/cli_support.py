@@ -36,13 +36,20 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 def open_store(settings: Settings, *, must_exist: bool = True, readonly: bool = False):  # type: ignore[no-untyped-def]
-    """The event log; with must_exist, a missing log is a clear error (exit 1), not a new empty file."""
-    from .eventlog import EventStore
+    """The event log with its key; with must_exist, a missing log is a clear error (exit 1), not a new empty file.
+
+    A missing or wrong log key is a settings problem (exit 2).
+    """
+    from .eventlog import LogKeyError, open_log
 
     if must_exist and not settings.events_db.exists():
         click.echo(f"Error: no event log at {settings.events_db} (nothing ingested yet?)", err=True)
         sys.exit(1)
-    return EventStore(settings.events_db, readonly=readonly)
+    try:
+        return open_log(settings, readonly=readonly)
+    except LogKeyError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
 
 
 class _NullBar:
@@ -58,3 +65,21 @@ def progress_bar(length: int, label: str) -> Iterator[Any]:
         return
     with click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True, show_eta=True) as bar:
         yield bar
+
+
+accept_broken_chain_option = click.option(
+    "--accept-broken-chain", is_flag=True,
+    help="Build projections even though the event log's hash chain is broken (see `observatory verify`).")
+
+
+def refuse_broken_chain(settings: Settings, store: Any, *, accept: bool, full: bool) -> str | None:
+    """The one-line refusal when the log's chain is broken (None: go ahead); with `accept`, a warning instead."""
+    from .eventlog.integrity import broken_chain_line, check_log
+
+    line = broken_chain_line(check_log(store, settings.log_anchor_path, full=full))
+    if line is None:
+        return None
+    if accept:
+        click.echo(f"Warning: {line}; building projections anyway (--accept-broken-chain).", err=True)
+        return None
+    return f"Error: {line}. Not building projections from it; run `observatory verify`, or pass --accept-broken-chain."

@@ -16,7 +16,7 @@ import threading
 
 import click
 
-from .cli_support import open_store, pass_ctx
+from .cli_support import accept_broken_chain_option, open_store, pass_ctx, refuse_broken_chain
 from .serve.commands import make_server, server_options
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,11 @@ def banner(watch_dir: str, url: str, community: str, jobs: str | None = None) ->
     )
 
 
-def run_daemon(settings, server=None) -> int:  # type: ignore[no-untyped-def]
-    """Run the inbox and the background pipeline (and `server`, when given) until a signal; return the exit code."""
+def run_daemon(settings, server=None, *, accept_broken_chain: bool = False) -> int:  # type: ignore[no-untyped-def]
+    """Run the inbox and the background pipeline (and `server`, when given) until a signal; return the exit code.
+
+    A log whose hash chain is broken (checked from the anchor on) is refused before anything starts.
+    """
     from .process.background import BackgroundPipeline
     from .schedule.service import Operations
     from .watch import Inbox
@@ -51,6 +54,11 @@ def run_daemon(settings, server=None) -> int:  # type: ignore[no-untyped-def]
     signal.signal(signal.SIGINT, on_signal)
 
     store = open_store(settings, must_exist=False)
+    refusal = refuse_broken_chain(settings, store, accept=accept_broken_chain, full=False)
+    if refusal:
+        store.close()
+        click.echo(refusal, err=True)
+        return 1
     pipeline = BackgroundPipeline(settings)
     # The scheduler's rescan job is the only periodic rescan: the inbox's own timer is switched off.
     inbox = Inbox(settings, store=store, on_ingested=pipeline.nudge, own_rescan=False)
@@ -87,7 +95,8 @@ def run_daemon(settings, server=None) -> int:  # type: ignore[no-untyped-def]
 
 @click.command()
 @server_options
+@accept_broken_chain_option
 @pass_ctx
-def run(obj, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
+def run(obj, host: str, port: int, accept_broken_chain: bool) -> None:  # type: ignore[no-untyped-def]
     """Run everything: watch the inbox, OCR, project, and serve Datasette."""
-    sys.exit(run_daemon(obj.settings, make_server(obj.settings, host, port)))
+    sys.exit(run_daemon(obj.settings, make_server(obj.settings, host, port), accept_broken_chain=accept_broken_chain))

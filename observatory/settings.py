@@ -105,6 +105,24 @@ class Settings(BaseSettings):
     backup_keep: int = Field(7, ge=1, le=10000, description="Backups kept in events/backups/ (the oldest beyond this are deleted).")
     health_seconds: float = Field(15.0, ge=1, le=3600, description="How often `run` rewrites projections/health.json.")
 
+    # --- event log integrity -------------------------------------------------
+    log_key: SecretStr | None = Field(
+        None, description="Key of the log's keyed hash chain (HMAC-SHA256). Secret. Unset: the key file is used.")
+    log_key_file: Path | None = Field(
+        None, description="Key file, made with mode 0600 on first start when OBSERVATORY_LOG_KEY is unset. "
+        "Default: EVENTS_DIR/log.key.")
+    log_anchor_file: Path | None = Field(
+        None, description="Where the last verified head of the log is kept. Default: EVENTS_DIR/anchor.json.")
+
+    @field_validator("log_key")
+    @classmethod
+    def _log_key_length(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None or not v.get_secret_value().strip():
+            return None
+        if len(v.get_secret_value().strip()) < 16:
+            raise ValueError("a log key needs at least 16 characters (e.g. `openssl rand -hex 32`)")
+        return v
+
     @field_validator("schedule_rescan", "schedule_stale_check", "schedule_retention", "schedule_backup", "schedule_verify")
     @classmethod
     def _schedule_spec(cls, v: str, info: ValidationInfo) -> str:
@@ -185,6 +203,15 @@ class Settings(BaseSettings):
         return self.events_dir / "blobs"  # type: ignore[operator]
 
     @property
+    def log_key_path(self) -> Path:
+        return Path(self.log_key_file).expanduser().resolve() if self.log_key_file else self.events_dir / "log.key"  # type: ignore[operator]
+
+    @property
+    def log_anchor_path(self) -> Path:
+        return (Path(self.log_anchor_file).expanduser().resolve() if self.log_anchor_file
+                else self.events_dir / "anchor.json")  # type: ignore[operator]
+
+    @property
     def projections_db(self) -> Path:
         return self.projections_dir / "observatory.db"  # type: ignore[operator]
 
@@ -197,7 +224,9 @@ class Settings(BaseSettings):
         out: dict[str, Any] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
-            if isinstance(value, SecretStr):
+            if name == "log_key":
+                value = "set" if value is not None else "unset"
+            elif isinstance(value, SecretStr):
                 value = "***"
             elif isinstance(value, Path):
                 value = str(value)
@@ -220,6 +249,7 @@ def load_settings(**overrides: Any) -> Settings:
         field = str(loc[0])
         name = env_name(field) if field in Settings.model_fields else field
         value = err.get("input")
-        shown = "" if "api_key" in field or "password" in field or "webhook" in field else f" (got {value!r})"
+        secret = "api_key" in field or field == "log_key" or "password" in field or "webhook" in field
+        shown = "" if secret else f" (got {value!r})"
         msg = err.get("msg", "invalid").removeprefix("Value error, ")
         raise SettingsError(f"invalid setting {name}: {msg}{shown}") from None

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from factories import extracted, ingested, tamper
 from observatory.backup.online import list_backups
 from observatory.cli import cli
-from observatory.eventlog import EventStore
+from observatory.eventlog import EventStore, key_source
 from observatory.health.files import write_json_atomic
 from observatory.process.pipeline import project_now
 from observatory.settings import load_settings
@@ -45,7 +45,7 @@ def test_backup_while_a_writer_holds_the_log_open_and_keep_the_newest(home, monk
     backups = list_backups(load_settings())
     assert len(backups) == 2
     assert all(p.name.startswith("events-") and "Z" in p.name for p in backups)
-    with EventStore(backups[-1], readonly=True) as b:
+    with EventStore(backups[-1], readonly=True, key=key_source(settings)) as b:  # a backup checks with the log's key
         assert b.count() == 3 * 2 + 3 and b.verify().ok
     assert not os.path.exists(f"{backups[-1]}-wal")  # one self-contained file
 

@@ -166,9 +166,10 @@ def test_stored_v1_payload_loads_as_current_model(tmp_path):
     }
     row = (1, "00000000-0000-0000-0000-000000000001", "ScreenshotIngested", 1, "screenshot-abab", 1,
            "2025-11-12T17:40:00+00:00", "2025-11-12T17:40:00+00:00", json.dumps(v1), "{}", None)
-    from observatory.eventlog.store import row_hash
+    from observatory.eventlog.chain import link
 
-    s.conn.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", (*row, row_hash(GENESIS_HASH, row)))
+    chained = link(GENESIS_HASH, row, seq=1, keyed_from=s.keyed_from(), key=s.require_key())
+    s.conn.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", (*row, chained))
     (ev,) = list(s.read())
     assert ev.schema_version == 1
     model = ev.event

@@ -28,7 +28,8 @@ def backup(obj) -> None:  # type: ignore[no-untyped-def]
     summary = f"{r.path.name}: {r.events} events, {r.bytes} bytes, {len(r.pruned)} pruned"
     record_outcome(settings, "backup", JobResult(True, summary + " (manual)"), started=started,
                    seconds=(utc_now() - started).total_seconds())
-    click.echo(f"Backed up {r.events} events to {r.path} (hash chain verified)"
+    click.echo(f"Backed up {r.events} events to {r.path} (hash chain verified; head {r.events} "
+               f"{r.head_hash[:16]} recorded in the backup and in {settings.log_anchor_path.name})"
                + (f"; removed {len(r.pruned)} old backup(s)" if r.pruned else "") + ".")
 
 
@@ -41,7 +42,7 @@ def restore(obj, backup_file: Path) -> None:  # type: ignore[no-untyped-def]
     Refused while a daemon is running or when BACKUP's hash chain is broken. The
     current log is kept as events.db.<time>.before-restore.
     """
-    from ..eventlog import EventStore
+    from ..eventlog import open_log
     from ..project import all_projectors
     from ..project.rebuild import rebuild
     from .online import BackupError
@@ -57,7 +58,7 @@ def restore(obj, backup_file: Path) -> None:  # type: ignore[no-untyped-def]
     if r.previous_copy is not None:
         click.echo(f"Kept the previous log as {r.previous_copy}")
     click.echo(f"Restored {r.events} events (hash chain verified) from {backup_file}")
-    with EventStore(settings.events_db) as store:
+    with open_log(settings) as store:
         with progress_bar(store.last_seq(), "Replaying") as bar:
             n = rebuild(store, settings.projections_db, all_projectors(), batch_size=settings.projection_batch_size,
                         progress=bar.update)

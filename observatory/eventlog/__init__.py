@@ -8,10 +8,12 @@ from .models import (
     EVENT_TYPES,
     ExtractionFailed,
     IngestRejected,
+    LogRepaired,
     ScoresExtracted,
     ScreenshotClassified,
     ScreenshotIngested,
 )
+from .keys import KeySource, LogKeyError, key_source, open_log
 from .store import ConcurrencyError, EventStore, Pending, StoredEvent, VerifyResult, utc_now
 
 __all__ = [
@@ -24,11 +26,16 @@ __all__ = [
     "EventStore",
     "ExtractionFailed",
     "IngestRejected",
+    "KeySource",
+    "LogKeyError",
+    "LogRepaired",
     "Pending",
     "ScoresExtracted",
     "ScreenshotClassified",
     "ScreenshotIngested",
     "StoredEvent",
     "VerifyResult",
+    "key_source",
+    "open_log",
     "utc_now",
 ]

@@ -239,6 +239,21 @@ class CorrectionApplied(Event):
     reason: str = ""
 
 
+# --- the log itself ------------------------------------------------------------
+
+
+class LogRepaired(Event):
+    """An admin re-created the log's missing append-only guards (`observatory repair-triggers`).
+
+    Recorded in the log it repaired, so the gap in its protection stays on the record.
+    """
+
+    type: Literal["LogRepaired"] = "LogRepaired"
+    repaired: Literal["triggers"] = "triggers"
+    names: list[str]
+    reason: str = ""
+
+
 AnyEvent = Annotated[
     Union[
         ScreenshotIngested,
@@ -248,6 +263,7 @@ AnyEvent = Annotated[
         ScoresExtracted,
         ExtractionFailed,
         CorrectionApplied,
+        LogRepaired,
     ],
     Field(discriminator="type"),
 ]
@@ -262,6 +278,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ScoresExtracted,
         ExtractionFailed,
         CorrectionApplied,
+        LogRepaired,
     )
 }
 

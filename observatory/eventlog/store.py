@@ -3,18 +3,23 @@
 Design choices, and why:
 - WAL + synchronous=FULL: readers (projectors, Datasette) never block the writer and an
   acknowledged append survives power loss.
-- Triggers abort UPDATE/DELETE, and this class has no method that changes a row.
+- Triggers abort UPDATE/DELETE, and this class has no method that changes a row. They are
+  created with a new log only: a log whose triggers were dropped keeps missing them until
+  an admin repairs them on purpose (`repair_triggers`, which records that it did), so
+  their absence is a finding for `verify` and `status`, not something opening papers over.
 - (stream_id, stream_version) is unique, so two writers racing on one stream conflict
   instead of interleaving; `expected_version` turns that into optimistic concurrency.
 - An idempotency key makes re-appending the same fact a no-op (the same screenshot
   ingested twice is one event).
 - Each row's hash covers its own content and the previous row's hash, so
-  `verify()` finds the first row that was tampered with.
+  `verify()` finds the first row that was tampered with. From `keyed_from` on (a row
+  of `log_meta`, written once when a keyed store first opens the log) the hash is an
+  HMAC with a key kept outside the database (`keys.py`); older rows keep the unkeyed
+  sha256 they were written with (`chain.py`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -29,12 +34,14 @@ from typing import Any
 
 from .. import __version__
 from ..sqlite_wal import use_wal
-from .models import Event, event_adapter
+from .chain import GENESIS_HASH, key_id, link, row_hash
+from .keys import KeySource, LogKeyError, beside
+from .models import Event, LogRepaired, event_adapter
 from .upcasting import upcast
 
-GENESIS_HASH = "0" * 64
+__all__ = ["GENESIS_HASH", "row_hash"]  # re-exported: older callers import them from here
 
-SCHEMA = """
+EVENTS_TABLE = """
 CREATE TABLE IF NOT EXISTS events (
     seq             INTEGER PRIMARY KEY,
     event_id        TEXT    NOT NULL UNIQUE,
@@ -50,12 +57,26 @@ CREATE TABLE IF NOT EXISTS events (
     hash            TEXT    NOT NULL,
     UNIQUE (stream_id, stream_version)
 );
-CREATE INDEX IF NOT EXISTS events_type ON events (type, seq);
-CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
-BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;
-CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
-BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
 """
+EVENTS_INDEX = "CREATE INDEX IF NOT EXISTS events_type ON events (type, seq)"
+META_TABLE = "CREATE TABLE IF NOT EXISTS log_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+
+# The append-only guards, by name: each refuses UPDATE or DELETE on one table.
+TRIGGERS = {
+    "events_no_update": "CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events "
+                        "BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END",
+    "events_no_delete": "CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events "
+                        "BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END",
+    "log_meta_no_update": "CREATE TRIGGER IF NOT EXISTS log_meta_no_update BEFORE UPDATE ON log_meta "
+                          "BEGIN SELECT RAISE(ABORT, 'log_meta is append-only: UPDATE refused'); END",
+    "log_meta_no_delete": "CREATE TRIGGER IF NOT EXISTS log_meta_no_delete BEFORE DELETE ON log_meta "
+                          "BEGIN SELECT RAISE(ABORT, 'log_meta is append-only: DELETE refused'); END",
+}
+EVENTS_TRIGGERS = ("events_no_update", "events_no_delete")
+META_TRIGGERS = ("log_meta_no_update", "log_meta_no_delete")
+
+# Heads recorded inside a backup copy (backup/online.py): the copy must still reach them.
+BACKUP_HEADS = "backup_heads"
 
 COLUMNS = (
     "seq, event_id, type, schema_version, stream_id, stream_version, "
@@ -134,12 +155,7 @@ class VerifyResult:
     first_broken_seq: int | None = None
     problem: str | None = None
     head_hash: str = GENESIS_HASH
-
-
-def row_hash(prev_hash: str, row: Sequence[Any]) -> str:
-    """sha256 over the previous hash and the row's stored columns (everything but `hash`)."""
-    canonical = json.dumps(list(row), ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+    head_seq: int = 0
 
 
 def _dumps(obj: Any) -> str:
@@ -186,9 +202,11 @@ def _stored(row: Sequence[Any]) -> StoredEvent:
 class EventStore:
     """One connection to `events.db`. Appends are serialised by a lock, so one store may be shared by threads."""
 
-    def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False, key: KeySource | None = None) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        self.key_source = key if key is not None else beside(self.path)
+        self._key: bytes | None = None
         if readonly:
             if not self.path.exists():
                 raise FileNotFoundError(f"no event log at {self.path}")
@@ -201,9 +219,117 @@ class EventStore:
             use_wal(self.conn)
             self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA busy_timeout=30000")
-        if not readonly:
-            self.conn.executescript(SCHEMA)
         self._lock = threading.RLock()
+        if not readonly:
+            try:
+                self._create_schema()
+                self._ensure_keyed()
+            except BaseException:
+                self.conn.close()
+                raise
+
+    def _create_schema(self) -> None:
+        """A new log gets its tables and guards; an existing one only what older versions lacked.
+
+        Dropped triggers of an existing log are NOT re-created here (see `repair_triggers`).
+        """
+        cur = self.conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            new_log = not self._has_table("events")
+            new_meta = not self._has_table("log_meta")
+            cur.execute(EVENTS_TABLE)
+            cur.execute(EVENTS_INDEX)
+            cur.execute(META_TABLE)
+            for name in (EVENTS_TRIGGERS if new_log else ()) + (META_TRIGGERS if new_meta else ()):
+                cur.execute(TRIGGERS[name])
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+
+    def _ensure_keyed(self) -> None:
+        """Key the chain from the next sequence on, once; afterwards check that our key is the log's key."""
+        keyed_from = self.keyed_from()
+        if keyed_from is None:
+            key = self.key_source.load_or_create()
+            with self._lock:
+                cur = self.conn.cursor()
+                cur.execute("BEGIN IMMEDIATE")
+                try:
+                    (last,) = cur.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
+                    cur.execute("INSERT OR IGNORE INTO log_meta VALUES ('keyed_from', ?)", (str(last + 1),))
+                    cur.execute("INSERT OR IGNORE INTO log_meta VALUES ('key_id', ?)", (key_id(key),))
+                    cur.execute("COMMIT")
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+        self._key = self.require_key()
+
+    def _has_table(self, name: str) -> bool:
+        row = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
+        return row is not None
+
+    # -- keying ----------------------------------------------------------------
+    def meta(self, name: str) -> str | None:
+        if not self._has_table("log_meta"):
+            return None
+        row = self.conn.execute("SELECT value FROM log_meta WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def keyed_from(self) -> int | None:
+        """The first sequence hashed with the key (None: a log never opened by a keyed store)."""
+        value = self.meta("keyed_from")
+        try:
+            return int(value) if value is not None else None
+        except ValueError:
+            return -1  # garbage where a sequence should be: every row then fails verification
+
+    def key_id(self) -> str | None:
+        return self.meta("key_id")
+
+    def require_key(self) -> bytes:
+        """The log's key; a missing key or one that is not the log's is a LogKeyError."""
+        if self._key is not None:
+            return self._key
+        key = self.key_source.load()
+        expected = self.key_id()
+        if key is None:
+            raise LogKeyError(f"the event log {self.path} is keyed (key id {expected}) but {self.key_source.describe()} "
+                              "does not exist: restore it, or set OBSERVATORY_LOG_KEY")
+        if expected is not None and key_id(key) != expected:
+            raise LogKeyError(f"{self.key_source.describe()} (key id {key_id(key)}) is not the key of the event log "
+                              f"{self.path} (key id {expected})")
+        self._key = key
+        return key
+
+    # -- guards ----------------------------------------------------------------
+    def missing_triggers(self) -> list[str]:
+        """The append-only guards this log should have but does not."""
+        present = {n for (n,) in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        wanted = list(EVENTS_TRIGGERS) + (list(META_TRIGGERS) if self._has_table("log_meta") else [])
+        return [name for name in wanted if name not in present]
+
+    def repair_triggers(self, *, actor: str | None = None, reason: str = "") -> list[str]:
+        """Re-create missing guards and, in the same transaction, append a LogRepaired event naming them."""
+        if self.readonly:
+            raise PermissionError("this event store was opened read-only")
+        with self._lock:
+            cur = self.conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                missing = self.missing_triggers()
+                if missing:
+                    for name in missing:
+                        cur.execute(TRIGGERS[name])
+                    event = LogRepaired(repaired="triggers", names=missing, reason=reason)
+                    rows = self._prepare(cur, [Pending(event, "log", actor=actor)])
+                    cur.executemany(f"INSERT INTO events ({COLUMNS}) VALUES ({','.join('?' * 12)})", rows)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        return missing
 
     # -- lifecycle -------------------------------------------------------------
     def close(self) -> None:
@@ -246,6 +372,8 @@ class EventStore:
     def _prepare(self, cur: sqlite3.Cursor, batch: list[Pending]) -> list[tuple[Any, ...]]:
         last = cur.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev_hash = last if last else (0, GENESIS_HASH)
+        keyed_from = self.keyed_from()
+        key = self.require_key() if keyed_from is not None else None
 
         keys = [p.idempotency_key for p in batch if p.idempotency_key]
         seen: set[str] = set()
@@ -294,7 +422,7 @@ class EventStore:
                 _dumps(metadata),
                 p.idempotency_key,
             )
-            prev_hash = row_hash(prev_hash, row)
+            prev_hash = link(prev_hash, row, seq=seq, keyed_from=keyed_from, key=key)
             rows.append((*row, prev_hash))
         return rows
 
@@ -364,10 +492,36 @@ class EventStore:
         return _stored(row) if row else None
 
     # -- integrity -------------------------------------------------------------
-    def verify(self, page: int = 5000) -> VerifyResult:
-        """Walk the whole chain; report the first row whose hash or sequence does not hold."""
-        prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
-        cursor = 0
+    def head(self) -> tuple[int, str]:
+        """(sequence, hash) of the newest row, (0, GENESIS_HASH) when empty."""
+        row = self.conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return (int(row[0]), row[1]) if row else (0, GENESIS_HASH)
+
+    def hash_at(self, seq: int) -> str | None:
+        if seq == 0:
+            return GENESIS_HASH
+        row = self.conn.execute("SELECT hash FROM events WHERE seq = ?", (seq,)).fetchone()
+        return row[0] if row else None
+
+    def verify(self, page: int = 5000, *, start: tuple[int, str] | None = None) -> VerifyResult:
+        """Walk the chain (from `start`, a (seq, hash) already trusted, else from the beginning).
+
+        Reports the first row whose sequence or hash does not hold, a keyed row that
+        cannot be checked for want of the right key, and a file that ends before a
+        head a backup recorded inside it.
+        """
+        prev_seq, prev_hash = start or (0, GENESIS_HASH)
+        expected_seq, checked = prev_seq + 1, 0
+        keyed_from = self.keyed_from()
+        key: bytes | None = None
+        if keyed_from is not None:
+            try:
+                key = self.require_key()
+            except LogKeyError as exc:
+                if self.head()[0] >= max(keyed_from, expected_seq):
+                    return VerifyResult(False, 0, max(keyed_from, expected_seq), f"cannot check keyed events: {exc}",
+                                        prev_hash, prev_seq)
+        cursor = prev_seq
         sql = f"SELECT {COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT {int(page)}"
         while True:
             rows = self.conn.execute(sql, (cursor,)).fetchall()
@@ -376,11 +530,27 @@ class EventStore:
             for row in rows:
                 seq = row[0]
                 if seq != expected_seq:
-                    return VerifyResult(False, checked, expected_seq, f"sequence gap: expected {expected_seq}, found {seq}", prev_hash)
-                if row_hash(prev_hash, row[:-1]) != row[-1]:
-                    return VerifyResult(False, checked, seq, "hash mismatch: row content or chain altered", prev_hash)
+                    return VerifyResult(False, checked, expected_seq, f"sequence gap: expected {expected_seq}, found {seq}",
+                                        prev_hash, expected_seq - 1)
+                if link(prev_hash, row[:-1], seq=seq, keyed_from=keyed_from, key=key) != row[-1]:
+                    keyed = keyed_from is not None and seq >= keyed_from
+                    how = "keyed hash (HMAC) mismatch" if keyed else "hash mismatch"
+                    return VerifyResult(False, checked, seq, f"{how}: row content or chain altered", prev_hash, seq - 1)
                 prev_hash = row[-1]
                 expected_seq += 1
                 checked += 1
             cursor = rows[-1][0]
-        return VerifyResult(True, checked, head_hash=prev_hash)
+        head_seq = expected_seq - 1
+        for seq, recorded in self._backup_heads():
+            if seq > head_seq:
+                return VerifyResult(False, checked, head_seq + 1,
+                                    f"the log ends before the head its backup recorded (sequence {seq})", prev_hash, head_seq)
+            if self.hash_at(seq) != recorded:
+                return VerifyResult(False, checked, seq, f"sequence {seq} no longer has the hash its backup recorded",
+                                    prev_hash, head_seq)
+        return VerifyResult(True, checked, head_hash=prev_hash, head_seq=head_seq)
+
+    def _backup_heads(self) -> list[tuple[int, str]]:
+        if not self._has_table(BACKUP_HEADS):
+            return []
+        return [(int(s), h) for s, h in self.conn.execute(f"SELECT seq, hash FROM {BACKUP_HEADS} ORDER BY seq")]

@@ -35,6 +35,10 @@ def render(s: dict[str, Any]) -> list[str]:
     for r in shots["rejections"]:
         lines.append(f"  rejected  {r['original_path']}  {r['code']}: {r['reason']}")
     lines.append(f"Blobs: {s['blobs']['files']} file(s), {_size(s['blobs']['bytes'])}")
+    log = s.get("event_log") or {}
+    if log.get("events") is not None:
+        lines.append(f"Event log: {log['events']} event(s), {'intact' if log['ok'] else 'NOT intact'}"
+                     + (f", anchored at {log['anchored_seq']}" if log.get("anchored_seq") is not None else ""))
     d = s["daemon"]
     if d.get("running"):
         lines.append(f"Daemon: running (pid {d.get('pid')}), {d.get('status')}, health file updated {d.get('updated_at')}")

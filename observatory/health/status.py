@@ -9,6 +9,7 @@ from .evaluate import daemon_problem, problems
 from .facts import blob_usage, last_ingest, queue_depth, screenshot_facts
 from .files import iso, parse_iso, pid_alive, utc_now
 from .healthfile import read_health
+from .logcheck import log_integrity
 
 
 def gather(settings: Settings) -> dict[str, Any]:
@@ -26,6 +27,8 @@ def gather(settings: Settings) -> dict[str, Any]:
     dead = daemon_problem(health, now, alive, settings.health_seconds)
     if dead:
         found.append(dead)
+    event_log = log_integrity(settings)
+    found[:0] = [f"event log: {p}" for p in event_log["problems"]]
     jobs = []
     for job in job_table(settings):
         o = outcomes.get(job.name, {})
@@ -39,6 +42,7 @@ def gather(settings: Settings) -> dict[str, Any]:
         "last_ingest": iso(last),
         "queue_depth": queue_depth(settings),
         "blobs": blob_usage(settings),
+        "event_log": event_log,
         "daemon": {"running": running, **(health or {})},
         "jobs": jobs,
     }

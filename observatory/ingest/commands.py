@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ..cli_support import open_store, pass_ctx, progress_bar
+from ..cli_support import accept_broken_chain_option, open_store, pass_ctx, progress_bar
 from .paths import Candidate, locate, walk, within
 
 log = logging.getLogger(__name__)
@@ -84,12 +84,13 @@ def ingest(obj, paths: tuple[Path, ...], community: str | None, no_process: bool
 
 
 @click.command()
+@accept_broken_chain_option
 @pass_ctx
-def watch(obj) -> None:  # type: ignore[no-untyped-def]
+def watch(obj, accept_broken_chain: bool) -> None:  # type: ignore[no-untyped-def]
     """Watch the inbox: ingest, OCR and project every finished screenshot until Ctrl-C / SIGTERM.
 
     The same as `observatory run` without Datasette.
     """
     from ..runner import run_daemon
 
-    sys.exit(run_daemon(obj.settings))
+    sys.exit(run_daemon(obj.settings, accept_broken_chain=accept_broken_chain))

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 
-from ..eventlog import EventStore
+from ..eventlog import EventStore, open_log
 from ..settings import Settings
 from .pipeline import processor_for, project_now
 from .processor import Processor, pending_screenshots
@@ -54,7 +54,7 @@ class BackgroundPipeline:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        store = EventStore(self.settings.events_db)
+        store = open_log(self.settings)
         processor = processor_for(self.settings, store)
         try:
             while not self._stopping.is_set():

@@ -33,7 +33,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-from ..eventlog import EventStore, StoredEvent
+from ..eventlog import EventStore, StoredEvent, open_log
 from ..ingest.blobs import BlobStore
 from ..ingest.ignore import IgnoreRules
 from ..ingest.paths import locate, walk
@@ -132,7 +132,7 @@ class Inbox:
         """Recover from any crash, start observing, and queue everything already in the inbox."""
         self.watch_dir.mkdir(parents=True, exist_ok=True)
         if self.store is None:
-            self.store = EventStore(self.settings.events_db)
+            self.store = open_log(self.settings)
         self._ingestor = Ingestor(self.settings, self.store)
         blobs = BlobStore(self.settings.blobs_dir, self.settings.events_dir)  # type: ignore[arg-type]
         clean_temp_files(blobs)
