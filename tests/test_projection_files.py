@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -41,6 +43,11 @@ def big_log(home: Path, screenshots: int = SCREENSHOTS) -> None:
 
 def scratch_of(home: Path, pid: int) -> Path:
     return home / "projections" / f".observatory.db.rebuild-{pid}"
+
+
+def wal_size(db: Path) -> int:
+    wal = Path(f"{db}-wal")
+    return wal.stat().st_size if wal.exists() else 0
 
 
 def dead_pid() -> int:
@@ -126,3 +133,82 @@ def test_a_killed_rebuild_not_yet_reaped_by_its_parent_counts_as_dead(home):
         assert not left.exists()
     finally:
         child.wait()
+
+
+# --- the WAL stays bounded beside readers that never stop ----------------------------------------------
+
+
+class Readers:
+    """Threads that query the projections without pause, each on its own read-only connection, as Datasette does."""
+
+    def __init__(self, db: Path, n: int = 6) -> None:
+        self.db, self.stop, self.errors, self.queries = db, threading.Event(), [], 0
+        self.threads = [threading.Thread(target=self._loop) for _ in range(n)]
+
+    def _loop(self) -> None:
+        conn = sqlite3.connect(f"{self.db.as_uri()}?mode=ro", uri=True)
+        try:
+            while not self.stop.is_set():
+                try:
+                    conn.execute("SELECT kind, COUNT(*), SUM(length(data)) FROM extracted_rows GROUP BY kind").fetchall()
+                    self.queries += 1
+                except sqlite3.Error as exc:
+                    self.errors.append(exc)
+        finally:
+            conn.close()
+
+    def __enter__(self) -> "Readers":
+        for t in self.threads:
+            t.start()
+        wait_for(lambda: self.queries > 20, 30, what="the readers to be reading")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join()
+
+
+def test_publish_with_a_reader_open_leaves_no_wal(tmp_path):
+    from observatory.project import all_projectors
+    from observatory.project.rebuild import rebuild
+    big_log(tmp_path / "home", 300)
+    store = EventStore(tmp_path / "home" / "events" / "events.db")
+    target = tmp_path / "p.db"
+    rebuild(store, target, all_projectors())
+    reader = sqlite3.connect(f"{target.as_uri()}?mode=ro", uri=True)
+    assert reader.execute("SELECT COUNT(*) FROM extracted_rows").fetchone() == (6000,)
+    rebuild(store, target, all_projectors())  # published over the live file, through its WAL
+    assert wal_size(target) == 0
+    assert reader.execute("SELECT COUNT(*) FROM extracted_rows").fetchone() == (6000,)
+    reader.close()
+    store.close()
+
+
+def test_replays_and_catch_ups_under_constant_reading_keep_the_wal_bounded(tmp_path):
+    from observatory.project import all_projectors, catch_up, open_db
+    from observatory.project.rebuild import rebuild
+    from observatory.sqlite_wal import AUTOCHECKPOINT_PAGES
+
+    home = tmp_path / "home"
+    big_log(home, 600)
+    store = EventStore(home / "events" / "events.db")
+    target = tmp_path / "p.db"
+    rebuild(store, target, all_projectors())
+    db_size = target.stat().st_size
+    after_publish, after_catch_up = [], []
+    with Readers(target) as readers:
+        for round_ in range(3):
+            rebuild(store, target, all_projectors())
+            after_publish.append(wal_size(target))
+            first = 10_000 + round_ * 100
+            store.append([p for i in range(first, first + 100) for p in (ingested(i), classified(i), extracted(i, 20))])
+            db = open_db(target)
+            catch_up(store, db, all_projectors(), batch_size=50)
+            db.conn.close()
+            after_catch_up.append(wal_size(target))
+    assert readers.errors == [] and readers.queries > 0
+    assert after_publish == [0, 0, 0], f"WAL after each publish: {after_publish} (database: {db_size} bytes)"
+    page = sqlite3.connect(target).execute("PRAGMA page_size").fetchone()[0]
+    assert max(after_catch_up) <= AUTOCHECKPOINT_PAGES * page, f"WAL after each catch-up: {after_catch_up}"
+    store.close()

@@ -18,7 +18,7 @@ from typing import ClassVar
 import sqlite_utils
 
 from ..eventlog import EventStore, StoredEvent
-from ..sqlite_wal import use_wal
+from ..sqlite_wal import AUTOCHECKPOINT_PAGES, bound_wal, truncate_wal, use_wal, wal_size
 from .scratch import remove_stale_scratch
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ def open_db(path: str | Path, *, fast: bool = False) -> sqlite_utils.Database:
         conn.execute("PRAGMA cache_size=-65536")
     else:
         use_wal(conn)
+        bound_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
     return sqlite_utils.Database(conn)
 
@@ -192,4 +193,16 @@ def catch_up(
     if settle:
         for p in projectors:
             p.settle(db)
+    if read:
+        _shrink_wal(conn)
     return read
+
+
+def _shrink_wal(conn: sqlite3.Connection) -> None:
+    """Cut the WAL back once it outgrew the autocheckpoint size: readers that never stop would let it grow without end."""
+    path = next((file for _, name, file in conn.execute("PRAGMA database_list") if name == "main"), "")
+    if not path or conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        return
+    (page_size,) = conn.execute("PRAGMA page_size").fetchone()
+    if wal_size(path) > AUTOCHECKPOINT_PAGES * page_size and not truncate_wal(conn):
+        log.info("readers held the projections' WAL (%d bytes); it is cut back later", wal_size(path))

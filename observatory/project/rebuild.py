@@ -4,7 +4,8 @@ The new tables are built in a private file with journaling off, then published i
 the live database with SQLite's online backup API. The live file is in WAL mode, so
 a reader that is connected during the copy (a running Datasette) keeps its old
 snapshot, never sees a lock error or a missing file, and its next query sees the
-rebuilt data on the same connection: no restart needed.
+rebuilt data on the same connection: no restart needed. The copy passes through the
+WAL, which is then checkpointed and truncated, so it does not grow with each replay.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..eventlog import EventStore
-from ..sqlite_wal import use_wal
+from ..sqlite_wal import bound_wal, truncate_wal, use_wal, wal_size
 from .framework import Projector, catch_up, ensure_schema, open_db
 from .scratch import remove_stale_scratch, scratch_path
 
@@ -97,8 +98,13 @@ def publish(scratch: Path, target: Path) -> None:
     try:
         dst.execute("PRAGMA busy_timeout=30000")
         use_wal(dst)
+        bound_wal(dst)
         src.backup(dst, pages=-1)
-        dst.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        # The copy went into the WAL as a whole database of frames: move it into the file and cut
+        # the WAL to nothing, or the next publish beside busy readers appends another copy.
+        if not truncate_wal(dst):
+            log.info("readers held the projections' WAL (%d bytes) after publishing; it is cut back later",
+                     wal_size(target))
     finally:
         dst.close()
         src.close()
