@@ -1,14 +1,15 @@
 #!/usr/bin/env python
 """Accuracy benchmark of the extraction engine against labelled screenshots.
 
-Prints per kind and overall: classification accuracy, row recall/precision,
-meta accuracy and measured seconds per image, for the pipeline and for a
-baseline of plain full-page ``tesseract`` text parsed with regexes.  Seconds
-are wall clock (``s/img``) and CPU time of the worker plus its Tesseract
-child processes (``cpu/img``): the CPU figure is the cost on one core and
-does not grow when other jobs share the machine.
+Scores with the rule of ``shared/samples/README.md`` (``observatory.extract.scoring``:
+``name_plain`` counts, doubtful rows are not stored). Prints per kind and overall:
+kind accuracy, row recall and precision, categorical field accuracy, meta accuracy,
+doubtful rows, CPU seconds per image (median and p95, one worker, the worker plus
+its Tesseract child processes) and the peak RSS of a worker; for the default
+engine (rapidocr), the Tesseract engine and a baseline of plain full-page
+``tesseract`` text parsed with regexes, all measured in the same run.
 
-    .venv/bin/python benchmarks/accuracy.py [--samples DIR] [--jobs 2] [-v]
+    .venv/bin/python benchmarks/accuracy.py [--samples DIR] [--engines rapidocr,tesseract,baseline] [-v]
 """
 from __future__ import annotations
 
@@ -39,10 +40,18 @@ def _cpu() -> float:
     return time.process_time() + ch.ru_utime + ch.ru_stime
 
 
-def run_pipeline(path: str) -> tuple[str, dict, float, float]:
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_pipeline(path: str, reader: str = "rapidocr") -> tuple[str, dict, float, float, float]:
     t, c = time.perf_counter(), _cpu()
-    r = extract(path)
-    return path, r.model_dump(), time.perf_counter() - t, _cpu() - c
+    r = extract(path, reader=reader)
+    return path, r.model_dump(), time.perf_counter() - t, _cpu() - c, _rss_mb()
+
+
+def run_tesseract(path: str) -> tuple[str, dict, float, float, float]:
+    return run_pipeline(path, "tesseract")
 
 
 def baseline_rows(text: str, kind: str) -> list[dict]:
@@ -85,7 +94,7 @@ def baseline_rows(text: str, kind: str) -> list[dict]:
     return rows
 
 
-def run_baseline(path: str) -> tuple[str, dict, float, float]:
+def run_baseline(path: str) -> tuple[str, dict, float, float, float]:
     import pytesseract
     from PIL import Image
 
@@ -93,10 +102,16 @@ def run_baseline(path: str) -> tuple[str, dict, float, float]:
     text = pytesseract.image_to_string(Image.open(path))
     kind, conf, _ = classify(text, DEFINITIONS)
     rows = baseline_rows(text, kind)
-    return path, {"kind": kind, "meta": {}, "rows": rows}, time.perf_counter() - t, _cpu() - c
+    return path, {"kind": kind, "meta": {}, "rows": rows}, time.perf_counter() - t, _cpu() - c, _rss_mb()
 
 
-def report(title: str, results: dict[str, tuple[dict, float, float]], labels: dict[str, dict], verbose: bool):
+def _pct(values: list[float], q: float) -> float:
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(q * (len(v) - 1))))] if v else 0.0
+
+
+def report(title: str, results: dict[str, tuple[dict, float, float]], labels: dict[str, dict], verbose: bool,
+           rss: float = 0.0) -> Summary:
     per_kind: dict[str, Summary] = {}
     overall = Summary()
     cpu: dict[str, list[float]] = {}
@@ -107,8 +122,14 @@ def report(title: str, results: dict[str, tuple[dict, float, float]], labels: di
         overall.add(s, secs)
         cpu.setdefault(lab["kind"], []).append(cpu_s)
         cpu.setdefault("OVERALL", []).append(cpu_s)
-        if verbose and (s.fn or s.fp or s.meta_errors or not s.kind_ok):
-            print(f"  {Path(path).name}: kind {res['kind']} (want {lab['kind']}) tp={s.tp} fn={s.fn} fp={s.fp}")
+        if verbose and (s.fn or s.fp or s.meta_errors or s.cat_errors or s.doubtful or not s.kind_ok):
+            print(f"  {Path(path).name}: kind {res['kind']} (want {lab['kind']}) tp={s.tp} fn={s.fn} fp={s.fp}"
+                  f" doubtful={s.doubtful}")
+            for r in res.get("rows") or []:
+                if r.get("doubtful"):
+                    print(f"     doubt {json.dumps(r, ensure_ascii=False)}")
+            for m in s.cat_errors:
+                print(f"     field {m}")
             for m in s.misses:
                 print(f"     miss {json.dumps(m, ensure_ascii=False)}")
             for m in s.false_pos:
@@ -116,19 +137,24 @@ def report(title: str, results: dict[str, tuple[dict, float, float]], labels: di
             for m in s.meta_errors:
                 print(f"     meta {m}")
     print(f"\n== {title} ==")
-    print(f"{'kind':<18}{'imgs':>5}{'kind_acc':>10}{'recall':>9}{'precision':>11}{'meta_acc':>10}{'s/img':>8}"
-          f"{'cpu/img':>9}{'cpu max':>9}")
+    print(f"{'kind':<18}{'imgs':>5}{'kind_acc':>10}{'recall':>9}{'precision':>11}{'fields':>8}{'meta_acc':>10}"
+          f"{'doubtful':>9}{'cpu med':>9}{'cpu p95':>9}")
     for k, sm in sorted(per_kind.items()) + [("OVERALL", overall)]:
         print(f"{k:<18}{sm.images:>5}{sm.kind_accuracy:>10.1%}{sm.recall:>9.1%}{sm.precision:>11.1%}"
-              f"{sm.meta_accuracy:>10.1%}{sm.sec_per_image:>8.2f}{sum(cpu[k]) / len(cpu[k]):>9.2f}{max(cpu[k]):>9.2f}")
-    print(f"rows: tp={overall.tp} fn={overall.fn} fp={overall.fp}")
+              f"{sm.categorical_accuracy:>8.1%}{sm.meta_accuracy:>10.1%}{sm.doubtful:>9}"
+              f"{_pct(cpu[k], 0.5):>9.2f}{_pct(cpu[k], 0.95):>9.2f}")
+    print(f"rows: tp={overall.tp} fn={overall.fn} fp={overall.fp} doubtful={overall.doubtful}; "
+          f"fields {overall.cat_ok}/{overall.cat_total}; peak RSS per worker {rss:.0f} MB")
+    return overall
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=Path, default=DEFAULT_SAMPLES)
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (per-image time is still per core)")
-    ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--engines", default="rapidocr,tesseract,baseline",
+                    help="comma-separated: rapidocr (default engine), tesseract (Tesseract engine), baseline")
+    ap.add_argument("--no-baseline", action="store_true", help="the same as leaving baseline out of --engines")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false positives")
     args = ap.parse_args(argv)
     if not args.samples.is_dir():
@@ -136,20 +162,36 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     labels = {}
     for j in sorted(args.samples.glob("*.json")):
-        img = j.with_suffix(".jpg")
-        if img.exists():
+        img = next((j.with_suffix(s) for s in (".jpg", ".png", ".jpeg") if j.with_suffix(s).exists()), None)
+        if img is not None:
             labels[str(img)] = json.loads(j.read_text(encoding="utf-8"))
-    runs = [("PIPELINE", run_pipeline)]
-    if not args.no_baseline:
-        runs.append(("BASELINE plain tesseract + regex", run_baseline))
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for title, fn in runs:
-            results = {}
-            for i, (path, res, secs, cpu_s) in enumerate(pool.map(fn, labels), 1):
+    available = {"rapidocr": ("ENGINE rapidocr (default)", run_pipeline),
+                 "tesseract": ("ENGINE tesseract", run_tesseract),
+                 "baseline": ("BASELINE plain tesseract + regex", run_baseline)}
+    wanted = [e.strip() for e in args.engines.split(",") if e.strip()]
+    if args.no_baseline and "baseline" in wanted:
+        wanted.remove("baseline")
+    unknown = [e for e in wanted if e not in available]
+    if unknown:
+        print(f"unknown engine(s): {', '.join(unknown)}; expected {', '.join(available)}", file=sys.stderr)
+        return 2
+    totals = {}
+    for name in wanted:
+        title, fn = available[name]
+        # a fresh pool per engine: the peak RSS of its workers is that engine's own
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            results, rss = {}, 0.0
+            for i, (path, res, secs, cpu_s, rss_mb) in enumerate(pool.map(fn, labels), 1):
                 results[path] = (res, secs, cpu_s)
-                print(f"[{title.split()[0]} {i}/{len(labels)}] {Path(path).name} -> {res['kind']} "
-                      f"{len(res.get('rows') or [])} rows {secs:.2f}s", file=sys.stderr)
-            report(title, results, labels, args.verbose)
+                rss = max(rss, rss_mb)
+                print(f"[{name} {i}/{len(labels)}] {Path(path).name} -> {res['kind']} "
+                      f"{len(res.get('rows') or [])} rows {cpu_s:.2f} cpu s", file=sys.stderr)
+            totals[name] = report(title, results, labels, args.verbose, rss)
+    if len(totals) > 1:
+        print("\n== side by side (same images, same run) ==")
+        for name, sm in totals.items():
+            print(f"{name:<10} recall {sm.recall:.1%}  precision {sm.precision:.1%}  fields "
+                  f"{sm.categorical_accuracy:.1%}  meta {sm.meta_accuracy:.1%}  doubtful {sm.doubtful}")
     return 0
 
 

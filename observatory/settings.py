@@ -48,9 +48,10 @@ class Settings(BaseSettings):
 
     # --- extraction --------------------------------------------------------
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64, description="OCR worker processes.")
-    ocr_engine: Literal["tesseract", "openai", "auto"] = Field(
-        "tesseract",
-        description="tesseract; openai (the vision model, Tesseract as fallback); auto (Tesseract, OpenAI for low confidence).",
+    ocr_engine: Literal["rapidocr", "tesseract", "openai", "auto"] = Field(
+        "rapidocr",
+        description="rapidocr (PP-OCRv6, Tesseract as second reader); tesseract; openai (the vision model, the local "
+        "reader as fallback); auto (local reader, OpenAI for low confidence).",
     )
     classify_threshold: float = Field(0.5, ge=0, le=1, description="Below this confidence a screen is `unknown`.")
     openai_api_key: SecretStr | None = Field(

@@ -11,58 +11,52 @@ run in a ``ProcessPoolExecutor``; Tesseract runs single-threaded
 """
 from __future__ import annotations
 
-import io
 import logging
 import os
-from pathlib import Path
-
-from PIL import Image, UnidentifiedImageError
 
 from .definitions import DEFINITIONS
+from .image import decode
 from .models import Extraction, ExtractionError, KindDefinition
-from .ocr import tesseract_version
+from .readers import READERS, ReaderUnavailable, reader_for
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "1.2"
-ENGINE_NAME = "tesseract"
-ENGINE_VERSION: str = f"{PIPELINE_VERSION}+tesseract-{tesseract_version()}"
+PIPELINE_VERSION = "2.0"
+ENGINE_NAME = "rapidocr"  # the default reader
+
+
+def engine_version(reader: str = ENGINE_NAME) -> str:
+    """Pipeline and reader versions: results of different versions stay apart in the log."""
+    return f"{PIPELINE_VERSION}+{reader_for(reader).version()}"
+
+
+ENGINE_VERSION: str = engine_version()
 KINDS: tuple[str, ...] = tuple(DEFINITIONS) + ("unknown",)
 
 __all__ = ["extract", "Extraction", "ExtractionError", "KindDefinition", "ENGINE_NAME",
-           "ENGINE_VERSION", "KINDS", "DEFINITIONS"]
+           "ENGINE_VERSION", "KINDS", "DEFINITIONS", "READERS", "ReaderUnavailable", "engine_version"]
 
 
-def _decode(image: bytes | str | os.PathLike) -> Image.Image:
-    try:
-        if isinstance(image, (bytes, bytearray, memoryview)):
-            im = Image.open(io.BytesIO(bytes(image)))
-        else:
-            im = Image.open(Path(image))
-        im.load()
-        return im.convert("RGB")
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
-        raise ExtractionError("decode", f"cannot decode image: {e}") from e
-
-
-def extract(image: bytes | str | os.PathLike, *, kind: str | None = None) -> Extraction:
+def extract(image: bytes | str | os.PathLike, *, kind: str | None = None, reader: str | None = None) -> Extraction:
     """Extract kind, meta and rows from one screenshot.
 
     ``kind`` forces a kind (an admin's reclassification) and skips
     classification.  Raises ``ExtractionError`` only for undecodable input or an
     unknown forced kind; an unrecognised screen yields kind ``"unknown"``.
+    ``reader`` names the OCR reader (`rapidocr`, the default, or `tesseract`).
     """
     os.environ["OMP_THREAD_LIMIT"] = "1"
     if kind is not None and kind not in KINDS:
         raise ExtractionError("classify", f"unknown kind {kind!r}; expected one of {KINDS}")
-    im = _decode(image)
+    im = decode(image)
     from .pipeline import extract_page  # local import keeps module import light
 
+    ocr = reader_for(reader)
     try:
-        res = extract_page(im, kind, DEFINITIONS)
+        res = extract_page(im, kind, DEFINITIONS, ocr)
     except ExtractionError:
         raise
     except Exception as e:  # pragma: no cover - defensive: report, don't crash the pool
         log.exception("extraction failed")
         raise ExtractionError("extract", f"{type(e).__name__}: {e}") from e
-    return Extraction(engine=ENGINE_NAME, engine_version=ENGINE_VERSION, **res)
+    return Extraction(engine=ocr.name, engine_version=f"{PIPELINE_VERSION}+{ocr.version()}", **res)

@@ -24,7 +24,8 @@ from . import numbers as num
 from .classify import classify
 from .models import KindDefinition, MetaField, RowField
 from .names import clean_name, common_tag, name_key, repair_known_tag, split_tag, vote_name
-from .ocr import CropResult, Segment, Word, image_words, ocr_batch, page_words, segments
+from .ocr import CropResult, Segment, Word, image_words, segments
+from .readers import Box, Reader, TesseractReader
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,14 @@ class Page:
     image: Image.Image
     segs: list[Segment]
     lines: list[list[Segment]]
+    reader: Reader = field(default_factory=TesseractReader)
+    words: list[Word] = field(default_factory=list)  # the reader's page pass, in image pixels
+
+    def read(self, boxes: list[Box], *, whitelist: str | None = None, lang: str = "eng",
+             text_heights: list[float | None] | None = None, mode: str = "auto", psm: int = 6) -> list[CropResult]:
+        """What each region of the image says, from the page's reader."""
+        return self.reader.regions(self.image, self.words, boxes, whitelist=whitelist, lang=lang,
+                                   text_heights=text_heights, mode=mode, psm=psm)
 
     @property
     def W(self) -> int:
@@ -65,9 +74,12 @@ def build_lines(segs: list[Segment]) -> list[list[Segment]]:
     return lines
 
 
-def analyse_page(im: Image.Image) -> Page:
-    segs = segments(page_words(im))
-    return Page(im, segs, build_lines(segs))
+def analyse_page(im: Image.Image, reader: Reader | None = None) -> Page:
+    reader = reader or TesseractReader()
+    words = reader.page(im)
+    segs = segments(words) if reader.name == "tesseract" else [Segment([w]) for w in words]
+    segs.sort(key=lambda s: (round(s.cy), s.left))
+    return Page(im, segs, build_lines(segs), reader, words)
 
 
 # ---------------------------------------------------------------- helpers
@@ -85,8 +97,9 @@ class CropReq:
 class Cropper:
     """Collects region crops and OCRs them in as few Tesseract calls as possible."""
 
-    def __init__(self, im: Image.Image):
-        self.im = im
+    def __init__(self, page: Page):
+        self.page = page
+        self.im = page.image
         self.reqs: list[CropReq] = []
 
     def add(self, box, whitelist: str | None = None, lang: str = "eng",
@@ -94,10 +107,7 @@ class Cropper:
         l, t, r, b = (int(v) for v in box)
         l, t = max(0, l), max(0, t)
         r, b = min(self.im.width, max(r, l + 2)), min(self.im.height, max(b, t + 2))
-        cfg = "--psm 6"
-        if whitelist:
-            cfg += f" -c tessedit_char_whitelist={whitelist}"
-        req = CropReq((l, t, r, b), (cfg, lang, mode), text_h)
+        req = CropReq((l, t, r, b), (whitelist or "", lang, mode), text_h)
         self.reqs.append(req)
         return req
 
@@ -106,9 +116,9 @@ class Cropper:
         for r in self.reqs:
             if r.result is None:
                 groups.setdefault(r.key, []).append(r)
-        for (cfg, lang, mode), reqs in groups.items():
-            crops = [self.im.crop(r.box) for r in reqs]
-            res = ocr_batch(crops, config=cfg, lang=lang, text_heights=[r.text_h for r in reqs], mode=mode)
+        for (wl, lang, mode), reqs in groups.items():
+            res = self.page.read([r.box for r in reqs], whitelist=wl or None, lang=lang,
+                                 text_heights=[r.text_h for r in reqs], mode=mode)
             for r, cr in zip(reqs, res):
                 r.result = cr
 
@@ -164,7 +174,7 @@ def _region_read(page: Page, rx: str, factor: float, cache: dict) -> tuple[str, 
     if seg is not None:
         h = seg.height
         box = (0, max(0, int(seg.top - factor * h)), page.W, max(1, int(seg.top - 0.15 * h)))
-        res = ocr_batch([page.image.crop(box)], config="--psm 6", text_heights=[h])[0]
+        res = page.read([box], text_heights=[h])[0]
         out = (res.text, image_words(res, box))
     cache[key] = out
     return out
@@ -196,7 +206,7 @@ def _meta_value(mf: MetaField, page: Page, text: str, cache: dict):
         if mf.region_above and not any(_find_first(page, rx) for rx in mf.options.values()):
             # the page pass missed every tab: look for them in the strip re-read
             segs = segments(_region_read(page, mf.region_above, mf.region_h, cache)[1])
-            tabs = Page(page.image, segs, build_lines(segs))
+            tabs = Page(page.image, segs, build_lines(segs), page.reader, page.words)
         for value, rx in mf.options.items():
             seg = _find_first(tabs, rx)
             if seg is None:
@@ -228,14 +238,12 @@ def _meta_value(mf: MetaField, page: Page, text: str, cache: dict):
             if loose.search(seg.text):
                 h = seg.height
                 box = (seg.left - h, seg.top - 0.3 * h, seg.right + h, seg.bottom + 0.3 * h)
-                crop = page.image.crop(tuple(int(v) for v in box))
                 votes: Counter = Counter()
-                wl = f"--psm 7 -c tessedit_char_whitelist={mf.whitelist}"
-                for mode, cfg in (("white", "--psm 7"), ("auto", wl), ("white", wl), ("auto", "--psm 7"),
-                                  ("gray", wl)):
+                wl = mf.whitelist
+                for mode, white in (("white", None), ("auto", wl), ("white", wl), ("auto", None), ("gray", wl)):
                     if votes and votes.most_common(1)[0][1] >= 2:
                         break
-                    res = ocr_batch([crop], config=cfg, text_heights=[h], mode=mode)[0]
+                    res = page.read([box], whitelist=white, text_heights=[h], mode=mode, psm=7)[0]
                     m = re.search(mf.pattern or "", res.text)
                     if m:
                         votes[m.group(mf.group)] += 2
@@ -273,9 +281,8 @@ def _section_titles(page: Page, headers: list[tuple[Segment, str]]) -> list[str]
         return []
     boxes = [(seg.right + 0.3 * seg.height, seg.top - 0.25 * seg.height, 0.7 * page.W,
               seg.bottom + 0.25 * seg.height) for seg, _ in headers]
-    crops = [page.image.crop(tuple(int(v) for v in b)) for b in boxes]
     hs = [seg.height for seg, _ in headers]
-    passes = [ocr_batch(crops, text_heights=hs, mode=m) for m in ("auto", "gray")]
+    passes = [page.read(boxes, text_heights=hs, mode=m) for m in ("auto", "gray")]
     out = []
     for i, (_, badge) in enumerate(headers):
         reads = [(" ".join(w.text for w in _trim_noise(p[i].words)), p[i].conf) for p in passes]
@@ -410,9 +417,8 @@ def probe_missing_anchors(defn: KindDefinition, page: Page, rows: list[RowCtx]) 
         left = min(r.anchor.left for r in col) - 0.2 * h
         right = max(r.anchor.right for r in col) + 1.5 * h
         boxes.append((left, cy - 0.9 * h, right, cy + 0.9 * h, h))
-    crops = [page.image.crop(tuple(int(v) for v in b[:4])) for b in boxes]
     found = []
-    for (c, cy, col), box, cr in zip(probes, boxes, ocr_batch(crops, text_heights=[b[4] for b in boxes])):
+    for (c, cy, col), box, cr in zip(probes, boxes, page.read([b[:4] for b in boxes], text_heights=[b[4] for b in boxes])):
         words = image_words(cr, box[:4])
         m = rx.search(" ".join(w.text for w in words)) if words else None
         if not m:
@@ -1060,9 +1066,10 @@ def layout_scores(page: Page, definitions: dict[str, KindDefinition]) -> dict[st
     return out
 
 
-def extract_page(im: Image.Image, forced_kind: str | None, definitions: dict[str, KindDefinition]):
+def extract_page(im: Image.Image, forced_kind: str | None, definitions: dict[str, KindDefinition],
+                 reader: Reader | None = None):
     """Run the whole pipeline on a decoded image; returns a dict for ``Extraction``."""
-    page = analyse_page(im)
+    page = analyse_page(im, reader)
     if forced_kind:
         kind, conf, evidence = forced_kind, 1.0, [f"kind forced to {forced_kind}"]
     else:
@@ -1078,7 +1085,7 @@ def extract_page(im: Image.Image, forced_kind: str | None, definitions: dict[str
     if defn.rows is None:
         return res
     rows = probe_missing_anchors(defn, page, find_anchors(defn, page))
-    cropper = Cropper(im)
+    cropper = Cropper(page)
     plan_fields(defn, page, rows, cropper)
     cropper.run()
     cjk = _cjk_retry(defn, rows, cropper)

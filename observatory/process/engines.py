@@ -23,14 +23,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Mode = Literal["tesseract", "openai", "auto"]
+Mode = Literal["rapidocr", "tesseract", "openai", "auto"]
 
 
 @dataclass(frozen=True)
 class EnginePlan:
-    mode: Mode = "tesseract"
-    vision: VisionEngine | None = None  # None: no key, so Tesseract only (nothing OpenAI is built)
+    mode: Mode = "rapidocr"
+    vision: VisionEngine | None = None  # None: no key, so the local reader only (nothing OpenAI is built)
     threshold: float = 0.0
+
+    @property
+    def reader(self) -> str:
+        """The local OCR reader of the workers: Tesseract only when asked for by name."""
+        return "tesseract" if self.mode == "tesseract" else "rapidocr"
 
     @property
     def vision_first(self) -> bool:
@@ -73,7 +78,7 @@ def plan_for(settings: Settings, *, period: float = 60.0) -> EnginePlan:
     """The engine plan the settings ask for. `period` is the limiter window (tests shorten it)."""
     mode: Mode = settings.ocr_engine
     key = settings.openai_api_key
-    if mode == "tesseract" or key is None:
+    if mode in ("rapidocr", "tesseract") or key is None:
         if mode == "openai":
             raise SettingsError("invalid setting OBSERVATORY_OCR_ENGINE: openai needs OPENAI_API_KEY")
         return EnginePlan(mode)

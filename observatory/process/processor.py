@@ -5,11 +5,24 @@ and appends `ScreenshotClassified` + `ScoresExtracted` (or `ExtractionFailed`) a
 atomic batch. Idempotency keys tie a result to the request that asked for it, so a
 crash between OCR and append only means the OCR is redone, and two processors racing
 on one screenshot still record one result.
+
+The same makes a prompt stop safe: when the daemon is told to stop, queued jobs are
+dropped, OCR in hand gets a short grace, and whatever is still running after it is
+abandoned (its workers, and the Tesseract processes they started, are ended): one
+screenshot can take many CPU-seconds on a loaded machine, and a service manager
+will not wait for that. Abandoned screenshots have no result, so the next start
+reads them again.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
@@ -32,6 +45,7 @@ from .worker import init_worker, run_extraction
 log = logging.getLogger(__name__)
 
 RESULT_TYPES = ("ScoresExtracted", "ExtractionFailed")
+STOP_GRACE_SECONDS = 3.0  # how long OCR in hand may still finish once a stop is asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,17 +133,22 @@ class Processor:
     falls back to the pool's Tesseract reading.
     """
 
-    def __init__(self, store: EventStore, events_dir: Path, *, workers: int = 1, engines: EnginePlan | None = None) -> None:
+    def __init__(self, store: EventStore, events_dir: Path, *, workers: int = 1, engines: EnginePlan | None = None,
+                 stop_grace: float = STOP_GRACE_SECONDS) -> None:
         self.store = store
         self.events_dir = Path(events_dir)
         self.workers = max(1, workers)
         self.engines = engines or EnginePlan()
+        self.stop_grace = stop_grace
         self._pool: ProcessPoolExecutor | None = None
+        self._scratch: str | None = None
         self._threads: ThreadPoolExecutor | None = None
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=init_worker)
+            self._scratch = tempfile.mkdtemp(prefix="observatory-ocr-")
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_init_pool_worker,
+                                             initargs=(self._scratch,))
         return self._pool
 
     def _vision_threads(self) -> ThreadPoolExecutor:
@@ -142,6 +161,7 @@ class Processor:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        self._remove_scratch()
         if self._threads is not None:
             self._threads.shutdown(wait=True, cancel_futures=True)
             self._threads = None
@@ -161,7 +181,9 @@ class Processor:
         request = f"reprocess-{uuid.uuid4().hex[:12]}"
         return self.run([Job(j.sha256, j.blob_path, kind or j.kind, request) for j in jobs], progress=progress)
 
-    def run(self, jobs: Iterable[Job], progress: Callable[[int], None] | None = None) -> list[Outcome]:
+    def run(self, jobs: Iterable[Job], progress: Callable[[int], None] | None = None, *,
+            stop: threading.Event | None = None) -> list[Outcome]:
+        """Extract `jobs`, appending each result as it comes; once `stop` is set, wind down promptly (see the module doc)."""
         jobs = list(jobs)
         if not jobs:
             return []
@@ -171,18 +193,35 @@ class Processor:
         queue = list(reversed(jobs))
         limit = self.workers * 2  # bounded: results are appended as they come, memory stays flat
 
+        stop_by: float | None = None  # when a stop was asked for: the end of the grace
+
         def start(job: Job, step: str, earlier: dict[str, Any] | None = None) -> None:
+            if stop_by is not None:
+                return  # stopping: a further step is not started; the job is read again next time
             path = str(self.events_dir / job.blob_path)
             if step == "vision":
                 fut = self._vision_threads().submit(run_vision, self.engines.vision, job.sha256, path, job.kind)
             else:
-                fut = self._executor().submit(run_extraction, job.sha256, path, job.kind)
+                fut = self._executor().submit(run_extraction, job.sha256, path, job.kind, self.engines.reader)
             in_flight[fut] = (job, step, earlier)
 
         while queue or in_flight:
+            if stop is not None and stop.is_set():
+                if stop_by is None:
+                    stop_by = time.monotonic() + self.stop_grace
+                    queue.clear()
+                    for fut in [f for f in in_flight if f.cancel()]:  # submitted, not yet running
+                        del in_flight[fut]
+                if not in_flight:
+                    break
+                if time.monotonic() >= stop_by:
+                    self._abandon(len(in_flight))
+                    break
             while queue and len(in_flight) < limit:
                 start(queue.pop(), "vision" if self.engines.vision_first else "tesseract")
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            # with a stop to watch for, wake up now and then to look at it
+            timeout = None if stop is None else 0.2 if stop_by is None else max(0.0, min(0.2, stop_by - time.monotonic()))
+            done, _ = wait(in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
             for fut in done:
                 job, step, earlier = in_flight.pop(fut)
                 outcome = self._next_step(job, step, fut.result(), earlier, start)
@@ -192,6 +231,29 @@ class Processor:
                 if progress is not None:
                     progress(1)
         return outcomes
+
+    def _abandon(self, running: int) -> None:
+        """End the OCR workers (and the Tesseract processes they started) without waiting for them."""
+        log.warning("stopping: abandoned the OCR of %d screenshot(s) still running after %.0fs; "
+                    "they are read again on the next start", running, self.stop_grace)
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            # no public way to end a pool's workers before Python 3.14's terminate_workers()
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                helpers = _children_of(proc.pid)
+                proc.terminate()
+                for pid in helpers:
+                    try:
+                        os.kill(pid, signal.SIGTERM)
+                    except ProcessLookupError:
+                        pass
+            pool.shutdown(wait=True, cancel_futures=True)
+        self._remove_scratch()
+
+    def _remove_scratch(self) -> None:
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def _next_step(self, job: Job, step: str, outcome: dict[str, Any], earlier: dict[str, Any] | None,
                    start: Callable[..., None]) -> dict[str, Any] | None:
@@ -224,3 +286,18 @@ class Processor:
         log.warning("extraction failed: %s", error, extra=extra)
         return Outcome(job.sha256, False, None, 0, error, bool(appended))
 
+
+
+def _init_pool_worker(scratch: str) -> None:
+    """A pool worker; its temporary files (Tesseract's input images) go to a folder removed with the pool."""
+    init_worker()
+    tempfile.tempdir = scratch
+
+
+def _children_of(pid: int) -> list[int]:
+    """Direct children of `pid` (Linux /proc; elsewhere none are found and they finish on their own)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except (OSError, ValueError):
+        return []

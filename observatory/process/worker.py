@@ -25,12 +25,13 @@ def init_worker() -> None:
     die_with_parent()
 
 
-def run_extraction(sha256: str, image_path: str, kind: str | None = None) -> dict[str, Any]:
+def run_extraction(sha256: str, image_path: str, kind: str | None = None, reader: str = "rapidocr") -> dict[str, Any]:
     """Extract one image; never raises, so one bad screenshot cannot take down a batch."""
-    from ..extract import ENGINE_NAME, ENGINE_VERSION, ExtractionError, extract
+    from ..extract import ExtractionError, engine_version, extract
 
+    ENGINE_NAME, ENGINE_VERSION = reader, engine_version(reader)
     try:
-        result = extract(image_path, kind=kind)
+        result = extract(image_path, kind=kind, reader=reader)
     except ExtractionError as exc:
         return {"sha256": sha256, "ok": False, "stage": exc.stage, "reason": exc.reason,
                 "engine": ENGINE_NAME, "engine_version": ENGINE_VERSION}

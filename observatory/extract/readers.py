@@ -1,0 +1,240 @@
+"""The OCR readers: the only I/O of extraction besides decoding the image.
+
+A reader answers two questions about one decoded page: what text runs are on the
+whole page (`page`), and what does each of these regions say (`regions`). The
+rest of the pipeline (locating rows and fields, voting, validation) only sees
+`Word`s and `CropResult`s, so it does not know which reader made them.
+
+- `RapidReader` (default): PP-OCRv6 detection and recognition through
+  `rapidocr` + `onnxruntime`. The models ship inside the `rapidocr` wheel; a
+  missing model is a clear `ReaderUnavailable`, never a download.
+  A region is answered from the page's own text runs when one lies inside it
+  (free), else by recognising the crop (about 20 ms).
+- `TesseractReader`: the page in two sparse-text passes and regions in batched
+  Tesseract calls with region-specific preprocessing. It is the second reader
+  (names and numbers the first is unsure of, scripts PP-OCR lacks) and an engine
+  a user can choose.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from PIL import Image
+
+from .ocr import CropResult, Word, ocr_batch, page_words, tesseract_version
+
+log = logging.getLogger(__name__)
+
+Box = tuple[float, float, float, float]
+
+
+class ReaderUnavailable(RuntimeError):
+    """The reader cannot run here (its package or model files are missing)."""
+
+
+class Reader(Protocol):
+    name: str
+
+    def version(self) -> str: ...
+
+    def page(self, im: Image.Image) -> list[Word]: ...
+
+    def regions(self, im: Image.Image, page: list[Word], boxes: list[Box], *, whitelist: str | None = None,
+                lang: str = "eng", text_heights: list[float | None] | None = None, mode: str = "auto",
+                psm: int = 6) -> list[CropResult]: ...
+
+
+def _int_box(im: Image.Image, box: Box) -> tuple[int, int, int, int]:
+    l, t, r, b = (int(v) for v in box)
+    l, t = max(0, l), max(0, t)
+    return l, t, min(im.width, max(r, l + 2)), min(im.height, max(b, t + 2))
+
+
+class TesseractReader:
+    name = "tesseract"
+
+    def version(self) -> str:
+        return f"tesseract-{tesseract_version()}"
+
+    def page(self, im: Image.Image) -> list[Word]:
+        return page_words(im)
+
+    def regions(self, im, page, boxes, *, whitelist=None, lang="eng", text_heights=None, mode="auto", psm=6):
+        cfg = f"--psm {psm}"
+        if whitelist:
+            cfg += f" -c tessedit_char_whitelist={whitelist}"
+        crops = [im.crop(_int_box(im, b)) for b in boxes]
+        return ocr_batch(crops, config=cfg, lang=lang, text_heights=text_heights, mode=mode)
+
+
+# ------------------------------------------------------------------ rapidocr
+
+_DET_SIDE = 960  # detection on the long side scaled to this: 1.2 CPU s per 1080x2340 page, text still ~20 px
+
+
+def _rapid_models() -> Path:
+    try:
+        import rapidocr
+    except ImportError as e:  # pragma: no cover - rapidocr is a dependency
+        raise ReaderUnavailable(f"the rapidocr reader needs the rapidocr package: {e}") from e
+    models = Path(rapidocr.__file__).parent / "models"
+    need = ["PP-OCRv6_det_small.onnx", "PP-OCRv6_rec_small.onnx"]
+    missing = [n for n in need if not (models / n).is_file()]
+    if missing:
+        # rapidocr would try to download them: refuse instead (no network at run time)
+        raise ReaderUnavailable(f"rapidocr models missing from {models}: {', '.join(missing)} "
+                                "(install the rapidocr wheel, which ships them; nothing is downloaded)")
+    return models
+
+
+_engine = None
+
+
+def _rapid_engine():
+    """One engine per process (worker), built on first use: loading the models costs ~0.3 s and 150 MB."""
+    global _engine
+    if _engine is None:
+        models = _rapid_models()
+        for name in ("RapidOCR", "rapidocr"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        from rapidocr import RapidOCR
+
+        _engine = RapidOCR(params={
+            "Global.use_cls": False, "Global.log_level": "warning",
+            "Det.limit_type": "max", "Det.limit_side_len": _DET_SIDE,
+            "Det.model_path": str(models / "PP-OCRv6_det_small.onnx"),
+            "Rec.model_path": str(models / "PP-OCRv6_rec_small.onnx"),
+            # one thread: the processor runs one worker per core
+            "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        })
+    return _engine
+
+
+def _rapid_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return f"rapidocr-{version('rapidocr')}+onnxruntime-{version('onnxruntime')}"
+    except Exception:  # pragma: no cover
+        return "rapidocr-unknown"
+
+
+_GLYPH = 0.5  # detection boxes are unclipped (ratio 1.6) to about twice the glyph height
+
+
+def _words_of(result) -> list[Word]:
+    """Page text runs as Words with glyph-tight boxes.
+
+    PP-OCR's boxes carry a margin of about a quarter of their height on every side;
+    the kinds' layouts are measured in glyph heights (as Tesseract reports them),
+    so the margin is taken off.
+    """
+    out = []
+    boxes = result.boxes if result.boxes is not None else []
+    for box, txt, score in zip(boxes, result.txts or (), result.scores or ()):
+        if not str(txt).strip():
+            continue
+        xs = [p[0] for p in box]
+        ys = [p[1] for p in box]
+        l, t, r, b = min(xs), min(ys), max(xs), max(ys)
+        m = (b - t) * (1 - _GLYPH) / 2
+        l, r = (l + m, r - m) if r - l > 4 * m else (l, r)
+        out.append(Word(str(txt).strip(), round(l), round(t + m), max(1, round(r - l)), max(1, round(b - t - 2 * m)),
+                        float(score) * 100))
+    return out
+
+
+def _inside(w: Word, box: Box) -> bool:
+    """Mostly inside: a run that only grazes the region's padding belongs to the next line or column."""
+    ix = min(w.right, box[2]) - max(w.left, box[0])
+    iy = min(w.bottom, box[3]) - max(w.top, box[1])
+    return ix >= 0.5 * max(1, w.width) and iy >= 0.6 * max(1, w.height)
+
+
+def _keep(text: str, whitelist: str | None) -> str:
+    if not whitelist:
+        return text
+    return "".join(ch for ch in text if ch in whitelist or ch == " ").strip()
+
+
+_ICON = re.compile(r"^[^\w,.]{0,2}[xX×+*#]?[^\w,.]{0,2}$")
+
+
+@dataclass
+class RapidReader:
+    """PP-OCRv6 through rapidocr. Regions inside a page text run reuse it."""
+
+    name: str = "rapidocr"
+
+    def version(self) -> str:
+        return _rapid_version()
+
+    def page(self, im: Image.Image) -> list[Word]:
+        return _words_of(_rapid_engine()(im.convert("RGB"), use_det=True, use_cls=False, use_rec=True))
+
+    def recognise(self, im: Image.Image, boxes: list[Box]) -> list[tuple[str, float]]:
+        """Recognition only, one line per crop: what a crop says when the page pass had nothing there."""
+        eng = _rapid_engine()
+        out = []
+        for b in boxes:
+            crop = im.crop(_int_box(im, b)).convert("RGB")
+            r = eng(crop, use_det=False, use_cls=False, use_rec=True)
+            txt = " ".join(str(t) for t in (r.txts or ()) if str(t).strip())
+            score = min((float(s) for s in (r.scores or ())), default=0.0)
+            out.append((txt, score * 100))
+        return out
+
+    def regions(self, im, page, boxes, *, whitelist=None, lang="eng", text_heights=None, mode="auto", psm=6):
+        out: list[CropResult] = []
+        todo: list[int] = []
+        for i, box in enumerate(boxes):
+            l, t, r, b = _int_box(im, box)
+            inside = sorted((w for w in page if _inside(w, (l, t, r, b))), key=lambda w: (round(w.cy / 20), w.left))
+            icons = [w for w in inside if _ICON.match(w.text)]
+            runs = [w for w in inside if w not in icons]
+            if whitelist and any(ch.isdigit() for ch in whitelist):
+                # a number box that swallowed the icon before it: read it again from the icon's right edge
+                if icons and runs:
+                    todo.append(i)
+                    out.append(CropResult("", 0.0, []))
+                    continue
+            words = [Word(_keep(w.text, whitelist), w.left - l, w.top - t, w.width, w.height, w.conf)
+                     for w in runs if _keep(w.text, whitelist)]
+            if not words:
+                todo.append(i)
+                out.append(CropResult("", 0.0, []))
+                continue
+            out.append(CropResult(" ".join(w.text for w in words), min(w.conf for w in words), words))
+        if todo:
+            crops = []
+            for i in todo:
+                l, t, r, b = _int_box(im, boxes[i])
+                icons = [w for w in page if _inside(w, (l, t, r, b)) and _ICON.match(w.text)]
+                if icons and whitelist and any(ch.isdigit() for ch in whitelist):
+                    l = max(l, max(w.left + w.width for w in icons))
+                crops.append((l, t, r, b))
+            for i, box, (txt, conf) in zip(todo, crops, self.recognise(im, crops)):
+                txt = _keep(txt, whitelist)
+                if txt:
+                    l, t, r, b = box
+                    ox = box[0] - _int_box(im, boxes[i])[0]
+                    out[i] = CropResult(txt, conf, [Word(txt, ox, 0, r - l, b - t, conf)])
+        return out
+
+
+READERS = {"rapidocr": RapidReader, "tesseract": TesseractReader}
+
+
+def reader_for(name: str | None = None) -> Reader:
+    """The reader named by `name`, or by OBSERVATORY_OCR_READER in a worker's environment (default rapidocr)."""
+    name = name or os.environ.get("OBSERVATORY_OCR_READER") or "rapidocr"
+    try:
+        return READERS[name]()
+    except KeyError:
+        raise ReaderUnavailable(f"unknown OCR reader {name!r}; expected one of {', '.join(READERS)}") from None
