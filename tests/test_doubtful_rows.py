@@ -85,6 +85,7 @@ def test_confirm_makes_the_row_count_and_replay_reproduces_it(doubtful):
 
 
 def test_set_value_on_the_doubtful_field_clears_its_doubt(doubtful):
+    assert q(doubtful, "SELECT count(*) FROM bear_scores WHERE rank = 3") == [(0,)]
     r = run("correct", "set-value", SID[:10], "3", "damage", "3720524673", "--reason", "checked in game")
     assert r.exit_code == 0, r.output
     assert q(doubtful, "SELECT damage FROM bear_scores WHERE rank = 3") == [(3720524673,)]

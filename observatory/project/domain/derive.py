@@ -7,9 +7,9 @@ they arrived), an incremental update and a full replay give the same tables.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,10 +17,14 @@ from ...correct.rows import Reading, address_of, apply_fixes, describe, doubtful
 from ...correct.state import Record, forced_kinds, in_force
 from ...eventlog.models import (AddRow, Confirm, DeleteRow, LinkAlias, MergePlayers, NoteCorrection, RenamePlayer, Retract,
                                 SetEventTime, SetValue, UnlinkAlias)
+from rapidfuzz import fuzz
+
 from ...identity import normalize, parse_name
+from ...identity.matching import MIN_FUZZY_LENGTH
 from .grouping import cluster
 from .model import DomainConfig, Shot, iso, local_to_utc, parse_time, stable_id
 from .players import Identity, likely_duplicates, resolve_players
+from .votes import Vote, settle, vanished
 
 Rows = dict[str, list[dict[str, Any]]]
 PLAYER_KINDS = {"bear_damage", "bear_overview", "contribution", "alliance_members", "ac_signup", "foundry_signup",
@@ -38,6 +42,7 @@ class Used:
     time: datetime  # capture time, or an admin's time
     mail: datetime | None  # the mail time the screen shows (UTC), if any
     pids: list[str | None]
+    outvoted: set[int] = field(default_factory=set)  # rows whose name reading lost a vote (votes.py)
 
     @property
     def event_time(self) -> datetime:
@@ -128,8 +133,10 @@ def derive(community: str, shots: Sequence[Shot], records: Sequence[Record], cfg
         used.append(Used(s, reading, t, mail, [None] * len(reading.rows)))
 
     ident = _identity(community, used, [r.correction for r in active if isinstance(r.correction, IDENTITY_FIXES)], cfg)
+    hunts = _bear_groups(used, cfg)
+    _agree(community, used, ident, hunts, cfg, review)
     _low_confidence(community, used, cfg, review)
-    _bear(community, used, cfg, event_time, notes, out, usage)
+    _bear(community, hunts, cfg, event_time, notes, out, usage)
     _contribution(community, used, cfg, out, usage)
     _roster(community, used, cfg, out, usage)
     _alliance_power(community, used, cfg, out, usage)
@@ -198,6 +205,100 @@ def _identity(community: str, used: list[Used], corrections: list[Any], cfg: Dom
     return ident
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _at(position: str, field: str):  # type: ignore[no-untyped-def]
+    """The row's identity in its list: its position (rank/order) and its value."""
+    def key(row: dict[str, Any]) -> tuple[Any, ...] | None:
+        pos, value = row.get(position), row.get(field)
+        return (pos, value) if _number(pos) and _number(value) else None
+    return key
+
+
+def _power(row: dict[str, Any]) -> tuple[Any, ...] | None:
+    return (row.get("power"),) if _number(row.get("power")) else None
+
+
+def _agree(community: str, used: list[Used], ident: Identity, hunts: list[list[Used]], cfg: DomainConfig,
+           review: list[dict[str, Any]]) -> None:
+    """Readings of one row of one list under different names become one player's (see votes.py).
+
+    Strong evidence (the same rank or order with the same value in one event) settles it
+    whatever the names; a shared power alone only joins names that look alike (Mar and
+    Marra with one power stay two). A player left with no row of its own was a misreading:
+    its names become aliases of the player that won (match `evidence`).
+    """
+    seen = Counter(pid for u in used for pid in u.pids if pid is not None)
+    def alike(a: str, b: str) -> bool:  # as long as a name a fuzzy match accepts, and close enough to review
+        return min(len(a), len(b)) >= MIN_FUZZY_LENGTH and fuzz.ratio(a, b) >= cfg.duplicate_threshold
+
+    first: dict[str, int] = {}  # the order players were first read in: ties go to the earlier
+    for u in used:
+        for pid in u.pids:
+            if pid is not None:
+                first.setdefault(pid, len(first))
+    sources: list[tuple[str, list[Used], Any, tuple[str, str], Any]] = []
+    sources += [("bear_scores", m, _at("rank", "damage"), ("rank", "damage"), None) for m in hunts]
+    sources += [("contribution_snapshots", m, _at("rank", "contribution"), ("rank", "contribution"), None)
+                for _, m in sorted(_contribution_groups(used, cfg).items())]
+    sources += [("foundry_results", m, _at("rank", "points"), ("rank", "points"), None)
+                for m in _sessions(used, "foundry_result", cfg)]
+    sources += [("ac_signups", m, _at("order", "power"), ("order", "power"), None)
+                for _, m in sorted(_ac_groups(used, cfg).items())]
+    sources += [("foundry_signups", m, _power, ("power", ""), alike)
+                for _, m in sorted(_signup_groups(used, cfg).items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))]
+    sources += [("roster_snapshots", m, _power, ("power", ""), alike) for m in _sessions(used, "alliance_members", cfg)]
+    by_id = {u.shot.id: u for u in used}
+    moves: list[tuple[str, str]] = []
+    for table, members, key_of, labels, similar in sources:
+        buckets: dict[tuple[Any, ...], list[Vote]] = defaultdict(list)
+        for u in members:
+            for i, row in enumerate(u.reading.rows):
+                pid, key = u.pids[i], key_of(row)
+                if pid is None or key is None:
+                    continue
+                pn = parse_name(row.get("name") or "")
+                c = u.reading.confidence[i]
+                buckets[key].append(Vote(u.shot.id, i, pid, pn.display, pn.key, -1.0 if c is None else c,
+                                         pn.key in ident.pinned))
+        anchor = min(members, key=lambda u: u.shot.ingest_seq).shot.id
+        for key, votes in sorted(buckets.items(), key=lambda kv: repr(kv[0])):
+            settled = settle(votes, seen, first, similar)
+            if settled is None:
+                continue
+            winner, moved = settled
+            for v in moved:
+                by_id[v.shot_id].pids[v.index] = winner
+                by_id[v.shot_id].outvoted.add(v.index)
+                moves.append((v.pid, winner))
+            where = " ".join(f"{label} {value}" for label, value in zip(labels, key) if label)
+            won = next(v for v in votes if v.pid == winner)
+            readings = "; ".join(f"{v.name!r} in {v.shot_id[:12]} ({v.confidence:.2f})" for v in votes)
+            review.append(_review(community, "name_disagreement", f"{table} {anchor[:12]} {where}",
+                                  f"{where} read under different names: {readings}; counted as {won.name!r} "
+                                  "(`observatory correct unlink-alias` or `set-value … name` if that is wrong)",
+                                  moved[0].shot_id, ident.final.get(winner, winner), won.confidence))
+    for loser, winner in vanished(moves, seen).items():
+        _absorb(ident, loser, winner)
+
+
+def _absorb(ident: Identity, loser: str, winner: str) -> None:
+    """`loser` was only ever a misreading of `winner`: its names become the winner's aliases."""
+    for a in ident.aliases.values():
+        if ident.final.get(a.player_id, a.player_id) == loser:
+            a.match = "evidence"
+    for founding, final in list(ident.final.items()):
+        if final == loser:
+            ident.final[founding] = winner
+    gone, kept = ident.players.pop(loser, None), ident.players.get(winner)
+    if gone is not None and kept is not None:
+        kept.sightings += gone.sightings
+        kept.first_seen = min(filter(None, (kept.first_seen, gone.first_seen)), default="")
+        kept.last_seen = max(kept.last_seen, gone.last_seen)
+
+
 def _low_confidence(community: str, used: list[Used], cfg: DomainConfig, review: list[dict[str, Any]]) -> None:
     for u in used:
         for i, row in enumerate(u.reading.rows):
@@ -220,8 +321,10 @@ def _picks(groups_of: Iterable[Used], usable=lambda row: True) -> dict[str, list
 
 
 def _best(picks: list[Pick]) -> Pick:
-    """Highest confidence wins; ties go to the later screenshot, then the id, so the choice is deterministic."""
-    return max(picks, key=lambda p: (p.confidence, p.used.time, p.used.shot.id, -p.index))
+    """A reading whose name won its vote; then highest confidence; ties go to the later screenshot, then the id,
+    so the choice is deterministic."""
+    return max(picks, key=lambda p: (p.index not in p.used.outvoted, p.confidence, p.used.time, p.used.shot.id,
+                                     -p.index))
 
 
 def _latest_best(picks: list[Pick], window: timedelta) -> tuple[Pick, list[Pick]]:
@@ -264,11 +367,14 @@ def _forced_time(members: Sequence[Used], event_time: dict[str, datetime]) -> da
 # --- bear hunts ----------------------------------------------------------------------------------
 
 
-def _bear(community, used, cfg, event_time, notes, out, usage) -> None:  # type: ignore[no-untyped-def]
-    shots = [u for u in used if u.shot.kind in ("bear_damage", "bear_overview")]
+def _trap(u: Used) -> Any:
+    return u.reading.meta.get("trap_id")
 
-    def trap(u: Used) -> Any:
-        return u.reading.meta.get("trap_id")
+
+def _bear_groups(used: Sequence[Used], cfg: DomainConfig) -> list[list[Used]]:
+    """The hunts: one trap's rankings within the hunt window, or sharing an identical reading."""
+    shots = [u for u in used if u.shot.kind in ("bear_damage", "bear_overview")]
+    trap = _trap
 
     def readings(u: Used) -> Iterable[tuple[Any, ...]]:
         for i, row in enumerate(u.reading.rows):
@@ -278,9 +384,13 @@ def _bear(community, used, cfg, event_time, notes, out, usage) -> None:  # type:
                 if row.get("rank") is not None:
                     yield ("rd", row.get("rank"), dmg)
 
-    groups = cluster(shots, time=lambda u: u.time, window=cfg.hunt_window, key=lambda u: (u.shot.kind, trap(u)),
-                     compatible=lambda a, b: trap(a) is None or trap(b) is None or trap(a) == trap(b),
-                     evidence=readings)
+    return cluster(shots, time=lambda u: u.time, window=cfg.hunt_window, key=lambda u: (u.shot.kind, trap(u)),
+                   compatible=lambda a, b: trap(a) is None or trap(b) is None or trap(a) == trap(b),
+                   evidence=readings)
+
+
+def _bear(community, groups, cfg, event_time, notes, out, usage) -> None:  # type: ignore[no-untyped-def]
+    trap = _trap
     review = out["review_queue"]
     for members in groups:
         anchor = min(members, key=lambda u: u.shot.ingest_seq)
@@ -320,7 +430,8 @@ def _bear(community, used, cfg, event_time, notes, out, usage) -> None:  # type:
 # --- contribution, roster, alliance power, championship -------------------------------------------
 
 
-def _contribution(community, used, cfg, out, usage) -> None:  # type: ignore[no-untyped-def]
+def _contribution_groups(used: Sequence[Used], cfg: DomainConfig) -> dict[tuple[str, str], list[Used]]:
+    """(period, period start) -> its ranking's screenshots."""
     groups: dict[tuple[str, str], list[Used]] = defaultdict(list)
     for u in used:
         if u.shot.kind == "contribution":
@@ -328,6 +439,11 @@ def _contribution(community, used, cfg, out, usage) -> None:  # type: ignore[no-
             local = u.time.astimezone(cfg.tz).date()
             start = _monday(u.time, cfg) if period == "weekly" else local.isoformat()
             groups[(period, start)].append(u)
+    return groups
+
+
+def _contribution(community, used, cfg, out, usage) -> None:  # type: ignore[no-untyped-def]
+    groups = _contribution_groups(used, cfg)
     for (period, start), members in sorted(groups.items()):
         gid = f"{period} {start}"
         for pid, picks in sorted(_picks(members, lambda r: r.get("contribution") is not None).items()):
@@ -388,11 +504,26 @@ def _alliance_power(community, used, cfg, out, usage) -> None:  # type: ignore[n
         _mark(usage, members, "alliance_power_snapshots", sid)
 
 
-def _ac(community, used, cfg, out, usage) -> None:  # type: ignore[no-untyped-def]
+def _ac_groups(used: Sequence[Used], cfg: DomainConfig) -> dict[tuple[str, str], list[Used]]:
+    """(week, lane) -> its championship order screenshots."""
     groups: dict[tuple[str, str], list[Used]] = defaultdict(list)
     for u in used:
         if u.shot.kind == "ac_signup":
             groups[(_monday(u.time, cfg), u.reading.meta.get("lane") or "unknown")].append(u)
+    return groups
+
+
+def _signup_groups(used: Sequence[Used], cfg: DomainConfig) -> dict[tuple[Any, str], list[Used]]:
+    """(legion, week) -> its foundry sign-up screenshots."""
+    groups: dict[tuple[Any, str], list[Used]] = defaultdict(list)
+    for u in used:
+        if u.shot.kind == "foundry_signup":
+            groups[(u.reading.meta.get("legion"), _monday(u.time, cfg))].append(u)
+    return groups
+
+
+def _ac(community, used, cfg, out, usage) -> None:  # type: ignore[no-untyped-def]
+    groups = _ac_groups(used, cfg)
     for (week, lane), members in sorted(groups.items()):
         gid = f"{week} {lane}"
         for pid, picks in sorted(_picks(members).items()):
@@ -411,9 +542,8 @@ def _ac(community, used, cfg, out, usage) -> None:  # type: ignore[no-untyped-de
 def _foundry(community, used, cfg, event_time, notes, out, usage) -> None:  # type: ignore[no-untyped-def]
     """A foundry event is (legion, week): sign-up screens during the week, and the result mail's pages."""
     events: dict[tuple[Any, str], dict[str, list[Used]]] = defaultdict(lambda: {"signup": [], "result": []})
-    for u in used:
-        if u.shot.kind == "foundry_signup":
-            events[(u.reading.meta.get("legion"), _monday(u.time, cfg))]["signup"].append(u)
+    for key, members in _signup_groups(used, cfg).items():
+        events[key]["signup"].extend(members)
     for mail in _sessions(used, "foundry_result", cfg):  # one mail, shot as several pages
         legions = [u.reading.meta.get("legion") for u in mail if u.reading.meta.get("legion") is not None]
         when = min(u.event_time for u in mail)

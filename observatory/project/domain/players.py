@@ -24,7 +24,7 @@ class Alias:
     player_id: str
     name: str
     tag: str | None
-    match: str  # new | fuzzy | linked | ambiguous
+    match: str  # new | exact | fuzzy | linked | ambiguous | evidence (a misreading of one row, see votes.py)
     score: float
     first_seen: str
     last_seen: str
@@ -50,6 +50,7 @@ class Identity:
     players: dict[str, Player] = field(default_factory=dict)
     aliases: dict[str, Alias] = field(default_factory=dict)  # by key
     final: dict[str, str] = field(default_factory=dict)  # founding id -> id after merges
+    pinned: set[str] = field(default_factory=set)  # keys an admin linked or unlinked: evidence never moves them
 
     def resolve(self, shown: str) -> str:
         return self.final[self.aliases[parse_name(shown).key].player_id]
@@ -74,7 +75,7 @@ def resolve_players(
             unlinked.add(normalize(parse_name(c.name).name))
         elif isinstance(c, LinkAlias):
             unlinked.discard(normalize(parse_name(c.name).name))
-    ident = Identity()
+    ident = Identity(pinned=set(links) | unlinked)
     known: dict[str, str] = {}  # key -> founding player id, for matching
     by_length: dict[int, list[str]] = {}  # the same keys by length: a fuzzy match only looks at similar lengths
     for shown, when, shot, order in sightings:
