@@ -2,9 +2,11 @@
 
 The inbox (watchdog), the processor and projector (a background loop with an OCR
 process pool) and Datasette (a child process) run together. Ctrl-C or SIGTERM stops
-them in order, inbox first, so nothing new starts, then the pipeline finishes the
-screenshot in hand, then Datasette; every append is a transaction, so no event is
-ever half-written, and no child outlives the command.
+them in order, inbox first, so nothing new starts, then the pipeline (OCR in hand gets
+a few seconds' grace, then is abandoned and redone at the next start: a loaded machine
+can take many seconds per screenshot, longer than a service manager waits), then
+Datasette; every append is a transaction, so no event is ever half-written, and no
+child outlives the command.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from observatory.eventlog import EventStore
+from observatory.eventlog import EventStore, Pending, ScreenshotIngested
 from observatory.ingest.blobs import BlobStore
 from observatory.settings import load_settings
 from observatory.watch import Inbox
@@ -72,7 +72,12 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(home: Path) -> No
             wait_for(lambda: len(ingested(home)) >= len(files), timeout=30)
         finally:
             proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=20)
+            try:
+                wait_for(lambda: proc.poll() is not None, timeout=20, what="the daemon to exit after SIGTERM")
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
     err = log_file.read_text()
     assert proc.returncode == 0, err
     assert "stopped watching" in err
@@ -151,3 +156,52 @@ def test_an_ocr_worker_ends_on_sigterm() -> None:
             wait_for(lambda: not alive(pid), timeout=10, what="the worker to end on SIGTERM")
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def test_sigterm_does_not_wait_for_ocr_in_hand(home: Path) -> None:
+    """A service manager's stop must not wait on OCR: one screenshot can take many CPU-seconds on a loaded machine.
+
+    Here the OCR in hand never ends (its blob is a FIFO we hold open and never write): the
+    daemon must still exit promptly and cleanly, end its worker, and leave the screenshot
+    without a result, so the next start reads it again.
+    """
+    settings = load_settings()
+    sha = "f" * 64
+    blob_rel = f"blobs/ff/{sha}.png"
+    fifo = settings.events_dir / blob_rel
+    fifo.parent.mkdir(parents=True)
+    os.mkfifo(fifo)
+    with EventStore(settings.events_db) as store:
+        store.append([Pending(ScreenshotIngested(
+            sha256=sha, community="HEI", original_path="HEI/stuck.png", file_name="stuck.png", byte_size=100, format="PNG",
+            width=1080, height=2340, captured_at="2025-11-12T17:35:38+00:00", captured_at_source="filename",
+            blob_path=blob_rel), f"screenshot-{sha}", idempotency_key=f"ingest:{sha}")])
+
+    def worker_is_reading() -> int | None:
+        try:  # succeeds only once a reader (the OCR worker) has the FIFO open; then its read blocks for good
+            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            return None
+
+    log_file = home / "watch.log"
+    writer = None
+    with open(log_file, "w") as out:
+        proc = spawn(home, "watch", stderr=out)
+    try:
+        writer = wait_for(worker_is_reading, timeout=60, what="an OCR worker to be reading the screenshot")
+        workers = children_of(proc.pid)
+        assert workers
+        proc.send_signal(signal.SIGTERM)
+        wait_for(lambda: proc.poll() is not None, timeout=20, what="the daemon to exit after SIGTERM")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if writer is not None:
+            os.close(writer)
+    err = log_file.read_text()
+    assert proc.returncode == 0, err
+    assert "abandoned the OCR of 1 screenshot(s)" in err and "stopped" in err
+    wait_for(lambda: not any(alive(pid) for pid in workers), timeout=10, what="the OCR workers to be gone")
+    with EventStore(settings.events_db, readonly=True) as store:
+        assert [e.type for e in store.read()] == ["ScreenshotIngested"]  # no result recorded: read again next start

@@ -47,7 +47,7 @@ class BackgroundPipeline:
         self._wake.set()
 
     def stop(self, timeout: float = 60.0) -> None:
-        """Finish the screenshot in hand, append its result, project, and stop."""
+        """Stop promptly: OCR in hand gets a short grace (then is abandoned, and redone next start), then project."""
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
@@ -79,7 +79,7 @@ class BackgroundPipeline:
         for i in range(0, len(jobs), chunk):
             if self._stopping.is_set():
                 break
-            processor.run(jobs[i : i + chunk])
+            processor.run(jobs[i : i + chunk], stop=self._stopping)
             self._project(store, last=i + chunk >= len(jobs))
         self.cycles += 1
 

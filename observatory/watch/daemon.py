@@ -275,6 +275,8 @@ class Inbox:
                 self.batches += 1
                 if events:
                     self._call_hook(events)
+                if self._stopping.is_set():
+                    break  # a big drop need not finish before a stop: the next start's scan finds the rest
         if self._orphans and not len(self.tracker):
             self._report_orphans()
 
