@@ -35,6 +35,11 @@ def render(s: dict[str, Any]) -> list[str]:
     for r in shots["rejections"]:
         lines.append(f"  rejected  {r['original_path']}  {r['code']}: {r['reason']}")
     lines.append(f"Blobs: {s['blobs']['files']} file(s), {_size(s['blobs']['bytes'])}")
+    orphans = s.get("orphan_blobs") or {}
+    if orphans.get("count"):
+        lines.append(f"  {orphans['count']} orphan blob(s) with no ScreenshotIngested event (keep: ingest the file again; "
+                     "else delete it; see README, Operations):")
+        lines += [f"    {o['sha256']}  {o['path']}" for o in orphans["first"]]
     log = s.get("event_log") or {}
     if log.get("events") is not None:
         lines.append(f"Event log: {log['events']} event(s), {'intact' if log['ok'] else 'NOT intact'}"

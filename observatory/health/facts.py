@@ -53,6 +53,26 @@ def blob_usage(settings: Settings) -> dict[str, int]:
     return {"files": files, "bytes": size}
 
 
+def orphan_blobs(settings: Settings, *, show: int = 5) -> dict[str, Any]:
+    """Blobs no ScreenshotIngested names (an interrupted ingest whose file left the inbox, or a restore)."""
+    from ..eventlog import EventStore
+    from ..ingest.blobs import BlobStore
+    from ..ingest.recovery import IN_FLIGHT_SECONDS, ingested_shas, unclaimed
+
+    out: dict[str, Any] = {"count": 0, "first": []}
+    if not settings.blobs_dir.is_dir():
+        return out
+    have: set[str] = set()
+    if settings.events_db.exists():
+        with EventStore(settings.events_db, readonly=True) as store:
+            have = ingested_shas(store)
+    found = unclaimed(BlobStore(settings.blobs_dir, settings.events_dir), have,  # type: ignore[arg-type]
+                      settled_for=IN_FLIGHT_SECONDS)
+    out["count"] = len(found)
+    out["first"] = [{"sha256": sha[:12], "path": str(found[sha])} for sha in sorted(found)[:show]]
+    return out
+
+
 def _table_exists(conn: sqlite3.Connection, name: str) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]).fetchone() is not None
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..settings import Settings
 from .evaluate import daemon_problem, problems
-from .facts import blob_usage, last_ingest, queue_depth, screenshot_facts
+from .facts import blob_usage, last_ingest, orphan_blobs, queue_depth, screenshot_facts
 from .files import iso, parse_iso, pid_alive, utc_now
 from .healthfile import read_health
 from .logcheck import log_integrity
@@ -42,6 +42,7 @@ def gather(settings: Settings) -> dict[str, Any]:
         "last_ingest": iso(last),
         "queue_depth": queue_depth(settings),
         "blobs": blob_usage(settings),
+        "orphan_blobs": orphan_blobs(settings),
         "event_log": event_log,
         "daemon": {"running": running, **(health or {})},
         "jobs": jobs,
