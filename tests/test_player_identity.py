@@ -6,6 +6,8 @@ Hand-built screenshots go through the real projectors into real SQLite files.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
 import sqlite3
@@ -14,6 +16,7 @@ from domain_fixtures import sha_of, shot
 from observatory.eventlog import EventStore
 from observatory.identity import parse_name
 from observatory.project import all_projectors, catch_up, open_db
+from observatory.project.domain.votes import Vote, settle
 from observatory.project.rebuild import rebuild
 from observatory.settings import load_settings
 from test_domain import build, ranking
@@ -168,3 +171,22 @@ def test_replay_gives_the_same_agreed_tables(tmp_path):
     store.close()
     assert dump(tmp_path / "incremental.db") == dump(tmp_path / "full.db")
     assert len(dump(tmp_path / "full.db")["bear_scores"]) == 7
+
+
+votes_st = st.lists(st.builds(Vote, shot_id=st.sampled_from(["s1", "s2", "s3"]), index=st.integers(0, 3),
+                              pid=st.sampled_from(["p_a", "p_b", "p_c"]), name=st.just("n"),
+                              key=st.sampled_from(["daddyz", "daddya", "mar"]), confidence=st.floats(0, 1),
+                              pinned=st.booleans()), min_size=1, max_size=6)
+
+
+@given(votes_st, st.dictionaries(st.sampled_from(["p_a", "p_b", "p_c"]), st.integers(0, 9)), st.randoms())
+def test_a_vote_does_not_depend_on_reading_order_and_never_moves_an_admins_name(votes, seen, rnd):
+    first = {"p_a": 0, "p_b": 1, "p_c": 2}
+    shuffled = list(votes)
+    rnd.shuffle(shuffled)
+    a, b = settle(votes, seen, first), settle(shuffled, seen, first)
+    assert (a is None) == (b is None)
+    if a is not None:
+        assert a[0] == b[0] and sorted(a[1], key=repr) == sorted(b[1], key=repr)
+        assert a[0] in {v.pid for v in votes}
+        assert all(not v.pinned and v.pid != a[0] for v in a[1])
