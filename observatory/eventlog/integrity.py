@@ -81,6 +81,13 @@ def check_log(store: EventStore, anchor_path: Path, *, full: bool, advance: bool
         _broken(report, report.keyed_from, f"keying cannot start at sequence {report.keyed_from}, "
                                            f"before the anchored head {anchor.seq}")
 
+    source = store.key_source
+    if report.keyed_from is None and not source.secret and source.file is not None and source.file.exists() \
+            and store.head()[0] > 0:
+        # The key file is only ever made by a store that keys the log in the same breath.
+        _broken(report, 1, f"the log has no record of its keying, yet its key file {source.file} exists: "
+                           "the record was removed (or another log was put in its place)")
+
     result: VerifyResult | None = None
     if report.chain_ok:
         start = None if full or anchor is None else (anchor.seq, anchor.hash)
