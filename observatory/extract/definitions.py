@@ -27,6 +27,7 @@ DEFINITIONS_DATA: list[dict] = [
         "rows": {"anchor": r"(?:Damage|Points)\W*" + NUM + r"|Points\W*(\d+)$", "anchor_x": (0.3, 0.5),
                  "band_up": 2.6, "band_down": 1.0, "sequence_field": "rank", "pinned_last": True,
                  "unranked": r"Unran|nranked"},
+        "checks": [{"type": "non_increasing", "field": "damage"}],
         "fields": [
             RANK_REGION,
             {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.03, 0.6), "required": True},
@@ -49,6 +50,8 @@ DEFINITIONS_DATA: list[dict] = [
         "rows": {"anchor": r"(?:Poin\w*|ints)\W*" + NUM, "anchor_x": (0.3, 0.5),
                  "start_after": r"Damage\s*Ranking", "band_up": 2.6, "band_down": 1.0,
                  "sequence_field": "rank"},
+        "checks": [{"type": "non_increasing", "field": "damage"},
+                   {"type": "at_most_meta", "field": "damage", "meta": "total_damage"}],
         "fields": [
             RANK_REGION,
             {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.03, 0.6), "required": True},
@@ -66,6 +69,7 @@ DEFINITIONS_DATA: list[dict] = [
         "rows": {"anchor": NUM_ONLY, "anchor_x": (0.68, 0.9), "start_after": r"Contribute$|Chief",
                  "band_up": 1.6, "band_down": 1.6, "sequence_field": "rank", "pinned_last": True,
                  "pinned_policy": "keep"},
+        "checks": [{"type": "non_increasing", "field": "contribution"}],
         "fields": [
             RANK_REGION,
             {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "same_line", "x_range": (0.342, 0.7), "required": True},
@@ -80,6 +84,7 @@ DEFINITIONS_DATA: list[dict] = [
         "min_score": 3.0,
         "rows": {"anchor": NUM_ONLY, "anchor_x": (0.62, 0.85), "band_up": 1.6, "band_down": 1.6,
                  "sequence_field": "rank", "pinned_last": True},
+        "checks": [{"type": "non_increasing", "field": "power"}],
         "fields": [
             RANK_REGION,
             {"name": "alliance", "type": "name", "modes": ["auto", "gray"], "source": "same_line", "x_range": (0.33, 0.69),
@@ -109,6 +114,7 @@ DEFINITIONS_DATA: list[dict] = [
                  "start_after": r"Order\s*of\s*Battle", "band_up": 2.2, "band_down": 1.0,
                  "sequence_field": "order", "sequence": "descending", "pinned_last": True,
                  "overlay": r"troops\s*are\s*fighting|fighting\s*in\s*the"},
+        "checks": [{"type": "at_most_meta", "field": "power", "meta": "total_power"}, {"type": "positive", "field": "power"}],
         "fields": [
             {"name": "order", "type": "int", "source": "region", "x_range": (0.04, 0.185),
              "whitelist": "0123456789", "modes": ["auto", "white"]},
@@ -131,6 +137,7 @@ DEFINITIONS_DATA: list[dict] = [
         ],
         "rows": {"anchor": NUM_ONLY, "anchor_x": (0.19, 0.34), "start_after": r"Troop\s*Power",
                  "band_up": 5.0, "band_down": 2.0},
+        "checks": [{"type": "at_most_meta", "field": "power", "meta": "troop_power"}, {"type": "positive", "field": "power"}],
         "fields": [
             {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.065, 0.45), "required": True,
              "max_dy": 3.0},
@@ -164,6 +171,7 @@ DEFINITIONS_DATA: list[dict] = [
         ],
         "rows": {"anchor": NUM_ONLY, "anchor_x": (0.33, 0.5), "start_after": r"Personal\s*Arsenal",
                  "band_up": 2.6, "band_down": 1.2, "sequence_field": "rank"},
+        "checks": [{"type": "non_increasing", "field": "points"}],
         "fields": [
             RANK_REGION,
             {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.03, 0.55), "required": True},
@@ -183,6 +191,7 @@ DEFINITIONS_DATA: list[dict] = [
         "rows": {"anchor": r"(\d{1,4}(?:[.,]\d)?\s*[MKBmkb])(?![a-z(])|(\d{2,4}[.,]\d)",
                  "anchor_x": (0.15, 0.8), "columns": [(0.0, 0.5), (0.5, 1.0)],
                  "band_up": 2.2, "band_down": 2.0},
+        "checks": [{"type": "positive", "field": "power"}],
         "fields": [
             {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.08, 0.3), "required": True,
              "max_dy": 2.2},

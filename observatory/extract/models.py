@@ -119,6 +119,17 @@ class RowSpec(BaseModel):
     overlay: str | None = None
 
 
+class Check(BaseModel):
+    """A cross-check the screen allows (see checks.py): `non_increasing` (a ranked
+    list's value never rises down the ranks), `at_most_meta` (no row exceeds the
+    total shown in meta field `meta`), `positive`."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["non_increasing", "at_most_meta", "positive"]
+    field: str
+    meta: str | None = None
+
+
 class KindDefinition(BaseModel):
     """Everything that defines one screen kind (see KINDS.md)."""
 
@@ -132,3 +143,4 @@ class KindDefinition(BaseModel):
     fields: list[RowField] = Field(default_factory=list)
     layout_weight: float = 0.0   # score added when >= layout_min_rows row anchors are present
     layout_min_rows: int = 4
+    checks: list[Check] = Field(default_factory=list)

@@ -21,6 +21,7 @@ from PIL import Image
 from rapidfuzz import fuzz
 
 from . import numbers as num
+from .checks import check_rows, passes
 from .classify import classify
 from .models import KindDefinition, MetaField, RowField
 from .names import clean_name, common_tag, name_key, repair_known_tag, split_tag, vote_name
@@ -1066,6 +1067,53 @@ def layout_scores(page: Page, definitions: dict[str, KindDefinition]) -> dict[st
     return out
 
 
+CLIPPED = 0.88  # a row whose glyphs are this much shorter than the page's is cut by the list's edge
+
+
+def _clipped(rows: list[RowCtx]) -> set[int]:
+    """Rows cut off at the list's edge: their number or name is shorter than on the other rows."""
+    if len(rows) < 3:
+        return set()
+    ah = statistics.median(r.anchor.height for r in rows)
+    names = [r.name_h for r in rows if r.name_h]
+    nh = statistics.median(names) if len(names) >= 3 else 0
+    return {i for i, r in enumerate(rows)
+            if r.anchor.height < CLIPPED * ah or (nh and r.name_h and r.name_h < CLIPPED * nh)}
+
+
+def cross_check(defn: KindDefinition, page: Page, kept: list[RowCtx], public: list[dict[str, Any]],
+                meta: dict[str, Any]) -> list[str]:
+    """Check the rows against what the screen says (checks.py); re-read a failing number with the
+    second reader, and mark what still fails, or was cut off, as doubtful in `public`."""
+    warnings: list[str] = []
+    order = defn.rows.sequence_field if defn.rows.sequence == "ascending" else None
+    doubts = check_rows(defn.checks, public, meta, order)
+    second = TesseractReader() if page.reader.name != "tesseract" else None
+    for i, fields in sorted(doubts.items()):
+        for f, why in list(fields.items()):
+            reqs = kept[i].reqs.get(f) or []
+            if second is None or not reqs:
+                continue
+            q = reqs[-1]
+            cr = second.regions(page.image, [], [q.box], whitelist="0123456789,.", text_heights=[q.text_h])[0]
+            value = num.parse_int(cr.text.replace(" ", "")) if cr.text else None
+            if value is not None and passes(defn.checks, public, meta, i, f, value, order):
+                warnings.append(f"row {i + 1} {f}: {public[i][f]} {why.split(' ', 1)[1]}; "
+                                f"re-read as {value} by {second.name}")
+                public[i][f] = value
+                del fields[f]
+    for i in _clipped(kept):
+        nums = [f.name for f in defn.fields if f.type in ("int", "abbrev") and public[i].get(f.name) is not None]
+        public[i]["partial"] = True
+        for f in nums or [next(f.name for f in defn.fields if f.type == "name")]:
+            doubts.setdefault(i, {}).setdefault(f, "row cut off at the edge of the list")
+    for i, fields in doubts.items():
+        if fields:
+            public[i]["doubtful"] = sorted(fields)
+            public[i]["doubt_reasons"] = dict(sorted(fields.items()))
+    return warnings
+
+
 def extract_page(im: Image.Image, forced_kind: str | None, definitions: dict[str, KindDefinition],
                  reader: Reader | None = None):
     """Run the whole pipeline on a decoded image; returns a dict for ``Extraction``."""
@@ -1097,6 +1145,7 @@ def extract_page(im: Image.Image, forced_kind: str | None, definitions: dict[str
     kept, dropped, warns = validate_rows(defn, page, rows)
     kept = _reading_order(kept)
     res["rows"] = [_public(defn, r) for r in kept]
+    warns += cross_check(defn, page, kept, res["rows"], meta)
     res["row_confidence"] = [round(sum(r.confs) / len(r.confs), 3) if r.confs else 0.5 for r in kept]
     res["dropped_rows"] = dropped
     res["warnings"] += warns
