@@ -12,11 +12,21 @@ import signal
 import traceback
 from typing import Any
 
+from ..child_env import allowed_env, restrict_own_env
 from ..lifecycle import die_with_parent
+
+
+# Besides the runtime's variables: OpenMP and Tesseract settings, and the non-secret OBSERVATORY_*
+# settings (the OCR reader). OpenAI calls run in the daemon, never here: a worker needs no secret.
+WORKER_ENV = ("TESSDATA_PREFIX",)
+WORKER_ENV_PREFIXES = ("OBSERVATORY_", "OMP_", "XDG_")
 
 
 def init_worker() -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    # Forked, a worker starts with the daemon's environment, secrets included; it and the
+    # Tesseract processes it starts keep only what they need.
+    restrict_own_env(allowed_env(os.environ, WORKER_ENV, WORKER_ENV_PREFIXES))
     # A forked worker inherits the daemon's SIGTERM handler, which only sets a flag in the
     # parent: restore the default so a service manager's SIGTERM ends it. Ctrl-C reaches
     # the whole process group; the daemon stops the pool itself.

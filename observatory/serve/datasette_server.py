@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..child_env import allowed_env
 from ..project.scratch import remove_stale_scratch
 from ..settings import Settings
 from .config import PASSWORD_ENV, DatasetteConfig, auth_problem, config_for
@@ -40,9 +41,18 @@ def datasette_argv(settings: Settings, host: str, port: int, config: DatasetteCo
     ]
 
 
+# Datasette's own variables (its cookie-signing secret, SQLite extensions to load). Observatory's
+# plugin reads its configuration from the metadata, not the environment.
+DATASETTE_ENV = ("DATASETTE_SECRET", "SQLITE_EXTENSIONS")
+
+
 def child_env(settings: Settings) -> dict[str, str]:
-    """The environment of the Datasette child: the password hash travels here, never in a file."""
-    env = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
+    """The environment of the Datasette child: what Python and Datasette need, and the password hash.
+
+    An allow-list: the OpenAI key, the webhook URL and anything else of the user's shell stay
+    out. The password hash travels here, never in a file, and only when it is set.
+    """
+    env = allowed_env(os.environ, DATASETTE_ENV)
     if settings.web_password_hash is not None:
         env[PASSWORD_ENV] = settings.web_password_hash.get_secret_value()
     return env
