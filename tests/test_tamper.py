@@ -346,3 +346,10 @@ def test_a_log_written_before_keying_still_verifies_and_is_keyed_from_the_next_e
     new = obs("verify")
     assert new.returncode == 0, new.stderr
     assert "OK: 4 events" in new.stdout and "keyed (HMAC-SHA256) from sequence 4" in new.stdout
+    # The unkeyed rows are protected by the anchor only: rewriting them and their chain is caught there.
+    attack(db, "UPDATE events SET payload = replace(payload, 'HEI', 'XXX') WHERE seq = 2")
+    rechain_unkeyed(db, 2)
+    bad = obs("verify")
+    assert bad.returncode == 1
+    assert "keyed hash (HMAC) mismatch" in bad.stderr  # row 4 is keyed and chains from the rewritten row 3
+    assert "anchored head (sequence 4) no longer has its anchored hash" in bad.stderr

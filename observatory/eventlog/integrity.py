@@ -30,6 +30,7 @@ class IntegrityReport:
     anchor: Anchor | None = None  # as found before the check
     anchored_now: Anchor | None = None  # written by this check
     keyed_from: int | None = None
+    intact_before: int | None = None  # how many rows the walk proved sound before the first broken one
 
     @property
     def ok(self) -> bool:
@@ -89,17 +90,24 @@ def check_log(store: EventStore, anchor_path: Path, *, full: bool, advance: bool
                            "the record was removed (or another log was put in its place)")
 
     result: VerifyResult | None = None
-    if report.chain_ok:
+    anchor_ok = report.chain_ok
+    if full or anchor_ok:  # a full check walks every row even past a failed anchor: the first bad row may be earlier
         start = None if full or anchor is None else (anchor.seq, anchor.hash)
         result = store.verify(start=start)
         report.checked = result.checked
         if not result.ok:
             _broken(report, result.first_broken_seq or 0, result.problem or "broken")
+            if full and report.first_broken_seq == result.first_broken_seq:
+                report.chain_problem = result.problem  # name the row's own problem first
+                report.intact_before = result.checked
         else:
             report.head_seq, report.head_hash = result.head_seq, result.head_hash
+            if full and report.first_broken_seq == result.head_seq + 1:  # cut short: every row it has is sound
+                report.intact_before = result.head_seq
     if report.missing_triggers:
         report.problems.append(trigger_problem(report.missing_triggers))
-    if report.chain_ok and advance and result is not None and not any(p.startswith("the anchor file") for p in report.problems):
+    unreadable_anchor = any(p.startswith("the anchor file") for p in report.problems)
+    if report.chain_ok and advance and result is not None and result.ok and not unreadable_anchor:
         fresh = Anchor(report.head_seq, report.head_hash, report.keyed_from, store.key_id(), utc_now())
         if anchor is None or fresh.seq > anchor.seq:
             report.anchored_now = advance_anchor(anchor_path, fresh)

@@ -32,9 +32,8 @@ def verify(obj) -> None:  # type: ignore[no-untyped-def]
                    f"anchored at sequence {report.head_seq} in {settings.log_anchor_path}.")
         return
     if report.first_broken_seq is not None:
-        before = report.first_broken_seq - 1
-        click.echo(f"BROKEN at sequence {report.first_broken_seq}: {report.chain_problem} "
-                   f"({before} events before it are intact).", err=True)
+        intact = (f" ({report.intact_before} events before it are intact)" if report.intact_before is not None else "")
+        click.echo(f"BROKEN at sequence {report.first_broken_seq}: {report.chain_problem}{intact}.", err=True)
     for problem in report.problems:
         if report.chain_problem is None or report.chain_problem not in problem:
             click.echo(f"BROKEN: {problem}", err=True)
