@@ -40,7 +40,8 @@ def job_table(settings: Settings) -> list[JobInfo]:
                 retention_spec, retention_off),
         JobInfo("backup", f"online backup of events.db into events/backups/ (keep {s.backup_keep})",
                 parse_spec(s.schedule_backup)),
-        JobInfo("verify", "hash chain, and projections against a fresh rebuild", parse_spec(s.schedule_verify)),
+        JobInfo("verify", "hash chain (every row, triggers, anchor), and projections against a fresh rebuild",
+                parse_spec(s.schedule_verify)),
     ]
 
 
