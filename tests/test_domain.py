@@ -142,7 +142,8 @@ def test_foundry_mail_pages_and_signups_form_events(tmp_path, samples_dir):
     usage = dict(conn.execute("SELECT used_in, count(*) FROM screenshot_usage GROUP BY 1").fetchall())
     assert usage.get("not counted (unknown)") == 1 and sum(usage.values()) == len(labels)
     assert conn.execute("SELECT count(*) FROM communities").fetchone()[0] == 1
-    assert conn.execute("SELECT count(*) FROM ac_signups WHERE lane = 'right'").fetchone()[0] > 0
+    lanes = dict(conn.execute("SELECT lane, count(*) FROM ac_signups GROUP BY lane").fetchall())
+    assert lanes == {"left": 12, "middle": 13, "right": 25}  # the labelled sign-up rows of each lane's pages
     assert conn.execute("SELECT count(*) FROM alliance_power_snapshots").fetchone()[0] == 9
 
 
