@@ -85,3 +85,13 @@ def tamper(db_path, sql: str) -> None:
         raw.commit()
     finally:
         raw.close()
+
+
+def output_contract(label: dict) -> dict:
+    """A sample label as an engine's output: the labelling keys (`name_plain`, `uncertain`, `*_clipped`, ...) left out."""
+    from observatory.extract.scoring import LABEL_ONLY_KEYS
+
+    def row(r: dict) -> dict:
+        return {k: v for k, v in r.items() if k not in LABEL_ONLY_KEYS and not k.endswith("_clipped")}
+
+    return {**label, **{k: [row(r) for r in label.get(k) or []] for k in ("rows", "partial_rows", "excluded_rows")}}

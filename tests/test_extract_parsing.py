@@ -89,7 +89,8 @@ def test_scoring_rules():
            "partial_rows": [{"rank": 2, "name": "x", "damage": 5}],
            "excluded_rows": [{"rank": "Unranked", "name": "[HEI]Bourne", "damage": 0}]}
     s = score_image("bear_damage", {"trap_id": 1},
-                    [label, {"rank": 2, "name": "x", "damage": 5}, {"rank": None, "name": "[HEI]Bourne", "damage": 0}],
+                    [label, {"rank": 2, "name": "x", "damage": 5, "partial": True},
+                     {"rank": None, "name": "[HEI]Bourne", "damage": 0}],
                     lab)
     assert (s.tp, s.fn, s.fp, s.neutral, s.meta_ok, s.kind_ok) == (1, 0, 1, 1, 1, True)
 
@@ -124,8 +125,42 @@ def test_vote_returns_one_of_the_reads(reads):
         assert res[0] in texts and 1 <= res[2] <= len(texts)
 
 
-def test_scoring_uses_name_plain_never():
-    """README rule: names compare under NFKC; only ``uncertain`` rows skip the name."""
+def test_scoring_counts_a_decorated_name_read_as_its_plain_letters():
+    """README rule: a reading also counts when it matches `name_plain` (accents stripped, ASCII letters and digits)."""
     label = {"order": 10, "name": "[HEI]ΛLЦKΛЯD ◢◤", "power": 2747, "name_plain": "[HEI]ALUKARD"}
-    assert not row_matches({"order": 10, "name": "[HEI]ALUKARD", "power": 2747}, label)
-    assert row_matches({"order": 10, "name": "[HEI]ALUKARD", "power": 2747}, {**label, "uncertain": True})
+    assert row_matches({"order": 10, "name": "[HEI]ALUKARD", "power": 2747}, label)
+    assert row_matches({"order": 10, "name": "[HEI]Alukárd", "power": 2747}, label)
+    assert not row_matches({"order": 10, "name": "[HEI]ALUKARD", "power": 2746}, label)
+    # without name_plain the decorated glyphs must be read as written
+    plain_less = {k: v for k, v in label.items() if k != "name_plain"}
+    assert not row_matches({"order": 10, "name": "[HEI]ALUKARD", "power": 2747}, plain_less)
+
+
+def test_the_name_threshold_is_0_9_exactly():
+    """A reading at 0.9 similarity counts, one just below does not (boundary of the README's rule)."""
+    label = {"rank": 1, "name": "abcdefghij", "damage": 1}
+    assert name_similarity("abcdefghiX", "abcdefghij") == 0.9
+    assert row_matches({"rank": 1, "name": "abcdefghiX", "damage": 1}, label)
+    assert name_similarity("abcdefghXY", "abcdefghij") < 0.9
+    assert not row_matches({"rank": 1, "name": "abcdefghXY", "damage": 1}, label)
+    plain = {"rank": 1, "name": "ᗰIGᑌEᒪ", "name_plain": "abcdefghij", "damage": 1}
+    assert row_matches({"rank": 1, "name": "abcdefghiX", "damage": 1}, plain)
+    assert not row_matches({"rank": 1, "name": "abcdefghXY", "damage": 1}, plain)
+
+
+def test_doubtful_rows_are_not_stored_and_partial_rows_must_say_so():
+    lab = {"kind": "bear_damage", "meta": {}, "rows": [{"rank": 1, "name": "a", "damage": 10}],
+           "partial_rows": [{"rank": 2, "name": "b", "damage": 5}]}
+    wrong_but_doubtful = {"rank": 1, "name": "a", "damage": 99, "doubtful": ["damage"]}
+    s = score_image("bear_damage", {}, [wrong_but_doubtful], lab)
+    assert (s.tp, s.fn, s.fp, s.doubtful) == (0, 1, 0, 1)
+    unflagged = score_image("bear_damage", {}, [{"rank": 2, "name": "b", "damage": 5}], lab)
+    flagged = score_image("bear_damage", {}, [{"rank": 2, "name": "b", "damage": 5, "partial": True}], lab)
+    assert (unflagged.fp, flagged.fp, flagged.neutral) == (1, 0, 1)
+
+
+def test_categorical_fields_are_compared_nulls_included():
+    label = {"name": "a", "power": 5, "status": "join", "voted": True, "tier": None}
+    lab = {"kind": "foundry_signup", "meta": {}, "rows": [label]}
+    s = score_image("foundry_signup", {}, [{"name": "a", "power": 5, "status": "join", "voted": False, "tier": "R4"}], lab)
+    assert (s.tp, s.cat_ok, s.cat_total) == (1, 1, 3)

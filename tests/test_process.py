@@ -79,7 +79,7 @@ def test_pending_screenshots_are_extracted_and_projected(env, bear_bytes):
     assert classified[bear]["kind"] == "bear_damage"
     assert classified[other]["kind"] == "unknown"
     for e in by_type["ScreenshotClassified"] + by_type["ScoresExtracted"] + by_type["ExtractionFailed"]:
-        assert e.payload["engine"] == "tesseract" and e.payload["engine_version"]
+        assert e.payload["engine"] == "rapidocr" and e.payload["engine_version"]
         assert e.metadata["correlation_id"] == e.payload["sha256"]
     (failure,) = by_type["ExtractionFailed"]
     assert failure.payload["stage"] == "decode" and failure.payload["reason"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from factories import output_contract
 from openai_stub import USAGE, StubOpenAI, completion, error
 
 from observatory.extract import KINDS
@@ -33,7 +34,7 @@ def label_answer(label: dict) -> dict:
 
 @pytest.fixture
 def bear(samples_dir: Path) -> tuple[bytes, dict]:
-    return (samples_dir / BEAR).read_bytes(), json.loads((samples_dir / BEAR).with_suffix(".json").read_text())
+    return (samples_dir / BEAR).read_bytes(), output_contract(json.loads((samples_dir / BEAR).with_suffix(".json").read_text()))
 
 
 def tiny_png() -> bytes:

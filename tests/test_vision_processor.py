@@ -7,6 +7,7 @@ import json
 import openai
 import pytest
 from click.testing import CliRunner
+from factories import output_contract
 from openai_stub import USAGE, StubOpenAI, completion, error
 from test_process import BEAR, blank_png, ingest_bytes
 from test_vision_engine import label_answer
@@ -25,7 +26,7 @@ NOTE_ANSWER = {"page": {"kind": "unknown", "confidence": 0.9, "meta": {"what": "
 @pytest.fixture
 def bear(samples_dir):
     path = samples_dir / BEAR
-    return path.read_bytes(), json.loads(path.with_suffix(".json").read_text())
+    return path.read_bytes(), output_contract(json.loads(path.with_suffix(".json").read_text()))
 
 
 def run_pipeline(settings, store):
@@ -84,11 +85,11 @@ def test_persistent_failure_falls_back_to_tesseract(home, bear):
             run_pipeline(settings, store)
             ev = results(store)[sha]
     assert len(stub.seen) == 2  # one try, one retry
-    assert ev.payload["engine"] == "tesseract" and ev.payload["kind"] == "bear_damage"
+    assert ev.payload["engine"] == "rapidocr" and ev.payload["kind"] == "bear_damage"
     assert len(ev.payload["rows"]) >= len(label["rows"]) - 2  # Tesseract really read the screenshot
     assert any("openai still failing after 2 attempt(s): HTTP 500; kept the Tesseract reading" in w
                for w in ev.payload["warnings"])
-    assert ev.metadata["openai"]["fallback"] == "tesseract" and ev.metadata["openai"]["attempts"] == 2
+    assert ev.metadata["openai"]["fallback"] == "rapidocr" and ev.metadata["openai"]["attempts"] == 2
 
 
 def test_auto_asks_openai_only_for_low_confidence_screenshots(home, bear):
@@ -102,7 +103,7 @@ def test_auto_asks_openai_only_for_low_confidence_screenshots(home, bear):
             by_sha = results(store)
     assert len(stub.seen) == 1
     assert stub.seen[0].body["messages"][1]["content"][1]["image_url"]["url"].startswith("data:image/png;base64,")
-    assert by_sha[sure].payload["engine"] == "tesseract" and "openai" not in by_sha[sure].metadata
+    assert by_sha[sure].payload["engine"] == "rapidocr" and "openai" not in by_sha[sure].metadata
     assert by_sha[doubtful].payload["engine"] == "openai"
     assert by_sha[doubtful].payload["meta"] == {"what": "a note saying hello world"}
     assert by_sha[doubtful].metadata["openai"]["asked_because"] == "tesseract confidence 0.00 < auto threshold 0.60"
@@ -118,7 +119,7 @@ def test_without_a_key_everything_runs_on_tesseract_and_no_client_is_made(home, 
     result = CliRunner().invoke(cli, ["process"])
     assert result.exit_code == 0, result.output
     with EventStore(settings.events_db) as store:
-        assert results(store)[sha].payload["engine"] == "tesseract"
+        assert results(store)[sha].payload["engine"] == "rapidocr"
     assert client_spy == []
 
 

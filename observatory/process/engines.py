@@ -112,11 +112,12 @@ def run_vision(engine: VisionEngine, sha256: str, image_path: str, kind: str | N
 def with_fallback(tesseract: dict[str, Any], vision: dict[str, Any]) -> dict[str, Any]:
     """Tesseract's outcome, recording that OpenAI was asked and failed (warning + metadata)."""
     reason = vision["vision_error"]
-    openai_meta = {**vision.get("metadata", {}).get("openai", {}), "error": reason, "fallback": "tesseract"}
+    local = (tesseract.get("result") or {}).get("engine") or tesseract.get("engine") or "tesseract"
+    openai_meta = {**vision.get("metadata", {}).get("openai", {}), "error": reason, "fallback": local}
     out = {**tesseract, "metadata": {**tesseract.get("metadata", {}), "openai": openai_meta}}
     if out["ok"]:
         result = dict(out["result"])
-        result["warnings"] = [*result.get("warnings", []), f"{reason}; kept the Tesseract reading"]
+        result["warnings"] = [*result.get("warnings", []), f"{reason}; kept the {local} reading"]
         out["result"] = result
     return out
 
