@@ -1071,14 +1071,15 @@ CLIPPED = 0.88  # a row whose glyphs are this much shorter than the page's is cu
 
 
 def _clipped(rows: list[RowCtx]) -> set[int]:
-    """Rows cut off at the list's edge: their number or name is shorter than on the other rows."""
+    """Rows cut off at the list's edge: the first or last of a column whose number is shorter than the others'."""
     if len(rows) < 3:
         return set()
     ah = statistics.median(r.anchor.height for r in rows)
-    names = [r.name_h for r in rows if r.name_h]
-    nh = statistics.median(names) if len(names) >= 3 else 0
-    return {i for i, r in enumerate(rows)
-            if r.anchor.height < CLIPPED * ah or (nh and r.name_h and r.name_h < CLIPPED * nh)}
+    out = set()
+    for c in {r.col for r in rows}:
+        col = sorted((i for i, r in enumerate(rows) if r.col == c), key=lambda i: rows[i].anchor.cy)
+        out |= {i for i in {col[0], col[-1]} if rows[i].anchor.height < CLIPPED * ah}
+    return out
 
 
 def cross_check(defn: KindDefinition, page: Page, kept: list[RowCtx], public: list[dict[str, Any]],
