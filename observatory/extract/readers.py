@@ -77,12 +77,14 @@ class TesseractReader:
 _DET_SIDE = 960  # detection on the long side scaled to this: 1.2 CPU s per 1080x2340 page, text still ~20 px
 
 
-def _rapid_models() -> Path:
-    try:
-        import rapidocr
-    except ImportError as e:  # pragma: no cover - rapidocr is a dependency
-        raise ReaderUnavailable(f"the rapidocr reader needs the rapidocr package: {e}") from e
-    models = Path(rapidocr.__file__).parent / "models"
+def _rapid_models(models: Path | None = None) -> Path:
+    """The folder of the shipped PP-OCRv6 models; ReaderUnavailable (never a download) when they are not there."""
+    if models is None:
+        try:
+            import rapidocr
+        except ImportError as e:  # pragma: no cover - rapidocr is a dependency
+            raise ReaderUnavailable(f"the rapidocr reader needs the rapidocr package: {e}") from e
+        models = Path(rapidocr.__file__).parent / "models"
     need = ["PP-OCRv6_det_small.onnx", "PP-OCRv6_rec_small.onnx"]
     missing = [n for n in need if not (models / n).is_file()]
     if missing:
