@@ -76,7 +76,7 @@ def test_openai_engine_records_rows_model_and_tokens(home, bear, client_spy, cap
     assert KEY not in caplog.text and KEY not in settings.events_db.read_bytes().decode("latin-1")
 
 
-def test_persistent_failure_falls_back_to_tesseract(home, bear):
+def test_persistent_failure_falls_back_to_the_local_reader(home, bear):
     image, label = bear
     with StubOpenAI(error(500)) as stub:
         settings = openai_settings(stub, openai_max_retries=1)
@@ -86,8 +86,8 @@ def test_persistent_failure_falls_back_to_tesseract(home, bear):
             ev = results(store)[sha]
     assert len(stub.seen) == 2  # one try, one retry
     assert ev.payload["engine"] == "rapidocr" and ev.payload["kind"] == "bear_damage"
-    assert len(ev.payload["rows"]) >= len(label["rows"]) - 2  # Tesseract really read the screenshot
-    assert any("openai still failing after 2 attempt(s): HTTP 500; kept the Tesseract reading" in w
+    assert len(ev.payload["rows"]) == len(label["rows"])  # the local reader really read the screenshot
+    assert any("openai still failing after 2 attempt(s): HTTP 500; kept the rapidocr reading" in w
                for w in ev.payload["warnings"])
     assert ev.metadata["openai"]["fallback"] == "rapidocr" and ev.metadata["openai"]["attempts"] == 2
 
