@@ -218,9 +218,10 @@ class RapidReader:
         for i, box in enumerate(boxes):
             l, t, r, b = _int_box(im, box)
             inside = sorted((w for w in page if _inside(w, (l, t, r, b))), key=lambda w: (round(w.cy / 20), w.left))
-            icons = [w for w in inside if _ICON.match(w.text)]
+            numeric = bool(whitelist) and any(ch.isdigit() for ch in whitelist)
+            icons = [w for w in inside if numeric and _ICON.match(w.text)]  # only numbers sit behind icons
             runs = [w for w in inside if w not in icons]
-            if whitelist and any(ch.isdigit() for ch in whitelist):
+            if numeric:
                 # a number box that swallowed the icon before it: read it again from the icon's right edge
                 if icons and runs:
                     todo.append(i)
