@@ -10,16 +10,13 @@ checkers (status, verify, the nightly job, a backup) never leave half a file.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from ..jsonfiles import locked, write_json_atomic
 
 ANCHOR_FILE_NAME = "anchor.json"
 
@@ -57,30 +54,13 @@ def read_anchor(path: Path) -> Anchor | None:
         raise AnchorError(f"the anchor file {path} is not an anchor: {exc!r}") from None
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(f".{path.name}.lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def _write(path: Path, anchor: Anchor) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(asdict(anchor), f, indent=2)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_json_atomic(path, asdict(anchor))
 
 
 def advance_anchor(path: Path, anchor: Anchor) -> Anchor:
     """Record `anchor` unless the file already holds a later head; returns what the file holds."""
-    with _locked(path):
+    with locked(path):
         try:
             current = read_anchor(path)
         except AnchorError:
@@ -93,5 +73,5 @@ def advance_anchor(path: Path, anchor: Anchor) -> Anchor:
 
 def reset_anchor(path: Path, anchor: Anchor) -> None:
     """Replace the anchor, even with an earlier head: only for a deliberate restore."""
-    with _locked(path):
+    with locked(path):
         _write(path, anchor)

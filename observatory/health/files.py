@@ -7,14 +7,16 @@ file, never half of one.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from ..jsonfiles import locked, write_json_atomic
+
+__all__ = ["iso", "parse_iso", "pid_alive", "read_json", "update_json", "utc_now", "write_json_atomic"]
 
 
 def utc_now() -> datetime:
@@ -35,17 +37,6 @@ def parse_iso(text: str | None) -> datetime | None:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, ensure_ascii=False, default=str)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def read_json(path: Path) -> Any:
     """The file's content, or None when it is missing or unreadable (a reader must never crash on it)."""
     try:
@@ -54,20 +45,9 @@ def read_json(path: Path) -> Any:
         return None
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(f".{path.name}.lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def update_json(path: Path, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """Read-modify-write under a file lock, so two processes' updates do not overwrite each other."""
-    with _locked(path):
+    with locked(path):
         data = read_json(path)
         if not isinstance(data, dict):
             data = {}
