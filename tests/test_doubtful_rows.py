@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
-from click.testing import CliRunner
 
 from domain_fixtures import sha_of, shot
-from observatory.cli import cli
 from observatory.eventlog import EventStore
+from test_corrections_cli import events as n_events
+from test_corrections_cli import q, run
 from test_replay_corrections import dump
 
 NAME = "Screenshot_20251112_173538_Whiteout Survival.jpg"
@@ -23,26 +22,6 @@ ROWS = [
     {"rank": 4, "name": "[HEI]Quill", "damage": 3706838781, "doubtful": ["name", "damage"],
      "doubt_reasons": {"name": "no two passes agree", "damage": "digits unclear"}},
 ]
-
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def q(home, sql: str, *params):
-    conn = sqlite3.connect(home / "projections" / "observatory.db")
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def n_events(home) -> int:
-    store = EventStore(home / "events" / "events.db")
-    try:
-        return store.last_seq()
-    finally:
-        store.close()
 
 
 @pytest.fixture
