@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+from functools import lru_cache
 
 from .definitions import DEFINITIONS
 from .image import decode
@@ -25,6 +26,7 @@ PIPELINE_VERSION = "2.0"
 ENGINE_NAME = "rapidocr"  # the default reader
 
 
+@lru_cache(maxsize=None)  # asking Tesseract its version starts a process: once per worker, not per image
 def engine_version(reader: str = ENGINE_NAME) -> str:
     """Pipeline and reader versions: results of different versions stay apart in the log."""
     return f"{PIPELINE_VERSION}+{reader_for(reader).version()}"
@@ -59,4 +61,4 @@ def extract(image: bytes | str | os.PathLike, *, kind: str | None = None, reader
     except Exception as e:  # pragma: no cover - defensive: report, don't crash the pool
         log.exception("extraction failed")
         raise ExtractionError("extract", f"{type(e).__name__}: {e}") from e
-    return Extraction(engine=ocr.name, engine_version=f"{PIPELINE_VERSION}+{ocr.version()}", **res)
+    return Extraction(engine=ocr.name, engine_version=engine_version(ocr.name), **res)

@@ -26,7 +26,7 @@ from .classify import classify
 from .models import KindDefinition, MetaField, RowField
 from .names import clean_name, common_tag, name_key, repair_known_tag, split_tag, vote_name
 from .ocr import CropResult, Segment, Word, image_words, segments
-from .readers import Box, Reader, TesseractReader
+from .readers import Box, Reader, TesseractReader, clamp_box
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +105,7 @@ class Cropper:
 
     def add(self, box, whitelist: str | None = None, lang: str = "eng",
             text_h: float | None = None, mode: str = "auto") -> CropReq:
-        l, t, r, b = (int(v) for v in box)
-        l, t = max(0, l), max(0, t)
-        r, b = min(self.im.width, max(r, l + 2)), min(self.im.height, max(b, t + 2))
-        req = CropReq((l, t, r, b), (whitelist or "", lang, mode), text_h)
+        req = CropReq(clamp_box(self.im, box), (whitelist or "", lang, mode), text_h)
         self.reqs.append(req)
         return req
 

@@ -49,7 +49,8 @@ class Reader(Protocol):
                 psm: int = 6) -> list[CropResult]: ...
 
 
-def _int_box(im: Image.Image, box: Box) -> tuple[int, int, int, int]:
+def clamp_box(im: Image.Image, box: Box) -> tuple[int, int, int, int]:
+    """`box` in whole pixels inside `im`, at least 2 px each way."""
     l, t, r, b = (int(v) for v in box)
     l, t = max(0, l), max(0, t)
     return l, t, min(im.width, max(r, l + 2)), min(im.height, max(b, t + 2))
@@ -68,7 +69,7 @@ class TesseractReader:
         cfg = f"--psm {psm}"
         if whitelist:
             cfg += f" -c tessedit_char_whitelist={whitelist}"
-        crops = [im.crop(_int_box(im, b)) for b in boxes]
+        crops = [im.crop(clamp_box(im, b)) for b in boxes]
         return ocr_batch(crops, config=cfg, lang=lang, text_heights=text_heights, mode=mode)
 
 
@@ -205,7 +206,7 @@ class RapidReader:
         eng = _rapid_engine()
         out = []
         for b in boxes:
-            crop = im.crop(_int_box(im, b)).convert("RGB")
+            crop = im.crop(clamp_box(im, b)).convert("RGB")
             r = eng(crop, use_det=False, use_cls=False, use_rec=True)
             txt = " ".join(str(t) for t in (r.txts or ()) if str(t).strip())
             score = min((float(s) for s in (r.scores or ())), default=0.0)
@@ -216,7 +217,7 @@ class RapidReader:
         out: list[CropResult] = []
         todo: list[int] = []
         for i, box in enumerate(boxes):
-            l, t, r, b = _int_box(im, box)
+            l, t, r, b = clamp_box(im, box)
             inside = sorted((w for w in page if _inside(w, (l, t, r, b))), key=lambda w: (round(w.cy / 20), w.left))
             numeric = bool(whitelist) and any(ch.isdigit() for ch in whitelist)
             icons = [w for w in inside if numeric and _ICON.match(w.text)]  # only numbers sit behind icons
@@ -237,7 +238,7 @@ class RapidReader:
         if todo:
             crops = []
             for i in todo:
-                l, t, r, b = _int_box(im, boxes[i])
+                l, t, r, b = clamp_box(im, boxes[i])
                 icons = [w for w in page if _inside(w, (l, t, r, b)) and _ICON.match(w.text)]
                 if icons and whitelist and any(ch.isdigit() for ch in whitelist):
                     l = max(l, max(w.left + w.width for w in icons))
@@ -246,7 +247,7 @@ class RapidReader:
                 txt = _keep(txt, whitelist)
                 if txt:
                     l, t, r, b = box
-                    ox = box[0] - _int_box(im, boxes[i])[0]
+                    ox = box[0] - clamp_box(im, boxes[i])[0]
                     out[i] = CropResult(txt, conf, [Word(txt, ox, 0, r - l, b - t, conf)])
         return out
 

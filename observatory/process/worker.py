@@ -35,21 +35,23 @@ def init_worker() -> None:
     die_with_parent()
 
 
+def _failed(sha256: str, reader: str, stage: str, reason: str) -> dict[str, Any]:
+    from ..extract import engine_version
+
+    return {"sha256": sha256, "ok": False, "stage": stage, "reason": reason,
+            "engine": reader, "engine_version": engine_version(reader)}
+
+
 def run_extraction(sha256: str, image_path: str, kind: str | None = None, reader: str = "rapidocr") -> dict[str, Any]:
     """Extract one image; never raises, so one bad screenshot cannot take down a batch."""
-    from ..extract import ExtractionError, engine_version, extract
+    from ..extract import ExtractionError, extract
 
-    ENGINE_NAME, ENGINE_VERSION = reader, engine_version(reader)
     try:
         result = extract(image_path, kind=kind, reader=reader)
     except ExtractionError as exc:
-        return {"sha256": sha256, "ok": False, "stage": exc.stage, "reason": exc.reason,
-                "engine": ENGINE_NAME, "engine_version": ENGINE_VERSION}
+        return _failed(sha256, reader, exc.stage, exc.reason)
     except FileNotFoundError:
-        return {"sha256": sha256, "ok": False, "stage": "decode", "reason": f"blob missing: {image_path}",
-                "engine": ENGINE_NAME, "engine_version": ENGINE_VERSION}
+        return _failed(sha256, reader, "decode", f"blob missing: {image_path}")
     except Exception as exc:  # noqa: BLE001 - recorded as an ExtractionFailed event, with the cause
-        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return {"sha256": sha256, "ok": False, "stage": "internal", "reason": last,
-                "engine": ENGINE_NAME, "engine_version": ENGINE_VERSION}
+        return _failed(sha256, reader, "internal", traceback.format_exception_only(type(exc), exc)[-1].strip())
     return {"sha256": sha256, "ok": True, "result": result.model_dump(mode="json")}
