@@ -26,6 +26,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from json.scanner import c_make_scanner as _c_make_scanner  # type: ignore[attr-defined]
@@ -233,9 +234,7 @@ class EventStore:
 
         Dropped triggers of an existing log are NOT re-created here (see `repair_triggers`).
         """
-        cur = self.conn.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
+        with self._immediate() as cur:
             new_log = not self._has_table("events")
             new_meta = not self._has_table("log_meta")
             cur.execute(EVENTS_TABLE)
@@ -243,28 +242,30 @@ class EventStore:
             cur.execute(META_TABLE)
             for name in (EVENTS_TRIGGERS if new_log else ()) + (META_TRIGGERS if new_meta else ()):
                 cur.execute(TRIGGERS[name])
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
 
     def _ensure_keyed(self) -> None:
         """Key the chain from the next sequence on, once; afterwards check that our key is the log's key."""
         keyed_from = self.keyed_from()
         if keyed_from is None:
             key = self.key_source.load_or_create()
-            with self._lock:
-                cur = self.conn.cursor()
-                cur.execute("BEGIN IMMEDIATE")
-                try:
-                    (last,) = cur.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
-                    cur.execute("INSERT OR IGNORE INTO log_meta VALUES ('keyed_from', ?)", (str(last + 1),))
-                    cur.execute("INSERT OR IGNORE INTO log_meta VALUES ('key_id', ?)", (key_id(key),))
-                    cur.execute("COMMIT")
-                except BaseException:
-                    cur.execute("ROLLBACK")
-                    raise
+            with self._immediate() as cur:
+                (last,) = cur.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
+                cur.execute("INSERT OR IGNORE INTO log_meta VALUES ('keyed_from', ?)", (str(last + 1),))
+                cur.execute("INSERT OR IGNORE INTO log_meta VALUES ('key_id', ?)", (key_id(key),))
         self._key = self.require_key()
+
+    @contextmanager
+    def _immediate(self) -> Iterator[sqlite3.Cursor]:
+        """One write transaction, taken at once (BEGIN IMMEDIATE), committed or rolled back whole."""
+        with self._lock:
+            cur = self.conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
 
     def _has_table(self, name: str) -> bool:
         row = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
@@ -314,21 +315,14 @@ class EventStore:
         """Re-create missing guards and, in the same transaction, append a LogRepaired event naming them."""
         if self.readonly:
             raise PermissionError("this event store was opened read-only")
-        with self._lock:
-            cur = self.conn.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                missing = self.missing_triggers()
-                if missing:
-                    for name in missing:
-                        cur.execute(TRIGGERS[name])
-                    event = LogRepaired(repaired="triggers", names=missing, reason=reason)
-                    rows = self._prepare(cur, [Pending(event, "log", actor=actor)])
-                    cur.executemany(f"INSERT INTO events ({COLUMNS}) VALUES ({','.join('?' * 12)})", rows)
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
+        with self._immediate() as cur:
+            missing = self.missing_triggers()
+            if missing:
+                for name in missing:
+                    cur.execute(TRIGGERS[name])
+                event = LogRepaired(repaired="triggers", names=missing, reason=reason)
+                rows = self._prepare(cur, [Pending(event, "log", actor=actor)])
+                cur.executemany(f"INSERT INTO events ({COLUMNS}) VALUES ({','.join('?' * 12)})", rows)
         return missing
 
     # -- lifecycle -------------------------------------------------------------
@@ -352,16 +346,9 @@ class EventStore:
         batch = list(pending)
         if not batch:
             return []
-        with self._lock:
-            cur = self.conn.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                rows = self._prepare(cur, batch)
-                cur.executemany(f"INSERT INTO events ({COLUMNS}) VALUES ({','.join('?' * 12)})", rows)
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
+        with self._immediate() as cur:
+            rows = self._prepare(cur, batch)
+            cur.executemany(f"INSERT INTO events ({COLUMNS}) VALUES ({','.join('?' * 12)})", rows)
         return [_stored(r) for r in rows]
 
     def append_one(self, event: Event, stream_id: str, **envelope: Any) -> StoredEvent | None:
