@@ -1,4 +1,4 @@
-"""Children that go when their parent goes.
+"""Process lives: children that go when their parent goes, and whether a process still runs.
 
 A daemon killed with SIGKILL (or by the OOM killer) cannot stop its children. An OCR
 worker would wait on its pool's queue forever (forked, it holds the queue's write end
@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from pathlib import Path
 
 
 def die_with_parent(interval: float = 1.0) -> None:
@@ -22,3 +23,20 @@ def _watch(parent: int, interval: float) -> None:
     while os.getppid() == parent:
         time.sleep(interval)
     os._exit(0)
+
+
+def pid_alive(pid: object) -> bool:
+    """Running; a zombie (killed, not yet reaped by its parent) will never write again, so it is not."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # someone else's process: it exists
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc: existing is all we know
+    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]

@@ -8,13 +8,13 @@ file, never half of one.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ..jsonfiles import locked, write_json_atomic
+from ..lifecycle import pid_alive
 
 __all__ = ["iso", "parse_iso", "pid_alive", "read_json", "update_json", "utc_now", "write_json_atomic"]
 
@@ -54,15 +54,3 @@ def update_json(path: Path, change: Callable[[dict[str, Any]], None]) -> dict[st
         change(data)
         write_json_atomic(path, data)
         return data
-
-
-def pid_alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

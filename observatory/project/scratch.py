@@ -13,6 +13,8 @@ import os
 import re
 from pathlib import Path
 
+from ..lifecycle import pid_alive
+
 log = logging.getLogger(__name__)
 
 
@@ -25,21 +27,6 @@ def _scratch_pid(target: Path, name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def alive(pid: int) -> bool:
-    """Running; a zombie (killed, not yet reaped by its parent) will never write again."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # someone else's process: it exists
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no /proc: existing is all we know
-    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
-
-
 def remove_stale_scratch(target: Path) -> list[Path]:
     """Delete the rebuild files of `target` whose process is dead; returns what was removed."""
     try:
@@ -49,7 +36,7 @@ def remove_stale_scratch(target: Path) -> list[Path]:
     removed = []
     for name in names:
         pid = _scratch_pid(target, name)
-        if pid is None or pid == os.getpid() or alive(pid):
+        if pid is None or pid == os.getpid() or pid_alive(pid):
             continue
         path = target.parent / name
         try:
