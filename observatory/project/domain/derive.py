@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from rapidfuzz import fuzz
+
 from ...correct.rows import Reading, address_of, apply_fixes, describe, doubtful_fields, row_name
 from ...correct.state import Record, forced_kinds, in_force
 from ...eventlog.models import (AddRow, Confirm, DeleteRow, LinkAlias, MergePlayers, NoteCorrection, RenamePlayer, Retract,
                                 SetEventTime, SetValue, UnlinkAlias)
-from rapidfuzz import fuzz
-
 from ...identity import normalize, parse_name
 from ...identity.matching import MIN_FUZZY_LENGTH
 from .grouping import cluster
@@ -133,15 +133,15 @@ def derive(community: str, shots: Sequence[Shot], records: Sequence[Record], cfg
         used.append(Used(s, reading, t, mail, [None] * len(reading.rows)))
 
     ident = _identity(community, used, [r.correction for r in active if isinstance(r.correction, IDENTITY_FIXES)], cfg)
-    hunts = _bear_groups(used, cfg)
-    _agree(community, used, ident, hunts, cfg, review)
+    groups = _groups(used, cfg)
+    _agree(community, used, ident, groups, cfg, review)
     _low_confidence(community, used, cfg, review)
-    _bear(community, hunts, cfg, event_time, notes, out, usage)
-    _contribution(community, used, cfg, out, usage)
-    _roster(community, used, cfg, out, usage)
+    _bear(community, groups.hunts, cfg, event_time, notes, out, usage)
+    _contribution(community, groups.contribution, cfg, out, usage)
+    _roster(community, groups.rosters, out, usage)
     _alliance_power(community, used, cfg, out, usage)
-    _ac(community, used, cfg, out, usage)
-    _foundry(community, used, cfg, event_time, notes, out, usage)
+    _ac(community, groups.ac, cfg, out, usage)
+    _foundry(community, groups.signups, groups.foundry_mails, cfg, event_time, notes, out, usage)
     _players(community, ident, cfg, out)
     times = [parse_time(s.captured_at) for s in shots]
     if times:  # corrections alone (about players or screenshots it never had) do not make a community
@@ -221,7 +221,26 @@ def _power(row: dict[str, Any]) -> tuple[Any, ...] | None:
     return (row.get("power"),) if _number(row.get("power")) else None
 
 
-def _agree(community: str, used: list[Used], ident: Identity, hunts: list[list[Used]], cfg: DomainConfig,
+@dataclass(frozen=True)
+class Groups:
+    """Each kind's events, found once: the name vote (`_agree`) and the tables read the same groups.
+
+    Grouping looks at times, kinds and readings, never at player ids, so the vote's moves do not change it.
+    """
+    hunts: list[list[Used]]
+    contribution: dict[tuple[str, str], list[Used]]  # (period, period start)
+    rosters: list[list[Used]]
+    ac: dict[tuple[str, str], list[Used]]  # (week, lane)
+    signups: dict[tuple[Any, str], list[Used]]  # (legion, week)
+    foundry_mails: list[list[Used]]  # one result mail, shot as several pages
+
+
+def _groups(used: Sequence[Used], cfg: DomainConfig) -> Groups:
+    return Groups(_bear_groups(used, cfg), _contribution_groups(used, cfg), _sessions(used, "alliance_members", cfg),
+                  _ac_groups(used, cfg), _signup_groups(used, cfg), _sessions(used, "foundry_result", cfg))
+
+
+def _agree(community: str, used: list[Used], ident: Identity, groups: Groups, cfg: DomainConfig,
            review: list[dict[str, Any]]) -> None:
     """Readings of one row of one list under different names become one player's (see votes.py).
 
@@ -240,16 +259,16 @@ def _agree(community: str, used: list[Used], ident: Identity, hunts: list[list[U
             if pid is not None:
                 first.setdefault(pid, len(first))
     sources: list[tuple[str, list[Used], Any, tuple[str, str], Any]] = []
-    sources += [("bear_scores", m, _at("rank", "damage"), ("rank", "damage"), None) for m in hunts]
+    sources += [("bear_scores", m, _at("rank", "damage"), ("rank", "damage"), None) for m in groups.hunts]
     sources += [("contribution_snapshots", m, _at("rank", "contribution"), ("rank", "contribution"), None)
-                for _, m in sorted(_contribution_groups(used, cfg).items())]
+                for _, m in sorted(groups.contribution.items())]
     sources += [("foundry_results", m, _at("rank", "points"), ("rank", "points"), None)
-                for m in _sessions(used, "foundry_result", cfg)]
+                for m in groups.foundry_mails]
     sources += [("ac_signups", m, _at("order", "power"), ("order", "power"), None)
-                for _, m in sorted(_ac_groups(used, cfg).items())]
+                for _, m in sorted(groups.ac.items())]
     sources += [("foundry_signups", m, _power, ("power", ""), alike)
-                for _, m in sorted(_signup_groups(used, cfg).items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))]
-    sources += [("roster_snapshots", m, _power, ("power", ""), alike) for m in _sessions(used, "alliance_members", cfg)]
+                for _, m in sorted(groups.signups.items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))]
+    sources += [("roster_snapshots", m, _power, ("power", ""), alike) for m in groups.rosters]
     by_id = {u.shot.id: u for u in used}
     moves: list[tuple[str, str]] = []
     for table, members, key_of, labels, similar in sources:
@@ -442,8 +461,7 @@ def _contribution_groups(used: Sequence[Used], cfg: DomainConfig) -> dict[tuple[
     return groups
 
 
-def _contribution(community, used, cfg, out, usage) -> None:  # type: ignore[no-untyped-def]
-    groups = _contribution_groups(used, cfg)
+def _contribution(community, groups, cfg, out, usage) -> None:  # type: ignore[no-untyped-def]
     for (period, start), members in sorted(groups.items()):
         gid = f"{period} {start}"
         for pid, picks in sorted(_picks(members, lambda r: r.get("contribution") is not None).items()):
@@ -461,8 +479,8 @@ def _sessions(used: Sequence[Used], kind: str, cfg: DomainConfig) -> list[list[U
     return cluster([u for u in used if u.shot.kind == kind], time=lambda u: u.time, window=cfg.snapshot_window)
 
 
-def _roster(community, used, cfg, out, usage) -> None:  # type: ignore[no-untyped-def]
-    for members in _sessions(used, "alliance_members", cfg):
+def _roster(community, sessions, out, usage) -> None:  # type: ignore[no-untyped-def]
+    for members in sessions:
         anchor = min(members, key=lambda u: u.shot.ingest_seq)
         sid = stable_id("r", community, anchor.shot.id)
         at = iso(min(u.time for u in members))
@@ -522,8 +540,7 @@ def _signup_groups(used: Sequence[Used], cfg: DomainConfig) -> dict[tuple[Any, s
     return groups
 
 
-def _ac(community, used, cfg, out, usage) -> None:  # type: ignore[no-untyped-def]
-    groups = _ac_groups(used, cfg)
+def _ac(community, groups, cfg, out, usage) -> None:  # type: ignore[no-untyped-def]
     for (week, lane), members in sorted(groups.items()):
         gid = f"{week} {lane}"
         for pid, picks in sorted(_picks(members).items()):
@@ -539,12 +556,12 @@ def _ac(community, used, cfg, out, usage) -> None:  # type: ignore[no-untyped-de
 # --- foundry ---------------------------------------------------------------------------------------
 
 
-def _foundry(community, used, cfg, event_time, notes, out, usage) -> None:  # type: ignore[no-untyped-def]
+def _foundry(community, signups, mails, cfg, event_time, notes, out, usage) -> None:  # type: ignore[no-untyped-def]
     """A foundry event is (legion, week): sign-up screens during the week, and the result mail's pages."""
     events: dict[tuple[Any, str], dict[str, list[Used]]] = defaultdict(lambda: {"signup": [], "result": []})
-    for key, members in _signup_groups(used, cfg).items():
+    for key, members in signups.items():
         events[key]["signup"].extend(members)
-    for mail in _sessions(used, "foundry_result", cfg):  # one mail, shot as several pages
+    for mail in mails:  # one mail, shot as several pages
         legions = [u.reading.meta.get("legion") for u in mail if u.reading.meta.get("legion") is not None]
         when = min(u.event_time for u in mail)
         events[(legions[0] if legions else None, _monday(when, cfg))]["result"].extend(mail)
