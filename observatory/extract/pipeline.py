@@ -40,10 +40,11 @@ class Page:
     words: list[Word] = field(default_factory=list)  # the reader's page pass, in image pixels
 
     def read(self, boxes: list[Box], *, whitelist: str | None = None, lang: str = "eng",
-             text_heights: list[float | None] | None = None, mode: str = "auto", psm: int = 6) -> list[CropResult]:
-        """What each region of the image says, from the page's reader."""
+             text_heights: list[float | None] | None = None, mode: str = "auto", psm: int = 6,
+             letters: bool = False) -> list[CropResult]:
+        """What each region of the image says, from the page's reader (`letters`: the regions hold names)."""
         return self.reader.regions(self.image, self.words, boxes, whitelist=whitelist, lang=lang,
-                                   text_heights=text_heights, mode=mode, psm=psm)
+                                   text_heights=text_heights, mode=mode, psm=psm, letters=letters)
 
     @property
     def W(self) -> int:
@@ -88,7 +89,7 @@ def analyse_page(im: Image.Image, reader: Reader | None = None) -> Page:
 @dataclass
 class CropReq:
     box: tuple[int, int, int, int]
-    key: tuple[str, str, str]       # (config, lang, preprocessing mode)
+    key: tuple[str, str, str, bool]  # (whitelist, lang, preprocessing mode, words expected)
     text_h: float | None = None
     suffix: str = ""                # CJK/kana glyph recovered by the CJK pass
     cjk_box: tuple | None = None    # box for the CJK pass when it differs (taller glyphs)
@@ -104,19 +105,19 @@ class Cropper:
         self.reqs: list[CropReq] = []
 
     def add(self, box, whitelist: str | None = None, lang: str = "eng",
-            text_h: float | None = None, mode: str = "auto") -> CropReq:
-        req = CropReq(clamp_box(self.im, box), (whitelist or "", lang, mode), text_h)
+            text_h: float | None = None, mode: str = "auto", letters: bool = False) -> CropReq:
+        req = CropReq(clamp_box(self.im, box), (whitelist or "", lang, mode, letters), text_h)
         self.reqs.append(req)
         return req
 
     def run(self) -> None:
-        groups: dict[tuple[str, str, str], list[CropReq]] = {}
+        groups: dict[tuple[str, str, str, bool], list[CropReq]] = {}
         for r in self.reqs:
             if r.result is None:
                 groups.setdefault(r.key, []).append(r)
-        for (wl, lang, mode), reqs in groups.items():
+        for (wl, lang, mode, letters), reqs in groups.items():
             res = self.page.read([r.box for r in reqs], whitelist=wl or None, lang=lang,
-                                 text_heights=[r.text_h for r in reqs], mode=mode)
+                                 text_heights=[r.text_h for r in reqs], mode=mode, letters=letters)
             for r, cr in zip(reqs, res):
                 r.result = cr
 
@@ -567,7 +568,8 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
                     x0, x1 = lo, hi
                 ph = 0.25 * (bot - top) + 2
                 left = x0 - ph if f.source == "above" else x0  # same_line windows start at the column edge
-                r.reqs[f.name] = [cropper.add((left, top - ph, x1, bot + ph), text_h=bot - top, mode=m)
+                r.reqs[f.name] = [cropper.add((left, top - ph, x1, bot + ph), text_h=bot - top, mode=m,
+                                              letters=f.type == "name")
                                   for m in f.modes]
                 if f.source == "above" and nb.full:
                     ft, fb = nb.full
@@ -748,7 +750,7 @@ def _tiebreak_names(defn: KindDefinition, rows: list[RowCtx], cropper: Cropper) 
             best = _name_reads(reqs)
             if best is None or best[2] < 2:
                 q0 = reqs[0]
-                reqs.append(cropper.add(q0.box, text_h=q0.text_h, mode=TIEBREAK_MODE))
+                reqs.append(cropper.add(q0.box, text_h=q0.text_h, mode=TIEBREAK_MODE, letters=True))
 
 
 CJK_LANG = "eng+chi_tra+jpn"

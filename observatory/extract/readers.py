@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -46,7 +46,9 @@ class Reader(Protocol):
 
     def regions(self, im: Image.Image, page: list[Word], boxes: list[Box], *, whitelist: str | None = None,
                 lang: str = "eng", text_heights: list[float | None] | None = None, mode: str = "auto",
-                psm: int = 6) -> list[CropResult]: ...
+                psm: int = 6, letters: bool = False) -> list[CropResult]:
+        """What each region says. `letters`: the regions hold words (names), so a reading without a
+        letter is not an answer and may be asked of another reader."""
 
 
 def clamp_box(im: Image.Image, box: Box) -> tuple[int, int, int, int]:
@@ -65,7 +67,8 @@ class TesseractReader:
     def page(self, im: Image.Image) -> list[Word]:
         return page_words(im)
 
-    def regions(self, im, page, boxes, *, whitelist=None, lang="eng", text_heights=None, mode="auto", psm=6):
+    def regions(self, im, page, boxes, *, whitelist=None, lang="eng", text_heights=None, mode="auto", psm=6,
+                letters=False):
         cfg = f"--psm {psm}"
         if whitelist:
             cfg += f" -c tessedit_char_whitelist={whitelist}"
@@ -189,11 +192,36 @@ def _keep(text: str, whitelist: str | None) -> str:
 _ICON = re.compile(r"^[^\w,.]{0,2}[xX×+*#]?[^\w,.]{0,2}$")
 
 
+def _arabic(cr: CropResult) -> CropResult | None:
+    """A confident Arabic reading, its words in reading order (Tesseract lists them left to right)."""
+    letters = [ch for ch in cr.text if ch.isalpha()]
+    arabic = [ch for ch in letters if "\u0600" <= ch <= "\u06ff"]
+    if len(arabic) < 2 or len(arabic) < 0.5 * len(letters) or cr.conf < 70:
+        return None
+    if not cr.words:
+        return None
+    text = " ".join(w.text for w in reversed(cr.words))
+    left, top = min(w.left for w in cr.words), min(w.top for w in cr.words)
+    right, bottom = max(w.right for w in cr.words), max(w.bottom for w in cr.words)
+    # one word: whoever lays words out left to right must not undo the right-to-left order
+    return CropResult(text, cr.conf, [Word(text, left, top, right - left, bottom - top, cr.conf)], cr.offset, cr.scale)
+
+
+def _latin(cr: CropResult) -> CropResult | None:
+    """A confident reading with letters (a decorated name PP-OCRv6 dropped)."""
+    return cr if sum(ch.isalpha() for ch in cr.text) >= 2 and cr.conf >= 75 else None
+
+
+SECOND_READINGS = (("ara", _arabic), ("eng", _latin))
+
+
 @dataclass
 class RapidReader:
     """PP-OCRv6 through rapidocr. Regions inside a page text run reuse it."""
 
     name: str = "rapidocr"
+    # Tesseract's second readings of this page, by (image, box, language): every pass of a field asks once
+    _second: dict = field(default_factory=dict, repr=False)
 
     def version(self) -> str:
         return _rapid_version()
@@ -213,7 +241,8 @@ class RapidReader:
             out.append((txt, score * 100))
         return out
 
-    def regions(self, im, page, boxes, *, whitelist=None, lang="eng", text_heights=None, mode="auto", psm=6):
+    def regions(self, im, page, boxes, *, whitelist=None, lang="eng", text_heights=None, mode="auto", psm=6,
+                letters=False):
         out: list[CropResult] = []
         todo: list[int] = []
         for i, box in enumerate(boxes):
@@ -249,7 +278,34 @@ class RapidReader:
                     l, t, r, b = box
                     ox = box[0] - clamp_box(im, boxes[i])[0]
                     out[i] = CropResult(txt, conf, [Word(txt, ox, 0, r - l, b - t, conf)])
+        if letters:
+            self._read_letterless(im, boxes, out, text_heights)
         return out
+
+    def _read_letterless(self, im: Image.Image, boxes: list[Box], out: list[CropResult],
+                         text_heights: list[float | None] | None) -> None:
+        """Name regions left without a letter are read by Tesseract: first in the scripts PP-OCRv6 lacks
+        (Arabic: `اياد المصري` is nothing or `99` to it), then in Latin letters. A reading is taken only
+        when it is confident; otherwise the first reader's answer stands."""
+        unsure = [i for i, cr in enumerate(out) if not any(ch.isalpha() for ch in cr.text)]
+        for lang, accept in SECOND_READINGS:
+            if not unsure:
+                return
+            key = lambda i: (id(im), clamp_box(im, boxes[i]), lang)  # noqa: E731 - both passes of a name share one read
+            ask = [i for i in unsure if key(i) not in self._second]
+            if ask:
+                heights = [text_heights[i] if text_heights else None for i in ask]
+                for i, cr in zip(ask, TesseractReader().regions(im, [], [boxes[i] for i in ask], lang=lang,
+                                                                text_heights=heights, psm=6)):
+                    self._second[key(i)] = accept(cr)
+            left = []
+            for i in unsure:
+                got = self._second[key(i)]
+                if got is None:
+                    left.append(i)
+                else:
+                    out[i] = got
+            unsure = left
 
 
 READERS = {"rapidocr": RapidReader, "tesseract": TesseractReader}
