@@ -286,7 +286,12 @@ class RapidReader:
                          text_heights: list[float | None] | None) -> None:
         """Name regions left without a letter are read by Tesseract: first in the scripts PP-OCRv6 lacks
         (Arabic: `اياد المصري` is nothing or `99` to it), then in Latin letters. A reading is taken only
-        when it is confident; otherwise the first reader's answer stands."""
+        when it is confident; otherwise the first reader's answer stands.
+
+        Each crop is read at two scales, the name's text height and the crop's whole height, and the
+        surer reading counts: the height hint is measured on Latin letters, and Arabic glyphs read at
+        one scale or the other can lose their confidence (64 against 91 on one sample, the reverse on another).
+        """
         unsure = [i for i, cr in enumerate(out) if not any(ch.isalpha() for ch in cr.text)]
         for lang, accept in SECOND_READINGS:
             if not unsure:
@@ -294,10 +299,13 @@ class RapidReader:
             key = lambda i: (id(im), clamp_box(im, boxes[i]), lang)  # noqa: E731 - both passes of a name share one read
             ask = [i for i in unsure if key(i) not in self._second]
             if ask:
-                heights = [text_heights[i] if text_heights else None for i in ask]
-                for i, cr in zip(ask, TesseractReader().regions(im, [], [boxes[i] for i in ask], lang=lang,
-                                                                text_heights=heights, psm=6)):
-                    self._second[key(i)] = accept(cr)
+                crops = [boxes[i] for i in ask]
+                hinted = [text_heights[i] if text_heights else None for i in ask]
+                scales = [TesseractReader().regions(im, [], crops, lang=lang, text_heights=heights, psm=6)
+                          for heights in (hinted, None)]
+                for n, i in enumerate(ask):
+                    taken = [r for r in (accept(scale[n]) for scale in scales) if r is not None]
+                    self._second[key(i)] = max(taken, key=lambda r: r.conf) if taken else None
             left = []
             for i in unsure:
                 got = self._second[key(i)]
