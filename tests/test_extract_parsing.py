@@ -164,3 +164,21 @@ def test_categorical_fields_are_compared_nulls_included():
     lab = {"kind": "foundry_signup", "meta": {}, "rows": [label]}
     s = score_image("foundry_signup", {}, [{"name": "a", "power": 5, "status": "join", "voted": False, "tier": "R4"}], lab)
     assert (s.tp, s.cat_ok, s.cat_total) == (1, 1, 3)
+
+
+def test_a_header_above_the_first_card_is_not_a_name():
+    """`Online: 7/100` sits where the first roster card's hidden name would: it is the screen's text, no player."""
+    from observatory.extract.definitions import DEFINITIONS
+    from observatory.extract.ocr import Segment, Word
+    from observatory.extract.pipeline import RowCtx, _screen_text
+
+    def row(name):
+        r = RowCtx(Segment([Word("142.6M", 280, 1900, 118, 26, 99.0)]), 0)
+        r.values["name"] = name
+        return r
+
+    members = DEFINITIONS["alliance_members"]
+    assert _screen_text(members, row("Online: 7/100")) == "Online: 7/100"
+    assert _screen_text(members, row("Alliance Members")) == "Alliance Members"
+    for name in ("Onlinegamer", "Mar", "必須認真", None):
+        assert _screen_text(members, row(name)) is None

@@ -923,6 +923,8 @@ def validate_rows(defn: KindDefinition, page: Page, rows: list[RowCtx]):
             reason = "name cut off at the edge of the list"
         elif r.name_votes == 1 and r.name_conf < UNSURE_NAME_CONF and not r.tag_confirmed:
             reason = "name unreadable: no two OCR passes agree and the best is unsure"
+        elif (chrome := _screen_text(defn, r)) is not None:
+            reason = f"no name: {chrome!r} is the screen's own text (the row's name is hidden)"
         else:
             missing = [f.name for f in defn.fields
                        if (f.required or f.source == "anchor") and r.values.get(f.name) in (None, "")]
@@ -946,6 +948,19 @@ def validate_rows(defn: KindDefinition, page: Page, rows: list[RowCtx]):
         dropped += d2
         warnings += w2
     return kept, dropped, warnings
+
+
+def _screen_text(defn: KindDefinition, r: RowCtx) -> str | None:
+    """The row's name when it is text the screen itself shows (a header such as `Online: 7/100` above the
+    first card, whose own name is hidden): a value a meta pattern of the kind reads, or one of its phrases whole."""
+    name_f = next((f for f in defn.fields if f.type == "name"), None)
+    name = r.values.get(name_f.name) if name_f else None
+    if not isinstance(name, str) or not name.strip():
+        return None
+    if any(mf.pattern and mf.type in ("int", "text") and re.search(mf.pattern, name, re.I) for mf in defn.meta):
+        return name
+    plain = " ".join(name.lower().split())
+    return name if any(p.text.lower() == plain for p in defn.phrases) else None  # whole phrases: `Onlinegamer` is a name
 
 
 def _full_name(r: RowCtx, f: RowField) -> str:
