@@ -23,14 +23,14 @@ SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "w
 # (min recall, min precision, min categorical-field accuracy, min meta accuracy) per kind on the
 # development samples, a little under what `benchmarks/accuracy.py` measures (README scoring rule)
 FLOORS = {
-    "ac_signup": (0.94, 0.96, 0.98, 1.0),
-    "alliance_members": (0.97, 0.92, 0.88, 1.0),
+    "ac_signup": (0.94, 1.0, 0.98, 1.0),
+    "alliance_members": (0.97, 1.0, 0.88, 1.0),
     "alliance_power": (1.0, 1.0, 1.0, 1.0),
     "bear_damage": (1.0, 1.0, 1.0, 1.0),
     "bear_overview": (1.0, 1.0, 1.0, 1.0),
-    "contribution": (0.96, 0.98, 1.0, 1.0),
+    "contribution": (0.96, 1.0, 1.0, 1.0),
     "foundry_result": (1.0, 1.0, 1.0, 0.85),
-    "foundry_signup": (0.94, 0.98, 0.95, 1.0),
+    "foundry_signup": (0.96, 1.0, 0.95, 1.0),
 }
 
 
@@ -127,3 +127,11 @@ def test_arabic_names_are_read_by_the_second_reader(sample_results):
                 assert any(row_matches(got, want) for got in r["rows"]), (lab["file"], name)
                 found += 1
     assert found == 2
+
+
+def test_names_half_hidden_by_an_overlay_are_doubtful_not_stored(sample_results):
+    """The phone's screenshot thumbnail covers `jac` of jack275 and `Ae` of Aesir: `k275` and `sir` are no players."""
+    rows = next(r["rows"] for r, lab in sample_results.values() if lab["file"].endswith("114629_Whiteout Survival.jpg"))
+    cut = {row["name"]: row for row in rows if row.get("partial")}
+    assert set(cut) == {"k275", "sir"}
+    assert all(row["doubtful"] == ["name"] and "hidden" in row["doubt_reasons"]["name"] for row in cut.values())

@@ -307,6 +307,7 @@ class RowCtx:
     name_votes: int = 0             # how many OCR passes agree on the name
     name_conf: float = 0.0
     tag_confirmed: bool = False     # the name carries the alliance tag most rows show
+    name_cut: bool = False          # the name starts right of where the column's names start: its start is hidden
 
 
 def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:
@@ -460,6 +461,7 @@ class NameBox:
     bottom: float
     seen: bool
     full: tuple[float, float] | None = None  # (top, bottom) before cutting ornaments off
+    cut_left: bool = False  # seen starting well right of the column's names: its first glyphs are hidden
 
 
 def _above_box(page: Page, r: RowCtx, f: RowField, col_right: float) -> NameBox | None:
@@ -514,7 +516,8 @@ def _learned_boxes(rows: list[RowCtx], boxes: list[NameBox | None], y0: float) -
                 b = None
         else:
             # names are left-aligned: a box starting right of the others missed
-            # the name's first glyphs (decorated letters the page pass skipped)
+            # the name's first glyphs (decorated letters the page pass skipped, or an overlay)
+            b.cut_left = b.left - (a.left + dleft) > CUT_LEFT * med_h
             b.left = min(b.left, a.left + dleft)
             if b.bottom - b.top > 1.3 * med_h:
                 cy = (b.top + b.bottom) / 2
@@ -562,6 +565,7 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
                     top, bot, x0, x1 = nb.top, nb.bottom, nb.left, nb.right
                     if f.required and nb.seen:
                         r.name_h = bot - top
+                        r.name_cut = nb.cut_left
                 else:
                     lo, hi = xr[0] * W, xr[1] * W
                     top, bot = a.top - 0.15 * h, a.bottom + 0.15 * h
@@ -1081,18 +1085,27 @@ def layout_scores(page: Page, definitions: dict[str, KindDefinition]) -> dict[st
     return out
 
 
-CLIPPED = 0.88  # a row whose glyphs are this much shorter than the page's is cut by the list's edge
+CLIPPED = 0.88  # a first or last row whose number is this much shorter than the page's is cut by the list's edge
+CLIPPED_NAME = 0.7  # names vary more (capitals, descenders): only a much shorter one is cut
+CUT_LEFT = 1.6  # name heights a name may start right of the column's names (a skipped ornament) before it is hidden
 
 
-def _clipped(rows: list[RowCtx]) -> set[int]:
-    """Rows cut off at the list's edge: the first or last of a column whose number is shorter than the others'."""
+def _cut_off(rows: list[RowCtx]) -> dict[int, str]:
+    """Rows the list's edge or an overlay cuts, and why: the first or last of a column whose number or name
+    is shorter than the others' (the edge), or whose name starts right of where the others start."""
+    out: dict[int, str] = {i: "the name's start is hidden (covered, or cut by the list)"
+                           for i, r in enumerate(rows) if r.name_cut}
     if len(rows) < 3:
-        return set()
+        return out
     ah = statistics.median(r.anchor.height for r in rows)
-    out = set()
+    names = [r.name_h for r in rows if r.name_h]
+    nh = statistics.median(names) if len(names) >= 3 else 0
     for c in {r.col for r in rows}:
         col = sorted((i for i, r in enumerate(rows) if r.col == c), key=lambda i: rows[i].anchor.cy)
-        out |= {i for i in {col[0], col[-1]} if rows[i].anchor.height < CLIPPED * ah}
+        for i in {col[0], col[-1]}:
+            r = rows[i]
+            if r.anchor.height < CLIPPED * ah or (nh and r.name_h and r.name_h < CLIPPED_NAME * nh):
+                out.setdefault(i, "row cut off at the edge of the list")
     return out
 
 
@@ -1117,11 +1130,15 @@ def cross_check(defn: KindDefinition, page: Page, kept: list[RowCtx], public: li
                                 f"re-read as {value} by {second.name}")
                 public[i][f] = value
                 del fields[f]
-    for i in _clipped(kept):
-        nums = [f.name for f in defn.fields if f.type in ("int", "abbrev") and public[i].get(f.name) is not None]
+    name_field = next((f.name for f in defn.fields if f.type == "name"), None)
+    for i, why in _cut_off(kept).items():
         public[i]["partial"] = True
-        for f in nums or [next(f.name for f in defn.fields if f.type == "name")]:
-            doubts.setdefault(i, {}).setdefault(f, "row cut off at the edge of the list")
+        if why.startswith("the name"):
+            cut = [name_field]
+        else:
+            cut = [f.name for f in defn.fields if f.type in ("int", "abbrev") and public[i].get(f.name) is not None]
+        for f in [c for c in cut if c] or [name_field]:
+            doubts.setdefault(i, {}).setdefault(f, why)
     for i, fields in doubts.items():
         if fields:
             public[i]["doubtful"] = sorted(fields)
