@@ -41,10 +41,11 @@ class Page:
 
     def read(self, boxes: list[Box], *, whitelist: str | None = None, lang: str = "eng",
              text_heights: list[float | None] | None = None, mode: str = "auto", psm: int = 6,
-             letters: bool = False) -> list[CropResult]:
-        """What each region of the image says, from the page's reader (`letters`: the regions hold names)."""
+             letters: bool = False, small: bool = False) -> list[CropResult]:
+        """What each region of the image says, from the page's reader (`letters`: the regions hold names;
+        `small`: a small glyph such as a badge's digit)."""
         return self.reader.regions(self.image, self.words, boxes, whitelist=whitelist, lang=lang,
-                                   text_heights=text_heights, mode=mode, psm=psm, letters=letters)
+                                   text_heights=text_heights, mode=mode, psm=psm, letters=letters, small=small)
 
     @property
     def W(self) -> int:
@@ -89,7 +90,7 @@ def analyse_page(im: Image.Image, reader: Reader | None = None) -> Page:
 @dataclass
 class CropReq:
     box: tuple[int, int, int, int]
-    key: tuple[str, str, str, bool]  # (whitelist, lang, preprocessing mode, words expected)
+    key: tuple[str, str, str, bool, bool]  # (whitelist, lang, preprocessing mode, words expected, small glyph)
     text_h: float | None = None
     suffix: str = ""                # CJK/kana glyph recovered by the CJK pass
     cjk_box: tuple | None = None    # box for the CJK pass when it differs (taller glyphs)
@@ -105,19 +106,19 @@ class Cropper:
         self.reqs: list[CropReq] = []
 
     def add(self, box, whitelist: str | None = None, lang: str = "eng",
-            text_h: float | None = None, mode: str = "auto", letters: bool = False) -> CropReq:
-        req = CropReq(clamp_box(self.im, box), (whitelist or "", lang, mode, letters), text_h)
+            text_h: float | None = None, mode: str = "auto", letters: bool = False, small: bool = False) -> CropReq:
+        req = CropReq(clamp_box(self.im, box), (whitelist or "", lang, mode, letters, small), text_h)
         self.reqs.append(req)
         return req
 
     def run(self) -> None:
-        groups: dict[tuple[str, str, str, bool], list[CropReq]] = {}
+        groups: dict[tuple[str, str, str, bool, bool], list[CropReq]] = {}
         for r in self.reqs:
             if r.result is None:
                 groups.setdefault(r.key, []).append(r)
-        for (wl, lang, mode, letters), reqs in groups.items():
+        for (wl, lang, mode, letters, small), reqs in groups.items():
             res = self.page.read([r.box for r in reqs], whitelist=wl or None, lang=lang,
-                                 text_heights=[r.text_h for r in reqs], mode=mode, letters=letters)
+                                 text_heights=[r.text_h for r in reqs], mode=mode, letters=letters, small=small)
             for r, cr in zip(reqs, res):
                 r.result = cr
 
@@ -586,7 +587,7 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
             elif f.source == "below":
                 xr = f.x_range or (0.0, 0.2)
                 box = (a.left + xr[0] * W, a.bottom + 0.1 * h, a.left + xr[1] * W, a.bottom + f.max_dy * h)
-                r.reqs[f.name] = [cropper.add(box, f.whitelist, text_h=h, mode=m) for m in f.modes]
+                r.reqs[f.name] = [cropper.add(box, f.whitelist, text_h=h, mode=m, small=True) for m in f.modes]
 
 
 def _ocr_int(results: list[CropResult], pattern: str | None) -> tuple[int | None, float]:

@@ -46,9 +46,10 @@ class Reader(Protocol):
 
     def regions(self, im: Image.Image, page: list[Word], boxes: list[Box], *, whitelist: str | None = None,
                 lang: str = "eng", text_heights: list[float | None] | None = None, mode: str = "auto",
-                psm: int = 6, letters: bool = False) -> list[CropResult]:
+                psm: int = 6, letters: bool = False, small: bool = False) -> list[CropResult]:
         """What each region says. `letters`: the regions hold words (names), so a reading without a
-        letter is not an answer and may be asked of another reader."""
+        letter is not an answer and may be asked of another reader. `small`: the regions hold a small
+        glyph (a badge's digit) a text detector may pass over, so nothing found may be asked again."""
 
 
 def clamp_box(im: Image.Image, box: Box) -> tuple[int, int, int, int]:
@@ -68,7 +69,7 @@ class TesseractReader:
         return page_words(im)
 
     def regions(self, im, page, boxes, *, whitelist=None, lang="eng", text_heights=None, mode="auto", psm=6,
-                letters=False):
+                letters=False, small=False):
         cfg = f"--psm {psm}"
         if whitelist:
             cfg += f" -c tessedit_char_whitelist={whitelist}"
@@ -242,7 +243,7 @@ class RapidReader:
         return out
 
     def regions(self, im, page, boxes, *, whitelist=None, lang="eng", text_heights=None, mode="auto", psm=6,
-                letters=False):
+                letters=False, small=False):
         out: list[CropResult] = []
         todo: list[int] = []
         for i, box in enumerate(boxes):
@@ -280,6 +281,15 @@ class RapidReader:
                     out[i] = CropResult(txt, conf, [Word(txt, ox, 0, r - l, b - t, conf)])
         if letters:
             self._read_letterless(im, boxes, out, text_heights)
+        elif small:
+            # a small glyph the detector passed over (a furnace badge's digit): Tesseract reads the region
+            empty = [i for i, cr in enumerate(out) if not cr.text]
+            if empty:
+                heights = [text_heights[i] if text_heights else None for i in empty]
+                again = TesseractReader().regions(im, [], [boxes[i] for i in empty], whitelist=whitelist, lang=lang,
+                                                  text_heights=heights, mode=mode, psm=psm)
+                for i, cr in zip(empty, again):
+                    out[i] = cr
         return out
 
     def _read_letterless(self, im: Image.Image, boxes: list[Box], out: list[CropResult],
