@@ -136,7 +136,7 @@ DEFINITIONS_DATA: list[dict] = [
             {"name": "troop_power", "pattern": r"Troop\s*Power\D{0,8}(\d[\d,.]*)"},
         ],
         "rows": {"anchor": NUM_ONLY, "anchor_x": (0.19, 0.34), "start_after": r"Troop\s*Power",
-                 "band_up": 5.0, "band_down": 2.0},
+                 "band_up": 3.5, "band_down": 2.0},
         "checks": [{"type": "at_most_meta", "field": "power", "meta": "troop_power"}, {"type": "positive", "field": "power"}],
         "fields": [
             {"name": "name", "type": "name", "modes": ["auto", "gray"], "source": "above", "x_range": (-0.065, 0.45), "required": True,
