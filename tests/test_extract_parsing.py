@@ -170,7 +170,8 @@ def test_a_header_above_the_first_card_is_not_a_name():
     """`Online: 7/100` sits where the first roster card's hidden name would: it is the screen's text, no player."""
     from observatory.extract.definitions import DEFINITIONS
     from observatory.extract.ocr import Segment, Word
-    from observatory.extract.pipeline import RowCtx, _screen_text
+    from observatory.extract.locate import RowCtx
+    from observatory.extract.validate import _screen_text
 
     def row(name):
         r = RowCtx(Segment([Word("142.6M", 280, 1900, 118, 26, 99.0)]), 0)
