@@ -8,7 +8,8 @@ players found, players expected (the distinct people the labels name), found pla
 names match no real player, real players with no found player, and real players split over
 several found players.
 
-Expected players come from the labels' ``rows`` and ``partial_rows`` of every kind that
+Expected players come from the labels' ``rows`` and ``partial_rows`` (but for a partial name that is only
+the visible part of a full name, such as ``k275`` of jack275) of every kind that
 names players, compared by the rule of ``shared/samples/README.md`` (the alliance tag split
 off first): NFKC, case-folded, letters and digits only, similarity >= 0.9, or a match of
 ``name_plain`` (accents stripped, ASCII letters and digits). The same rule decides whether a
@@ -75,29 +76,40 @@ def is_person(reading: str, person: Person) -> bool:
     return any(_similar(name, n) for n in person.names) or any(_plain_similar(name, p) for p in person.plains)
 
 
+def _fragment(shown: str, people: list[Person]) -> bool:
+    """A partial row's name that is only the visible end or start of a known person's name (`k275` of
+    jack275 under an overlay): no person of its own."""
+    key = name_key(parse_name(shown).name)
+    return bool(key) and any(key in name_key(n) and key != name_key(n) for p in people for n in p.names)
+
+
 def expected_people(samples: Path) -> list[Person]:
     people: list[Person] = []
-    for path in sorted(samples.glob("*.json")):
-        label = json.loads(path.read_text(encoding="utf-8"))
-        for row in (label.get("rows") or []) + (label.get("partial_rows") or []):
-            shown = row.get("name")
-            if not isinstance(shown, str) or not shown.strip() or "alliance" in row:
-                continue
-            plain = row.get("name_plain")
-            name = parse_name(shown).name
-            plain_name = parse_name(plain).name if isinstance(plain, str) else None
-            same = [p for p in people if is_person(shown, p) or (plain_name and is_person(plain_name, p))]
-            person = same[0] if same else Person()
-            for other in same[1:]:  # a name that bridges two people makes them one
-                person.names |= other.names
-                person.plains |= other.plains
-                people.remove(other)
-            if not same:
-                people.append(person)
-            person.names.add(name)
-            if plain_name:
-                person.plains.add(plain_name)
-                person.names.add(plain_name)
+    labels = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(samples.glob("*.json"))]
+    # full rows first, so a partial row's visible fragment of a name is known as one
+    rows = [(r, False) for lab in labels for r in lab.get("rows") or []]
+    rows += [(r, True) for lab in labels for r in lab.get("partial_rows") or []]
+    for row, partial in rows:
+        shown = row.get("name")
+        if not isinstance(shown, str) or not shown.strip() or "alliance" in row:
+            continue
+        if partial and _fragment(shown, people):
+            continue
+        plain = row.get("name_plain")
+        name = parse_name(shown).name
+        plain_name = parse_name(plain).name if isinstance(plain, str) else None
+        same = [p for p in people if is_person(shown, p) or (plain_name and is_person(plain_name, p))]
+        person = same[0] if same else Person()
+        for other in same[1:]:  # a name that bridges two people makes them one
+            person.names |= other.names
+            person.plains |= other.plains
+            people.remove(other)
+        if not same:
+            people.append(person)
+        person.names.add(name)
+        if plain_name:
+            person.plains.add(plain_name)
+            person.names.add(plain_name)
     return people
 
 
