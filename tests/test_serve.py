@@ -71,8 +71,11 @@ def test_projections_deleted_and_made_again_are_served_after_follow(served):
     assert not server.follow()  # same file: nothing to do
     for f in settings.projections_dir.glob("observatory.db*"):
         f.unlink()
-    assert not server.follow()  # nothing there yet: keep answering from what Datasette has
-    assert count(server, "extracted_rows") == 4
+    # nothing there yet: Datasette is left running on what it has (whether SQLite can still answer
+    # from a deleted WAL file depends on which of its threads asks: 1 run in 5-20 was an error,
+    # so the answer in this gap is not asserted), and it is not restarted on nothing
+    assert not server.follow()
+    assert server.poll() is None and server.restarts == 0
     store.append([ingested(2), extracted(2, n_rows=3)])
     project_now(settings, store)  # a new file, caught up from the whole log
     assert server.follow() and server.restarts == 1

@@ -139,7 +139,8 @@ class DatasetteServer:
         """Restart Datasette if the projections file was replaced since it started; True if it was.
 
         Called about once a second by `run` and `serve`. While the file is missing (deleted,
-        not yet rebuilt) Datasette keeps serving what it has rather than nothing.
+        not yet rebuilt) Datasette is left running rather than restarted on nothing; what it can
+        still answer from the deleted file is SQLite's affair (a thread that opens the file anew fails).
         """
         now = file_identity(self.settings.projections_db)
         if now is None or now == self.serving or self.proc is None or self.proc.poll() is not None:
