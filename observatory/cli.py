@@ -10,6 +10,7 @@ import click
 
 from . import __version__
 from .cli_support import Context, open_store, pass_ctx
+from .games import PackError, packs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,6 +33,9 @@ def cli(ctx: click.Context, **overrides: Any) -> None:
 
 
 def main() -> None:
+    if BROKEN_PACK is not None:  # one line naming the file, the kind and the field; nothing starts
+        click.echo(f"observatory: broken game pack: {BROKEN_PACK}", err=True)
+        raise SystemExit(2)
     cli(prog_name="observatory")
 
 
@@ -77,6 +81,25 @@ def events(obj: Context, types: tuple[str, ...], since: int, limit: int | None, 
             click.echo(f"{ev.seq:>8}  {ev.recorded_at}  {ev.type:<22} {ev.stream_id}  {_summary(ev.payload)}")
 
 
+@cli.command("kinds")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def kinds_command(as_json: bool) -> None:
+    """List the games, their screen kinds, and the file that declares each."""
+    rows = [{"game": p.game, "title": p.title, "kind": k.name, "shape": k.read_model.shape if k.read_model else None,
+             "row_fields": k.row_fields(), "meta_fields": k.meta_fields(), "declared_in": f"{p.path}/kinds/{k.name}.yaml",
+             "description": k.description} for p in packs() for k in p.kinds]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for game in dict.fromkeys(r["game"] for r in rows):
+        mine = [r for r in rows if r["game"] == game]
+        click.echo(f"{mine[0]['title']} ({game}): {len(mine)} kinds")
+        width = max(len(r["kind"]) for r in mine)
+        for r in mine:
+            shape = r["shape"] or "extract only"
+            click.echo(f"  {r['kind'].ljust(width)}  {shape:<14} {r['declared_in']}")
+
+
 def _summary(payload: dict[str, Any]) -> str:
     keys = ("kind", "original_path", "code", "reason", "stage", "confidence")
     parts = [f"{k}={payload[k]}" for k in keys if k in payload and payload[k] not in (None, "")]
@@ -112,4 +135,10 @@ def register_commands() -> None:
         cli.add_command(command)
 
 
-register_commands()
+BROKEN_PACK: PackError | None = None
+try:
+    packs()  # every kind is validated before any command (or the modules that derive from kinds) is loaded
+except PackError as exc:
+    BROKEN_PACK = exc
+if BROKEN_PACK is None:
+    register_commands()

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     projections_dir: Path | None = Field(None, description="The read databases. Default: HOME/projections.")
 
     # --- ingest ------------------------------------------------------------
+    packs_dir: Path | None = Field(None, description="Extra folder of game packs (<game>/pack.yaml + kinds/*.yaml), read at start-up beside the built-in ones.")
     default_community: str = Field("default", min_length=1, description="Community for files dropped directly in watch_dir/.")
     screenshot_timezone: str = Field("UTC", description="IANA time zone the screenshots' own timestamps are in.")
     stability_seconds: float = Field(2.0, ge=0, le=3600, description="Quiet time before a file counts as finished.")

@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from observatory.extract.checks import check_rows, passes
-from observatory.extract.definitions import DEFINITIONS
+from observatory.extract import DEFINITIONS
 from observatory.extract.models import Check
 
 RANKED = [Check(type="non_increasing", field="damage")]

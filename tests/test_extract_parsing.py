@@ -168,7 +168,7 @@ def test_categorical_fields_are_compared_nulls_included():
 
 def test_a_header_above_the_first_card_is_not_a_name():
     """`Online: 7/100` sits where the first roster card's hidden name would: it is the screen's text, no player."""
-    from observatory.extract.definitions import DEFINITIONS
+    from observatory.extract import DEFINITIONS
     from observatory.extract.ocr import Segment, Word
     from observatory.extract.locate import RowCtx
     from observatory.extract.validate import _screen_text

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from observatory.extract.definitions import DEFINITIONS
+from observatory.extract import DEFINITIONS
 from observatory.extract.ocr import Word
 from observatory.extract.pipeline import extract_page
 from observatory.extract.readers import RapidReader

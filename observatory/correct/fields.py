@@ -1,8 +1,8 @@
-"""The output contract of each screen kind (shared/samples/README.md), as types.
+"""The output contract of each screen kind, as types: taken from the game packs' declarations.
 
 Corrections are checked against it, so a fix can only set a field the kind has, to a
 value of the field's type within the field's bounds (no rank -5, no negative damage).
-Each field is declared once, with its bounds, in `FIELDS`.
+Each field is declared once, with its bounds, in its pack's `pack.yaml`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
+
+from ..games import UNKNOWN, FieldSpec, field_spec, kinds
 
 
 @dataclass(frozen=True)
@@ -33,76 +36,35 @@ class Field:
         return "any " + ("true/false" if self.type is bool else "number" if self.type is int else "text")
 
 
-TEXT = Field(str)
-COUNT = Field(int, min=0)  # amounts: damage, power, points, people; 0 is possible, below is not
-POSITION = Field(int, min=1)  # ranks, orders, trap and legion numbers start at 1
-
-# Every field of every kind, declared once; the kinds below pick from here.
-FIELDS: dict[str, Field] = {
-    # row fields
-    "rank": POSITION,
-    "order": POSITION,
-    "name": TEXT,
-    "tag": TEXT,
-    "alliance": TEXT,
-    "damage": COUNT,
-    "contribution": COUNT,
-    "power": COUNT,
-    "points": COUNT,
-    "power_text": TEXT,
-    "furnace_text": TEXT,
-    "tier": TEXT,
-    "status": TEXT,
-    "voted": Field(bool),
-    # meta fields
-    "trap_id": POSITION,
-    "legion": POSITION,
-    "rallies": COUNT,
-    "total_damage": COUNT,
-    "registered": COUNT,
-    "capacity": COUNT,
-    "total_power": COUNT,
-    "joined": COUNT,
-    "troop_power": COUNT,
-    "our_score": COUNT,
-    "opponent_score": COUNT,
-    "mail_time": Field(str, time_format="%Y-%m-%d %H:%M:%S"),
-    "period": Field(str, choices=("daily", "weekly")),
-    "lane": Field(str, choices=("left", "middle", "right")),
-    "result": Field(str, choices=("victory", "defeat")),
-    "online": TEXT,
-    "substitutes": TEXT,
-    "our_alliance": TEXT,
-    "opponent": TEXT,
-}
+_TYPES: dict[str, type] = {"int": int, "text": str, "bool": bool}
 
 
-def _pick(*names: str) -> dict[str, Field]:
-    return {n: FIELDS[n] for n in names}
+def _field(spec: FieldSpec) -> Field:
+    return _interned(_TYPES[spec.type], spec.min, tuple(spec.choices), spec.time_format)
 
 
-ROW_FIELDS: dict[str, dict[str, Field]] = {
-    "bear_damage": _pick("rank", "name", "damage"),
-    "bear_overview": _pick("rank", "name", "damage"),
-    "contribution": _pick("rank", "name", "contribution"),
-    "alliance_members": _pick("name", "power_text", "power", "furnace_text", "tier"),
-    "alliance_power": _pick("rank", "tag", "alliance", "power"),
-    "ac_signup": _pick("order", "name", "power"),
-    "foundry_signup": _pick("name", "power", "status", "voted", "tier"),
-    "foundry_result": _pick("rank", "name", "points"),
-}
-META_FIELDS: dict[str, dict[str, Field]] = {
-    "bear_damage": _pick("trap_id"),
-    "bear_overview": _pick("trap_id", "rallies", "total_damage", "mail_time"),
-    "contribution": _pick("period"),
-    "alliance_members": _pick("online"),
-    "alliance_power": {},
-    "ac_signup": _pick("lane", "registered", "capacity", "total_power"),
-    "foundry_signup": _pick("legion", "joined", "capacity", "substitutes", "troop_power"),
-    "foundry_result": _pick("mail_time", "result", "legion", "our_alliance", "our_score", "opponent", "opponent_score"),
-    "unknown": {},
-}
-KINDS = tuple(ROW_FIELDS) + ("unknown",)
+@lru_cache(maxsize=None)
+def _interned(typ: type, low: int | None, choices: tuple[str, ...], time_format: str | None) -> Field:
+    """One object per distinct contract, so a field declared once is the same bound everywhere."""
+    return Field(typ, min=low, choices=choices, time_format=time_format)
+
+
+def _contracts() -> tuple[dict[str, dict[str, Field]], dict[str, dict[str, Field]]]:
+    """Every kind's correctable row and meta fields, from the packs' declarations (lists such as `sections` are not)."""
+    rows: dict[str, dict[str, Field]] = {}
+    meta: dict[str, dict[str, Field]] = {}
+    for name, k in kinds().items():
+        spec = {f: field_spec(name, f) for f in k.row_fields() + k.meta_fields()}
+        rows[name] = {f: _field(spec[f]) for f in k.row_fields() if spec[f].type != "list"}  # type: ignore[union-attr]
+        meta[name] = {f: _field(spec[f]) for f in k.meta_fields() if spec[f].type != "list"}  # type: ignore[union-attr]
+    meta[UNKNOWN] = {}
+    return rows, meta
+
+
+ROW_FIELDS, META_FIELDS = _contracts()
+FIELDS: dict[str, Field] = {f: spec for table in (ROW_FIELDS, META_FIELDS) for fields in table.values()
+                             for f, spec in fields.items()}
+KINDS = tuple(ROW_FIELDS) + (UNKNOWN,)
 _SUFFIX = {"k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
 
 

@@ -15,7 +15,7 @@ import logging
 import os
 from functools import lru_cache
 
-from .definitions import DEFINITIONS
+from ..games import UNKNOWN, kinds
 from .image import decode
 from .models import Extraction, ExtractionError, KindDefinition
 from .readers import READERS, ReaderUnavailable, reader_for
@@ -33,7 +33,8 @@ def engine_version(reader: str = ENGINE_NAME) -> str:
 
 
 ENGINE_VERSION: str = engine_version()
-KINDS: tuple[str, ...] = tuple(DEFINITIONS) + ("unknown",)
+DEFINITIONS = kinds()  # every kind the game packs declare (observatory/games/*/kinds/*.yaml)
+KINDS: tuple[str, ...] = tuple(DEFINITIONS) + (UNKNOWN,)
 
 __all__ = ["extract", "Extraction", "ExtractionError", "KindDefinition", "ENGINE_NAME",
            "ENGINE_VERSION", "KINDS", "DEFINITIONS", "READERS", "ReaderUnavailable", "engine_version"]

@@ -4,32 +4,28 @@ from __future__ import annotations
 
 import base64
 
-SYSTEM = """\
-You read screenshots of the mobile game Whiteout Survival (English UI) and return their content as JSON
-that fits the given schema exactly. Report only what the screen shows; never guess hidden values.
+from ...games import UNKNOWN, packs
+
+def _screens() -> str:
+    """Each game and its screens, from the packs: a new kind is described to the model by its declaration."""
+    lines = []
+    for pack in packs():
+        lines.append(f"{pack.title} ({pack.game}):")
+        lines += [f"- {k.name}: {' '.join((k.prompt or k.description).split())}" for k in pack.kinds]
+    lines.append(f"- {UNKNOWN}: anything else (e.g. a chief profile); meta what = a few words saying what the screen is.")
+    return "\n".join(lines)
+
+
+SYSTEM = f"""\
+You read screenshots of games and return their content as JSON that fits the given schema exactly.
+Report only what the screen shows; never guess hidden values.
 
 Screen kinds:
-- bear_damage: "Trap N Damage Rewards", Damage Ranking tab. meta trap_id. Rows: rank, name, damage.
-- bear_overview: mail "Hunt successful!" with Battle Overview and "[Hunting Trap N] Damage Ranking".
-  meta trap_id, rallies, total_damage, mail_time (as shown, YYYY-MM-DD HH:MM:SS). Rows: rank, name, damage.
-- contribution: Alliance Ranking, Contribution Rankings, Daily or Weekly tab (meta period = the selected tab).
-  Rows: rank, name, contribution.
-- alliance_members: Alliance Members roster cards. meta online ("6/100" as shown), sections (visible group
-  headers). Rows: name, power_text (as shown, e.g. 211.5M), power (its integer value), furnace_text (badge
-  text), tier (R5..R1, the section the card is in, when visible).
-- alliance_power: Alliance Power ranking of alliances. Rows: rank, tag (without brackets), alliance, power.
-- ac_signup: Alliance Championship Info: lane tabs, "Registered: 20/20", "Power: 70,037", Order of Battle.
-  meta lane (the selected tab: left/middle/right), registered, capacity, total_power. Rows: order (null for
-  "No engagement"), name, power.
-- foundry_signup: "Legion N Combatants": Join x/y, Substitute, Troop Power. meta legion, joined, capacity,
-  substitutes ("0/10" as shown), troop_power. Rows: name, power, status (join, no_engagements,
-  legion_2_dispatched, ... in snake_case), voted, tier.
-- foundry_result: mail, Foundry Battle victory or defeat, Personal Arsenal Points. meta mail_time, result,
-  legion, our_alliance, our_score, opponent, opponent_score. Rows: rank, name, points.
-- unknown: anything else (e.g. a chief profile); meta what = a few words saying what the screen is.
+{_screens()}
 
 Rules:
-- Names exactly as shown, with the alliance tag prefix if shown (e.g. [HEI]Valorin) and with Unicode.
+- Names exactly as shown, with Unicode, and with the alliance tag prefix if shown (e.g. [HEI]Valorin) unless
+  the kind has a separate tag field.
 - Numbers as integers without separators. A medal icon for rank 1, 2 or 3 is rank 1, 2 or 3.
 - A meta value the screen does not show is null.
 - Rows top to bottom. visibility: full when name and numbers are fully visible; partial when cut off at an

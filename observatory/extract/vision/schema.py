@@ -1,4 +1,4 @@
-"""What the vision model must answer: one typed page model per screen kind.
+"""What the vision model must answer: one typed page model per screen kind, derived from the game packs.
 
 The same models are the structured-output JSON schema sent to the model and the
 validator of its answer, so a malformed answer (a name where a number belongs, a
@@ -12,14 +12,9 @@ from __future__ import annotations
 import copy
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-Count = Annotated[int, Field(ge=0)]
-Rank = Annotated[int, Field(ge=1)]
-Name = Annotated[str, Field(min_length=1)]
-MailTime = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")]
-Fraction = Annotated[str, Field(pattern=r"^\d+/\d+$")]
-Tier = Literal["R1", "R2", "R3", "R4", "R5"]
+from ...games import UNKNOWN, UNKNOWN_FIELDS, FieldSpec, KindDefinition, field_spec, kinds
 
 # How much of a row the screen shows. Only `full` rows are scores; the others are
 # kept as dropped rows with the reason, as the Tesseract engine does.
@@ -55,156 +50,42 @@ class _Row(_Strict):
     confidence: float = Field(ge=0, le=1, description="how sure the reading of this row is")
 
 
-class RankedDamageRow(_Row):
-    rank: Rank
-    name: Name
-    damage: Count
-
-
-class ContributionRow(_Row):
-    rank: Rank
-    name: Name
-    contribution: Count
-
-
-class MemberRow(_Row):
-    name: Name
-    power_text: str = Field(description="power as shown, e.g. 211.5M")
-    power: Count = Field(description="power_text as an integer, e.g. 211500000")
-    furnace_text: str | None = Field(description="furnace badge text, e.g. 5 or 30")
-    tier: Tier | None = Field(description="the section (R5..R1) the card sits in")
-
-
-class AlliancePowerRow(_Row):
-    rank: Rank
-    tag: str = Field(description="alliance tag without brackets")
-    alliance: Name
-    power: Count
-
-
-class SignupRow(_Row):
-    order: Rank | None = Field(description="battle order; null for 'No engagement'")
-    name: Name
-    power: Count
-
-
-class FoundrySignupRow(_Row):
-    name: Name
-    power: Count
-    status: str = Field(pattern=r"^[a-z0-9_]+$", description="join, no_engagements, legion_2_dispatched, ...")
-    voted: bool
-    tier: Tier | None
-
-
-class PointsRow(_Row):
-    rank: Rank
-    name: Name
-    points: Count
-
-
-class TrapMeta(_Strict):
-    trap_id: Count | None
-
-
-class OverviewMeta(_Strict):
-    trap_id: Count | None
-    rallies: Count | None
-    total_damage: Count | None
-    mail_time: MailTime | None
-
-
-class PeriodMeta(_Strict):
-    period: Literal["daily", "weekly"] | None
-
-
-class MembersMeta(_Strict):
-    online: Fraction | None
-    sections: list[str]
-
-
-class NoMeta(_Strict):
-    pass
-
-
-class SignupMeta(_Strict):
-    lane: Literal["left", "middle", "right"] | None
-    registered: Count | None
-    capacity: Count | None
-    total_power: Count | None
-
-
-class FoundrySignupMeta(_Strict):
-    legion: Count | None
-    joined: Count | None
-    capacity: Count | None
-    substitutes: Fraction | None
-    troop_power: Count | None
-
-
-class FoundryResultMeta(_Strict):
-    mail_time: MailTime | None
-    result: Literal["victory", "defeat"] | None
-    legion: Count | None
-    our_alliance: str | None
-    our_score: Count | None
-    opponent: str | None
-    opponent_score: Count | None
-
-
-class UnknownMeta(_Strict):
-    what: str = Field(description="what the screen is, e.g. chief profile")
-
-
 class _Page(_Strict):
     confidence: float = Field(ge=0, le=1, description="how sure the kind is")
 
 
-class BearDamagePage(_Page):
-    kind: Literal["bear_damage"]
-    meta: TrapMeta
-    rows: list[RankedDamageRow]
+def _type(spec: FieldSpec, *, nullable: bool) -> Any:
+    """A declared field as a pydantic annotation: its bounds become the schema's (ge, min_length, enum, pattern)."""
+    extra: dict[str, Any] = {"description": spec.description} if spec.description else {}
+    if spec.type == "list":
+        return list[str], Field(**extra)
+    if spec.type == "int":
+        base: Any = Annotated[int, Field(ge=spec.min)] if spec.min is not None else int
+    elif spec.type == "bool":
+        base = bool
+    elif spec.choices:
+        base = Literal[tuple(spec.choices)]  # type: ignore[valid-type]
+    else:
+        base = Annotated[str, Field(min_length=spec.min_length, pattern=spec.pattern)]
+    return (base | None if nullable else base), Field(**extra)
 
 
-class BearOverviewPage(_Page):
-    kind: Literal["bear_overview"]
-    meta: OverviewMeta
-    rows: list[RankedDamageRow]
+def _camel(kind: str) -> str:
+    return "".join(part.capitalize() for part in kind.split("_"))
 
 
-class ContributionPage(_Page):
-    kind: Literal["contribution"]
-    meta: PeriodMeta
-    rows: list[ContributionRow]
+def _page(kind: KindDefinition) -> type[_Page]:
+    spec = {f: field_spec(kind.name, f) for f in kind.row_fields() + kind.meta_fields()}
+    row = create_model(f"{_camel(kind.name)}Row", __base__=_Row,  # type: ignore[call-overload]
+                       **{f: _type(spec[f], nullable=spec[f].nullable) for f in kind.row_fields()})  # type: ignore[union-attr]
+    meta = create_model(f"{_camel(kind.name)}Meta", __base__=_Strict,  # type: ignore[call-overload]
+                        **{f: _type(spec[f], nullable=True) for f in kind.meta_fields()})  # type: ignore[union-attr]
+    return create_model(f"{_camel(kind.name)}Page", __base__=_Page,  # type: ignore[call-overload, no-any-return]
+                        kind=(Literal[kind.name], ...), meta=(meta, ...), rows=(list[row], ...))
 
 
-class AlliancePowerPage(_Page):
-    kind: Literal["alliance_power"]
-    meta: NoMeta
-    rows: list[AlliancePowerRow]
-
-
-class AcSignupPage(_Page):
-    kind: Literal["ac_signup"]
-    meta: SignupMeta
-    rows: list[SignupRow]
-
-
-class FoundrySignupPage(_Page):
-    kind: Literal["foundry_signup"]
-    meta: FoundrySignupMeta
-    rows: list[FoundrySignupRow]
-
-
-class FoundryResultPage(_Page):
-    kind: Literal["foundry_result"]
-    meta: FoundryResultMeta
-    rows: list[PointsRow]
-
-
-class AllianceMembersPage(_Page):
-    kind: Literal["alliance_members"]
-    meta: MembersMeta
-    rows: list[MemberRow]
+class UnknownMeta(_Strict):
+    what: str = Field(description=UNKNOWN_FIELDS["what"].description)
 
 
 class UnknownPage(_Page):
@@ -212,11 +93,8 @@ class UnknownPage(_Page):
     meta: UnknownMeta
 
 
-PAGES: dict[str, type[_Page]] = {
-    p.model_fields["kind"].annotation.__args__[0]: p  # type: ignore[union-attr]
-    for p in (BearDamagePage, BearOverviewPage, ContributionPage, AlliancePowerPage, AcSignupPage,
-              FoundrySignupPage, FoundryResultPage, AllianceMembersPage, UnknownPage)
-}
+# One page model per declared kind (from the game packs), plus the page of a screen no pack knows.
+PAGES: dict[str, type[_Page]] = {**{name: _page(k) for name, k in kinds().items()}, UNKNOWN: UnknownPage}
 AnyPage = Annotated[Union[tuple(PAGES.values())], Field(discriminator="kind")]  # type: ignore[valid-type]
 
 

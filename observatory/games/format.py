@@ -1,0 +1,176 @@
+"""The game-pack format: how a screen kind is declared (pack.yaml and kinds/*.yaml, see KINDS.md).
+
+Validated with pydantic so that a broken declaration is refused at start-up with the
+path of the bad key, never discovered on the first screenshot of that kind.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Phrase(BaseModel):
+    """A phrase whose presence in the screen text is evidence for a kind."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    weight: float = 1.0
+
+
+XRange = tuple[float, float]
+
+
+class MetaField(BaseModel):
+    """A screen-level value found by a regex over the page text.
+
+    ``type``: int (group 1 parsed as integer), text (group 1 as is), name
+    (group 1 with the name repairs, e.g. a garbled ``[TAG]`` bracket),
+    const (``value`` when the pattern matches), choice_tab (the option whose
+    phrase sits on the brightest tab background, i.e. the selected tab),
+    sections (all group-header texts matching ``pattern``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    type: Literal["int", "text", "name", "const", "choice_tab", "sections", "reocr_text"] = "int"
+    pattern: str | None = None
+    group: int = 1
+    value: Any = None
+    options: dict[str, str] = Field(default_factory=dict)
+    locate: str | None = None        # reocr_text: loose regex that finds the value's segment
+    digits_format: str | None = None  # reocr_text: rebuild from digits, e.g. "####-##-## ##:##:##"
+    whitelist: str = "0123456789-:"  # reocr_text: characters allowed in the re-read
+    region_above: str | None = None  # re-OCR a full-width strip above the segment matching this
+    region_h: float = 2.0            # strip height in multiples of that segment's height
+
+
+class RowField(BaseModel):
+    """Where a row field is found relative to the row anchor, and its type.
+
+    ``source``: anchor (the anchor segment itself), above / same_line / below
+    (the nearest segment in that direction within the field's ``x_range``),
+    region (a fixed x-range of the row band, OCRed with a single-line pass),
+    band (regex options searched in the text of the row band), section (the
+    nearest group header above the anchor).
+    ``type``: int, abbrev (``211.5M``), text, name, flag (bool), choice.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    type: Literal["int", "abbrev", "text", "name", "flag", "choice", "const"] = "text"
+    source: Literal["anchor", "above", "same_line", "below", "region", "band", "section"] = "anchor"
+    pattern: str | None = None
+    x_range: XRange | None = None
+    max_dy: float = 2.0
+    whitelist: str | None = None
+    options: list[tuple[str, str]] = Field(default_factory=list)
+    default: Any = None
+    text_of: str | None = None  # for abbrev: also emit this field with the raw text
+    required: bool = False
+    modes: list[Literal["auto", "gray", "white", "dark"]] = Field(default_factory=lambda: ["auto"])
+
+
+class RowSpec(BaseModel):
+    """How rows are found: one anchor segment per row, optional columns."""
+
+    model_config = ConfigDict(extra="forbid")
+    anchor: str
+    anchor_x: XRange = (0.0, 1.0)
+    columns: list[XRange] = Field(default_factory=lambda: [(0.0, 1.0)])
+    start_after: str | None = None
+    end_before: str | None = None
+    band_up: float = 2.0
+    band_down: float = 1.0
+    sequence_field: str | None = None
+    sequence: Literal["ascending", "descending"] = "ascending"
+    pinned_last: bool = False
+    # what to do with a pinned last row whose rank breaks the sequence:
+    # "drop" it, or "keep" it (it is the capturer's own real row) unless it repeats a visible rank
+    pinned_policy: Literal["drop", "keep"] = "drop"
+    unranked: str | None = None
+    overlay: str | None = None
+
+
+class Check(BaseModel):
+    """A cross-check the screen allows (see checks.py): `non_increasing` (a ranked
+    list's value never rises down the ranks), `at_most_meta` (no row exceeds the
+    total shown in meta field `meta`), `positive`."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["non_increasing", "at_most_meta", "positive"]
+    field: str
+    meta: str | None = None
+
+
+class FieldSpec(BaseModel):
+    """An output field's contract, declared once per pack: what a reading, a vision answer and a correction may hold.
+
+    Meta fields may always be null (a screen need not show them); row fields only when `nullable`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["int", "text", "bool", "list"] = "text"
+    min: int | None = None            # int: the smallest possible value (0 for amounts, 1 for ranks)
+    min_length: int | None = None     # text: e.g. a name is never empty
+    choices: list[str] = Field(default_factory=list)  # text: the only values it may take
+    time_format: str | None = None    # text: a time in this strptime format
+    pattern: str | None = None        # text: a value must match this regex
+    nullable: bool = False
+    description: str = ""
+
+
+class ReadModel(BaseModel):
+    """What a kind's rows mean for the read model: the shape that projects them (project/domain/shapes)."""
+
+    model_config = ConfigDict(extra="forbid")
+    shape: str                        # a generic shape: ranking, ... (or a pack's own, see the pack's README)
+    players: bool = True              # rows are players (their names go through identity)
+    group_by: list[str] = Field(default_factory=list)  # meta fields that split one event from another
+    session_minutes: float = 30.0     # screenshots this close in time are one capture session
+    value: str | None = None          # the row field a ranking orders by
+    table: str | None = None          # a generic shape's rows go to this table name (default: the shape's)
+
+
+class KindDefinition(BaseModel):
+    """Everything that defines one screen kind (see KINDS.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    game: str = ""                    # filled by the loader from the pack
+    description: str = ""
+    prompt: str = ""                  # what the vision model is told about this screen
+    read_model: ReadModel | None = None
+    phrases: list[Phrase]
+    min_score: float = 3.0
+    meta: list[MetaField] = Field(default_factory=list)
+    rows: RowSpec | None = None
+    fields: list[RowField] = Field(default_factory=list)
+    layout_weight: float = 0.0   # score added when >= layout_min_rows row anchors are present
+    layout_min_rows: int = 4
+    checks: list[Check] = Field(default_factory=list)
+
+    def row_fields(self) -> list[str]:
+        """The row keys of this kind's output, in order (a field's raw text, `text_of`, comes first)."""
+        out: list[str] = []
+        for f in self.fields:
+            out += [f.text_of] if f.text_of else []
+            out.append(f.name)
+        return out
+
+    def meta_fields(self) -> list[str]:
+        """The meta keys of this kind's output (several entries may share a name: the first value wins)."""
+        return list(dict.fromkeys(m.name for m in self.meta))
+
+
+class Pack(BaseModel):
+    """A game pack: `pack.yaml` (the game, its shared regex snippets and its output fields) plus its kinds."""
+
+    model_config = ConfigDict(extra="forbid")
+    game: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    description: str = ""
+    patterns: dict[str, str] = Field(default_factory=dict)  # `{{NAME}}` in a kind file is replaced by this regex
+    fields: dict[str, FieldSpec] = Field(default_factory=dict)
+    kinds: list[KindDefinition] = Field(default_factory=list)  # filled by the loader from kinds/*.yaml
+    path: str = ""  # the folder, for `observatory kinds` and error messages
