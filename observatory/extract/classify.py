@@ -47,7 +47,8 @@ def classify(text: str, definitions: dict[str, KindDefinition],
             score += layout[name][0]
             hits = hits + [Phrase(text=f"layout: {layout[name][1]}", weight=layout[name][0])]
         total = sum(p.weight for p in d.phrases) or 1.0
-        scored.append((score, score / total, name, hits, d.min_score))
+        # layout evidence can lift a kind past its phrases' total: a ratio above 1 would be no more certain
+        scored.append((score, min(1.0, score / total), name, hits, d.min_score))
     scored.sort(key=lambda t: (t[0], t[1]), reverse=True)
     best, ratio, name, hits, min_score = scored[0]
     second = scored[1][0] if len(scored) > 1 else 0.0

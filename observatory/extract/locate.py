@@ -31,6 +31,8 @@ class RowCtx:
     name_conf: float = 0.0
     tag_confirmed: bool = False     # the name carries the alliance tag most rows show
     name_cut: bool = False          # the name starts right of where the column's names start: its start is hidden
+    name_top: float | None = None   # the name line as the page pass saw it (is the row at the list's edge?)
+    name_bottom: float | None = None
 
 
 def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:
@@ -187,12 +189,17 @@ class NameBox:
     cut_left: bool = False  # seen starting well right of the column's names: its first glyphs are hidden
 
 
-def _above_box(page: Page, r: RowCtx, f: RowField, col_right: float) -> NameBox | None:
+def anchor_edge(defn: KindDefinition, a: Segment) -> float:
+    """The x that fields beside a row are measured from: the anchor's aligned edge."""
+    return a.right if defn.rows is not None and defn.rows.anchor_align == "right" else a.left
+
+
+def _above_box(defn: KindDefinition, page: Page, r: RowCtx, f: RowField, col_right: float) -> NameBox | None:
     """The name line above the anchor as found by the page pass (pieces of one
     line the page pass split are merged), or None when nothing is there."""
     a, h, W = r.anchor, r.anchor.height, page.W
     xr = f.x_range or (0.0, 1.0)
-    lo, hi = a.left + xr[0] * W, a.left + xr[1] * W
+    lo, hi = anchor_edge(defn, a) + xr[0] * W, anchor_edge(defn, a) + xr[1] * W
     cands = []
     for s in page.segs:
         if s is a or s.bottom > a.top + 0.3 * h or s.top < a.top - f.max_dy * h - h:
@@ -208,7 +215,8 @@ def _above_box(page: Page, r: RowCtx, f: RowField, col_right: float) -> NameBox 
     return NameBox(min(c.left for c in same), seg.top, min(hi, col_right), seg.bottom, True)
 
 
-def _learned_boxes(rows: list[RowCtx], boxes: list[NameBox | None], y0: float) -> list[NameBox | None]:
+def _learned_boxes(defn: KindDefinition, rows: list[RowCtx], boxes: list[NameBox | None],
+                   y0: float) -> list[NameBox | None]:
     """Name boxes follow one layout on a page: learn the name line's offset and
     height from the rows where the page pass saw it, then give rows whose name
     it missed the typical box; boxes inflated by tall decorative glyphs
@@ -228,20 +236,21 @@ def _learned_boxes(rows: list[RowCtx], boxes: list[NameBox | None], y0: float) -
     ah = statistics.median(r.anchor.height for r in rows)
     dtop = statistics.median((b.top - r.anchor.cy) / ah for r, b in typical)
     dbot = statistics.median((b.bottom - r.anchor.cy) / ah for r, b in typical)
-    dleft = statistics.median(b.left - r.anchor.left for r, b in typical)
-    dright = statistics.median(b.right - r.anchor.left for r, b in typical)
+    dleft = statistics.median(b.left - anchor_edge(defn, r.anchor) for r, b in typical)
+    dright = statistics.median(b.right - anchor_edge(defn, r.anchor) for r, b in typical)
     out: list[NameBox | None] = []
     for r, b in zip(rows, boxes):
         a = r.anchor
         if b is None:
-            b = NameBox(a.left + dleft, a.cy + dtop * ah, a.left + dright, a.cy + dbot * ah, False)
+            ax = anchor_edge(defn, a)
+            b = NameBox(ax + dleft, a.cy + dtop * ah, ax + dright, a.cy + dbot * ah, False)
             if b.top < y0:
                 b = None
         else:
             # names are left-aligned: a box starting right of the others missed
             # the name's first glyphs (decorated letters the page pass skipped, or an overlay)
-            b.cut_left = b.left - (a.left + dleft) > CUT_LEFT * med_h
-            b.left = min(b.left, a.left + dleft)
+            b.cut_left = b.left - (anchor_edge(defn, a) + dleft) > CUT_LEFT * med_h
+            b.left = min(b.left, anchor_edge(defn, a) + dleft)
             if b.bottom - b.top > 1.3 * med_h:
                 cy = (b.top + b.bottom) / 2
                 b = NameBox(b.left, cy - med_h / 2, b.right, cy + med_h / 2, True, (b.top, b.bottom))
@@ -256,8 +265,8 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
     y0 = start.bottom if start else 0
     for f in defn.fields:
         if f.source == "above":
-            found = [_above_box(page, r, f, _col_bounds(defn, r, W)[1]) for r in rows]
-            above[f.name] = _learned_boxes(rows, found, y0) if f.type == "name" else found
+            found = [_above_box(defn, page, r, f, _col_bounds(defn, r, W)[1]) for r in rows]
+            above[f.name] = _learned_boxes(defn, rows, found, y0) if f.type == "name" else found
     for ri, r in enumerate(rows):
         a = r.anchor
         h = a.height
@@ -288,6 +297,7 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
                     top, bot, x0, x1 = nb.top, nb.bottom, nb.left, nb.right
                     if f.required and nb.seen:
                         r.name_h = bot - top
+                        r.name_top, r.name_bottom = top, bot
                         r.name_cut = nb.cut_left
                 else:
                     lo, hi = xr[0] * W, xr[1] * W
@@ -308,5 +318,6 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
                 r.reqs[f.name] = [cropper.add(box, f.whitelist, text_h=h * 1.2, mode=m) for m in f.modes]
             elif f.source == "below":
                 xr = f.x_range or (0.0, 0.2)
-                box = (a.left + xr[0] * W, a.bottom + 0.1 * h, a.left + xr[1] * W, a.bottom + f.max_dy * h)
+                ax = anchor_edge(defn, a)
+                box = (ax + xr[0] * W, a.bottom + 0.1 * h, ax + xr[1] * W, a.bottom + f.max_dy * h)
                 r.reqs[f.name] = [cropper.add(box, f.whitelist, text_h=h, mode=m, small=True) for m in f.modes]

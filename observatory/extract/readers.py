@@ -26,6 +26,7 @@ from typing import Protocol
 
 from PIL import Image
 
+from .ink import dark_box
 from .ocr import CropResult, Word, ocr_batch, page_words, tesseract_version
 
 log = logging.getLogger(__name__)
@@ -244,6 +245,13 @@ class RapidReader:
 
     def regions(self, im, page, boxes, *, whitelist=None, lang="eng", text_heights=None, mode="auto", psm=6,
                 letters=False, small=False):
+        if mode == "dark":  # the field's own dark glyphs only: a light badge after them is no part of it (ink.py)
+            heights = text_heights or [None] * len(boxes)
+            cut = [dark_box(im, clamp_box(im, box), h or (box[3] - box[1]) * 0.6) for box, h in zip(boxes, heights)]
+            read = self.recognise(im, cut)
+            return [CropResult(_keep(txt, whitelist), conf, [Word(_keep(txt, whitelist), 0, 0, r - l, b - t, conf)])
+                    if _keep(txt, whitelist) else CropResult("", 0.0, [])
+                    for (txt, conf), (l, t, r, b) in zip(read, cut)]
         out: list[CropResult] = []
         todo: list[int] = []
         for i, box in enumerate(boxes):

@@ -95,9 +95,9 @@ def resolve_fields(defn: KindDefinition, page: Page, rows: list[RowCtx]) -> None
             elif f.type == "int":
                 best = None
                 for cr in results:
-                    m = re.fullmatch(r"\D{0,2}(\d{1,4})\D{0,2}", cr.text.strip()) if cr else None
-                    if m and (best is None or cr.conf > best[1]):
-                        best = (int(m.group(1)), cr.conf)
+                    got = _small_or_grouped_int(cr.text) if cr else None
+                    if got is not None and (best is None or cr.conf > best[1]):
+                        best = (got, cr.conf)
                 val, conf = best if best else (None, None)
             elif f.type == "name":
                 best_name = _name_reads(reqs)
@@ -175,8 +175,8 @@ def tiebreak_names(defn: KindDefinition, rows: list[RowCtx], cropper: Cropper) -
     for r in rows:
         for f in defn.fields:
             reqs = r.reqs.get(f.name)
-            if f.type != "name" or not reqs:
-                continue
+            if f.type != "name" or not reqs or "dark" in f.modes:
+                continue  # a dark-ink name is read cut to its own glyphs: a white pass would read its badge back in
             best = _name_reads(reqs)
             if best is None or best[2] < 2:
                 q0 = reqs[0]
@@ -285,3 +285,17 @@ def _section(page: Page, r: RowCtx, f: RowField) -> str | None:
     if best is None:
         return None
     return re.sub(r"^RS$", "R5", best[1])
+
+
+_GROUPED = re.compile(r"\D{0,2}(\d{1,3}(?:[,.]\d{3})+)\D{0,2}")
+
+
+def _small_or_grouped_int(text: str) -> int | None:
+    """A rank-sized number (`12`), or a big one written with thousands separators (`1,204,794,856`): a field
+    beside the anchor such as a power. Ungrouped long digit runs stay unread: they are glued glyphs."""
+    t = text.strip()
+    m = re.fullmatch(r"\D{0,2}(\d{1,4})\D{0,2}", t)
+    if m:
+        return int(m.group(1))
+    m = _GROUPED.fullmatch(t)
+    return int(re.sub(r"\D", "", m.group(1))) if m else None

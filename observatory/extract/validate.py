@@ -190,9 +190,12 @@ CLIPPED = 0.88  # a first or last row whose number is this much shorter than the
 CLIPPED_NAME = 0.7  # names vary more (capitals, descenders): only a much shorter one is cut
 
 
-def _cut_off(rows: list[RowCtx]) -> dict[int, str]:
+def _cut_off(rows: list[RowCtx], image_height: float | None = None) -> dict[int, str]:
     """Rows the list's edge or an overlay cuts, and why: the first or last of a column whose number or name
-    is shorter than the others' (the edge), or whose name starts right of where the others start."""
+    is shorter than the others' (the edge), or whose name starts right of where the others start.
+
+    `image_height`, for lists that fill the image (`rows.cut_by: image`): only a row touching the image's
+    border is cut; a short glyph elsewhere is the font's rendering (12 px against 14), not a cut."""
     out: dict[int, str] = {i: "the name's start is hidden (covered, or cut by the list)"
                            for i, r in enumerate(rows) if r.name_cut}
     if len(rows) < 3:
@@ -205,8 +208,20 @@ def _cut_off(rows: list[RowCtx]) -> dict[int, str]:
         for i in {col[0], col[-1]}:
             r = rows[i]
             if r.anchor.height < CLIPPED * ah or (nh and r.name_h and r.name_h < CLIPPED_NAME * nh):
+                if image_height is not None and not _touches(r, image_height, ah):
+                    continue
                 out.setdefault(i, "row cut off at the edge of the list")
     return out
+
+
+EDGE_OF_IMAGE = 0.35  # glyphs cut by the image's border reach it: within this many number heights
+
+
+def _touches(r: RowCtx, height: float, ah: float) -> bool:
+    """Whether the row's glyphs reach the image's top or bottom border."""
+    top = min(r.anchor.top, r.name_top if r.name_top is not None else r.anchor.top)
+    bottom = max(r.anchor.bottom, r.name_bottom if r.name_bottom is not None else r.anchor.bottom)
+    return top < EDGE_OF_IMAGE * ah or height - bottom < EDGE_OF_IMAGE * ah
 
 
 def cross_check(defn: KindDefinition, page: Page, kept: list[RowCtx], public: list[dict[str, Any]],
@@ -231,7 +246,7 @@ def cross_check(defn: KindDefinition, page: Page, kept: list[RowCtx], public: li
                 public[i][f] = value
                 del fields[f]
     name_field = next((f.name for f in defn.fields if f.type == "name"), None)
-    for i, why in _cut_off(kept).items():
+    for i, why in _cut_off(kept, page.H if defn.rows.cut_by == "image" else None).items():
         public[i]["partial"] = True
         if why.startswith("the name"):
             cut = [name_field]

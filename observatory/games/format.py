@@ -77,6 +77,12 @@ class RowSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     anchor: str
     anchor_x: XRange = (0.0, 1.0)
+    # which edge of the anchor the column lines up on: `above` and `below` fields' x_range is measured from it
+    # (right-aligned numbers such as "5,169,652 Punkte" and "0 Punkte" start at different places)
+    anchor_align: Literal["left", "right"] = "left"
+    # what cuts a list's first and last rows: its panel inside a screen (a first or last row with short glyphs
+    # is cut), or the border of an image the list fills (a crop: only a row touching the border is cut)
+    cut_by: Literal["list", "image"] = "list"
     columns: list[XRange] = Field(default_factory=lambda: [(0.0, 1.0)])
     start_after: str | None = None
     end_before: str | None = None
