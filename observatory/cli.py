@@ -93,7 +93,7 @@ def kinds_command(as_json: bool) -> None:
         return
     for game in dict.fromkeys(r["game"] for r in rows):
         mine = [r for r in rows if r["game"] == game]
-        click.echo(f"{mine[0]['title']} ({game}): {len(mine)} kinds")
+        click.echo(f"{mine[0]['title']} ({game}): {len(mine)} kind{'s' if len(mine) != 1 else ''}")
         width = max(len(r["kind"]) for r in mine)
         for r in mine:
             shape = r["shape"] or "extract only"
