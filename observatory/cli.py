@@ -97,7 +97,7 @@ def kinds_command(as_json: bool) -> None:
         width = max(len(r["kind"]) for r in mine)
         for r in mine:
             shape = r["shape"] or "extract only"
-            click.echo(f"  {r['kind'].ljust(width)}  {shape:<14} {r['declared_in']}")
+            click.echo(f"  {r['kind'].ljust(width)}  {shape:<16} {r['declared_in']}")
 
 
 def _summary(payload: dict[str, Any]) -> str:

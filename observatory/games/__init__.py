@@ -9,13 +9,14 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from .format import FieldSpec, KindDefinition, Pack
+from .format import FieldSpec, KindDefinition, Pack, ReadModel
 from .loader import BUILTIN, PackError, discover
 
 UNKNOWN = "unknown"  # the kind of a screen no pack declares; its only meta is `what`
 UNKNOWN_FIELDS = {"what": FieldSpec(type="text", description="what the screen is, e.g. chief profile")}
 
-__all__ = ["FieldSpec", "KindDefinition", "Pack", "PackError", "UNKNOWN", "field_spec", "kind", "kinds", "packs"]
+__all__ = ["FieldSpec", "KindDefinition", "Pack", "PackError", "ReadModel", "UNKNOWN", "field_spec", "kind", "kinds",
+           "packs", "ranking_table", "read_model", "shape_of"]
 
 
 @lru_cache(maxsize=1)
@@ -50,3 +51,20 @@ def field_spec(kind_name: str, field: str) -> FieldSpec | None:
     if k is None or p is None or (field not in k.row_fields() and field not in k.meta_fields()):
         return None
     return p.fields[field]
+
+
+def read_model(kind_name: str | None) -> ReadModel | None:
+    """What a kind's rows mean for the read model (None: the kind is read but not projected)."""
+    k = kind(kind_name) if kind_name else None
+    return k.read_model if k is not None else None
+
+
+def shape_of(kind_name: str | None) -> str | None:
+    rm = read_model(kind_name)
+    return rm.shape if rm is not None else None
+
+
+def ranking_table(k: KindDefinition) -> str:
+    """The table a `ranking` kind's rows go to."""
+    assert k.read_model is not None
+    return k.read_model.table or f"{k.name}_entries"

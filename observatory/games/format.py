@@ -126,16 +126,30 @@ class FieldSpec(BaseModel):
     description: str = ""
 
 
+# The shapes the read model knows (project/domain): each is implemented once, in generic code.
+#   ranking         a ranked list read over several overlapping screenshots, stitched into one ranking per
+#                   capture session (and per `group_by` meta); ranks from the list order; rows -> `table`
+#   period_ranking  a ranking per period tab (daily / weekly), one row per player per period
+#   roster          a member list per capture session
+#   alliance_ranking a ranking of alliances rather than players (no identity)
+#   hunt            a game event with participants, its list and summary screens grouped by time and evidence
+#   lane_signup     sign-ups per week and lane
+#   legion_signup, legion_result  an event per legion and week: sign-ups, and the result mail's ranking
+Shape = Literal["ranking", "period_ranking", "roster", "alliance_ranking", "hunt", "lane_signup", "legion_signup",
+                "legion_result"]
+
+
 class ReadModel(BaseModel):
-    """What a kind's rows mean for the read model: the shape that projects them (project/domain/shapes)."""
+    """What a kind's rows mean for the read model: the shape that projects them (project/domain)."""
 
     model_config = ConfigDict(extra="forbid")
-    shape: str                        # a generic shape: ranking, ... (or a pack's own, see the pack's README)
+    shape: Shape
     players: bool = True              # rows are players (their names go through identity)
-    group_by: list[str] = Field(default_factory=list)  # meta fields that split one event from another
-    session_minutes: float = 30.0     # screenshots this close in time are one capture session
-    value: str | None = None          # the row field a ranking orders by
-    table: str | None = None          # a generic shape's rows go to this table name (default: the shape's)
+    summary: bool = False             # the screen also carries its event's summary (totals) in its meta
+    group_by: list[str] = Field(default_factory=list)  # meta fields that split one ranking from another
+    session_minutes: float = 30.0     # ranking: screenshots this close in time are one capture session
+    value: str | None = None          # ranking: the row field the list is ordered by
+    table: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$")  # ranking: its rows' table (default <kind>_entries)
 
 
 class KindDefinition(BaseModel):
@@ -178,5 +192,8 @@ class Pack(BaseModel):
     description: str = ""
     patterns: dict[str, str] = Field(default_factory=dict)  # `{{NAME}}` in a kind file is replaced by this regex
     fields: dict[str, FieldSpec] = Field(default_factory=dict)
+    # Datasette metadata this pack brings: `tables` (descriptions, facets) and `queries` (canned queries); a
+    # table or query of the same name in datasette-metadata.yml wins, so users' edits of that file stand
+    datasette: dict[str, dict[str, Any]] = Field(default_factory=dict)
     kinds: list[KindDefinition] = Field(default_factory=list)  # filled by the loader from kinds/*.yaml
     path: str = ""  # the folder, for `observatory kinds` and error messages

@@ -9,7 +9,6 @@ The password hash never lands in a file: the plugin config points at an env var.
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import yaml
 
 from ..settings import Settings
+from .pack_metadata import with_packs
 
 DATABASE = "observatory"
 PASSWORD_ENV = "OBSERVATORY_WEB_PASSWORD_HASH"
@@ -78,7 +78,7 @@ def load_yml(path: Path | None) -> dict[str, Any]:
 
 def build_config(base: dict[str, Any], settings: Settings, host: str) -> DatasetteConfig:
     """The effective metadata and Datasette settings for serving on `host`."""
-    meta = copy.deepcopy(base)
+    meta = with_packs(base, DATABASE)
     ds_settings = dict(meta.pop("settings", None) or {})
     plugins = meta.setdefault("plugins", {})
     plugins["observatory"] = {"events_dir": str(settings.events_dir), "database": DATABASE}

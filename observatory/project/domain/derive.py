@@ -19,16 +19,16 @@ from ...correct.rows import Reading, address_of, apply_fixes, describe, doubtful
 from ...correct.state import Record, forced_kinds, in_force
 from ...eventlog.models import (AddRow, Confirm, DeleteRow, LinkAlias, MergePlayers, NoteCorrection, RenamePlayer, Retract,
                                 SetEventTime, SetValue, UnlinkAlias)
+from ...games import KindDefinition, kind, ranking_table, read_model, shape_of
 from ...identity import normalize, parse_name
 from ...identity.matching import MIN_FUZZY_LENGTH
 from .grouping import cluster
+from .ranking import stitch
 from .model import DomainConfig, Shot, iso, local_to_utc, parse_time, stable_id
 from .players import Identity, likely_duplicates, resolve_players
 from .votes import Vote, settle, vanished
 
 Rows = dict[str, list[dict[str, Any]]]
-PLAYER_KINDS = {"bear_damage", "bear_overview", "contribution", "alliance_members", "ac_signup", "foundry_signup",
-                "foundry_result"}
 ROW_FIXES = (SetValue, Confirm, DeleteRow, AddRow)
 IDENTITY_FIXES = (LinkAlias, UnlinkAlias, MergePlayers, RenamePlayer)
 
@@ -116,7 +116,7 @@ def derive(community: str, shots: Sequence[Shot], records: Sequence[Record], cfg
             state = f"not counted ({s.status})"
         elif want != s.requested_kind:
             state = "awaiting re-extraction"
-        elif s.kind not in PLAYER_KINDS and s.kind != "alliance_power":
+        elif read_model(s.kind) is None:  # a kind its pack reads but does not project
             state = f"not counted ({s.kind})"
         usage[s.id] = {"screenshot_id": s.id, "community": community, "kind": s.kind, "used_in": state,
                        "group_id": None, "event_time": iso(t), "retracted": int(s.id in retracted),
@@ -142,6 +142,7 @@ def derive(community: str, shots: Sequence[Shot], records: Sequence[Record], cfg
     _alliance_power(community, used, cfg, out, usage)
     _ac(community, groups.ac, cfg, out, usage)
     _foundry(community, groups.signups, groups.foundry_mails, cfg, event_time, notes, out, usage)
+    _rankings(community, groups.rankings, out, usage)
     _players(community, ident, cfg, out)
     times = [parse_time(s.captured_at) for s in shots]
     if times:  # corrections alone (about players or screenshots it never had) do not make a community
@@ -188,7 +189,7 @@ def _cli_row(ref: Any, i: int) -> str:
 def _identity(community: str, used: list[Used], corrections: list[Any], cfg: DomainConfig) -> Identity:
     sightings = []
     for u in used:
-        if u.shot.kind not in PLAYER_KINDS:
+        if not _of_players(u.shot.kind):
             continue
         when = iso(u.time)
         for row in u.reading.rows:
@@ -197,12 +198,22 @@ def _identity(community: str, used: list[Used], corrections: list[Any], cfg: Dom
                 sightings.append((name, when, u.shot.id, u.shot.ingest_seq))
     ident = resolve_players(community, sightings, corrections, threshold=cfg.fuzzy_threshold)
     for u in used:
-        if u.shot.kind in PLAYER_KINDS:
+        if _of_players(u.shot.kind):
             for i, row in enumerate(u.reading.rows):
                 name = row.get("name")
                 if isinstance(name, str) and normalize(name):
                     u.pids[i] = ident.resolve(name)
     return ident
+
+
+def _of_players(kind: str | None) -> bool:
+    """Whether a kind's rows are players (their names go through identity), as its pack declares."""
+    rm = read_model(kind)
+    return rm is not None and rm.players
+
+
+def _shaped(used: Iterable[Used], shape: str) -> list[Used]:
+    return [u for u in used if shape_of(u.shot.kind) == shape]
 
 
 def _number(value: Any) -> bool:
@@ -233,11 +244,13 @@ class Groups:
     ac: dict[tuple[str, str], list[Used]]  # (week, lane)
     signups: dict[tuple[Any, str], list[Used]]  # (legion, week)
     foundry_mails: list[list[Used]]  # one result mail, shot as several pages
+    rankings: list[list[Used]]  # the `ranking` shape: one kind's capture session (and group_by meta)
 
 
 def _groups(used: Sequence[Used], cfg: DomainConfig) -> Groups:
-    return Groups(_bear_groups(used, cfg), _contribution_groups(used, cfg), _sessions(used, "alliance_members", cfg),
-                  _ac_groups(used, cfg), _signup_groups(used, cfg), _sessions(used, "foundry_result", cfg))
+    return Groups(_bear_groups(used, cfg), _contribution_groups(used, cfg), _sessions(used, "roster", cfg),
+                  _ac_groups(used, cfg), _signup_groups(used, cfg), _sessions(used, "legion_result", cfg),
+                  _ranking_groups(used))
 
 
 def _agree(community: str, used: list[Used], ident: Identity, groups: Groups, cfg: DomainConfig,
@@ -269,6 +282,7 @@ def _agree(community: str, used: list[Used], ident: Identity, groups: Groups, cf
     sources += [("foundry_signups", m, _power, ("power", ""), alike)
                 for _, m in sorted(groups.signups.items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))]
     sources += [("roster_snapshots", m, _power, ("power", ""), alike) for m in groups.rosters]
+    sources += [(_ranking_kind(m).name, m, _value_of(_ranking_kind(m)), ("", ""), alike) for m in groups.rankings]
     by_id = {u.shot.id: u for u in used}
     moves: list[tuple[str, str]] = []
     for table, members, key_of, labels, similar in sources:
@@ -392,7 +406,7 @@ def _trap(u: Used) -> Any:
 
 def _bear_groups(used: Sequence[Used], cfg: DomainConfig) -> list[list[Used]]:
     """The hunts: one trap's rankings within the hunt window, or sharing an identical reading."""
-    shots = [u for u in used if u.shot.kind in ("bear_damage", "bear_overview")]
+    shots = _shaped(used, "hunt")
     trap = _trap
 
     def readings(u: Used) -> Iterable[tuple[Any, ...]]:
@@ -415,7 +429,7 @@ def _bear(community, groups, cfg, event_time, notes, out, usage) -> None:  # typ
         anchor = min(members, key=lambda u: u.shot.ingest_seq)
         hid = stable_id("h", community, anchor.shot.id)
         traps = sorted({trap(u) for u in members if trap(u) is not None})
-        overviews = [u for u in members if u.shot.kind == "bear_overview"]
+        overviews = [u for u in members if (rm := read_model(u.shot.kind)) is not None and rm.summary]
         mails = [u.mail for u in members if u.mail is not None]
         forced = _forced_time(members, event_time)
         if forced is not None:
@@ -452,12 +466,11 @@ def _bear(community, groups, cfg, event_time, notes, out, usage) -> None:  # typ
 def _contribution_groups(used: Sequence[Used], cfg: DomainConfig) -> dict[tuple[str, str], list[Used]]:
     """(period, period start) -> its ranking's screenshots."""
     groups: dict[tuple[str, str], list[Used]] = defaultdict(list)
-    for u in used:
-        if u.shot.kind == "contribution":
-            period = u.reading.meta.get("period") or "unknown"
-            local = u.time.astimezone(cfg.tz).date()
-            start = _monday(u.time, cfg) if period == "weekly" else local.isoformat()
-            groups[(period, start)].append(u)
+    for u in _shaped(used, "period_ranking"):
+        period = u.reading.meta.get("period") or "unknown"
+        local = u.time.astimezone(cfg.tz).date()
+        start = _monday(u.time, cfg) if period == "weekly" else local.isoformat()
+        groups[(period, start)].append(u)
     return groups
 
 
@@ -475,8 +488,8 @@ def _contribution(community, groups, cfg, out, usage) -> None:  # type: ignore[n
         _mark(usage, members, "contribution_snapshots", gid)
 
 
-def _sessions(used: Sequence[Used], kind: str, cfg: DomainConfig) -> list[list[Used]]:
-    return cluster([u for u in used if u.shot.kind == kind], time=lambda u: u.time, window=cfg.snapshot_window)
+def _sessions(used: Sequence[Used], shape: str, cfg: DomainConfig) -> list[list[Used]]:
+    return cluster(_shaped(used, shape), time=lambda u: u.time, window=cfg.snapshot_window)
 
 
 def _roster(community, sessions, out, usage) -> None:  # type: ignore[no-untyped-def]
@@ -501,7 +514,7 @@ def _roster(community, sessions, out, usage) -> None:  # type: ignore[no-untyped
 
 
 def _alliance_power(community, used, cfg, out, usage) -> None:  # type: ignore[no-untyped-def]
-    for members in _sessions(used, "alliance_power", cfg):
+    for members in _sessions(used, "alliance_ranking", cfg):
         anchor = min(members, key=lambda u: u.shot.ingest_seq)
         sid = stable_id("a", community, anchor.shot.id)
         at = iso(min(u.time for u in members))
@@ -525,18 +538,16 @@ def _alliance_power(community, used, cfg, out, usage) -> None:  # type: ignore[n
 def _ac_groups(used: Sequence[Used], cfg: DomainConfig) -> dict[tuple[str, str], list[Used]]:
     """(week, lane) -> its championship order screenshots."""
     groups: dict[tuple[str, str], list[Used]] = defaultdict(list)
-    for u in used:
-        if u.shot.kind == "ac_signup":
-            groups[(_monday(u.time, cfg), u.reading.meta.get("lane") or "unknown")].append(u)
+    for u in _shaped(used, "lane_signup"):
+        groups[(_monday(u.time, cfg), u.reading.meta.get("lane") or "unknown")].append(u)
     return groups
 
 
 def _signup_groups(used: Sequence[Used], cfg: DomainConfig) -> dict[tuple[Any, str], list[Used]]:
     """(legion, week) -> its foundry sign-up screenshots."""
     groups: dict[tuple[Any, str], list[Used]] = defaultdict(list)
-    for u in used:
-        if u.shot.kind == "foundry_signup":
-            groups[(u.reading.meta.get("legion"), _monday(u.time, cfg))].append(u)
+    for u in _shaped(used, "legion_signup"):
+        groups[(u.reading.meta.get("legion"), _monday(u.time, cfg))].append(u)
     return groups
 
 
@@ -602,6 +613,76 @@ def _foundry(community, signups, mails, cfg, event_time, notes, out, usage) -> N
             "screenshots": len(members), "screenshot_ids": _sources(sorted(members, key=lambda u: u.time)),
             "note": _note(members, notes)})
         _mark(usage, members, "foundry_events", eid)
+
+
+# --- the generic `ranking` shape ------------------------------------------------------------------
+
+
+def _ranking_kind(members: Sequence[Used]) -> KindDefinition:
+    k = kind(members[0].shot.kind)
+    assert k is not None and k.read_model is not None
+    return k
+
+
+def _value_of(k: KindDefinition):  # type: ignore[no-untyped-def]
+    """Within one ranking, the same positive value read under two names is one row (votes.py)."""
+    field = k.read_model.value if k.read_model else None
+
+    def key(row: dict[str, Any]) -> tuple[Any, ...] | None:
+        return (row.get(field),) if field and _number(row.get(field)) else None
+    return key
+
+
+def _ranking_groups(used: Sequence[Used]) -> list[list[Used]]:
+    """One ranking per kind, `group_by` meta and capture session (screenshots within `session_minutes`)."""
+    shots = _shaped(used, "ranking")
+    out: list[list[Used]] = []
+    for name in sorted({u.shot.kind for u in shots}):  # type: ignore[type-var]
+        rm = read_model(name)
+        assert rm is not None
+        mine = [u for u in shots if u.shot.kind == name]
+        out += cluster(mine, time=lambda u: u.time, window=timedelta(minutes=rm.session_minutes),
+                       key=lambda u, rm=rm: tuple(str(u.reading.meta.get(g)) for g in rm.group_by))
+    return out
+
+
+def _rankings(community: str, groups: list[list[Used]], out: Rows, usage: dict[str, dict[str, Any]]) -> None:
+    """Each ranking's rows in list order, stitched across its overlapping screenshots (ranking.py)."""
+    for members in groups:
+        k = _ranking_kind(members)
+        rm = k.read_model
+        assert rm is not None
+        table = ranking_table(k)
+        members = sorted(members, key=lambda u: (u.time, u.shot.ingest_seq))
+        anchor = min(members, key=lambda u: u.shot.ingest_seq)
+        rid = stable_id("k", community, anchor.shot.id)
+        picks = _picks(members)
+        pages = [[(u.pids[i], row.get(rm.value) if rm.value else None) for i, row in enumerate(u.reading.rows)
+                  if u.pids[i] is not None] for u in members]
+        order, gaps = stitch(pages)
+        fields = [f for f in k.row_fields() if f != "rank"]
+        certain = gaps[0] if gaps else len(order)
+        for rank, pid in enumerate(order, start=1):
+            win = _best(picks[pid])
+            if rm.value:
+                _conflict(community, table, rid, rm.value, picks[pid], out["review_queue"])
+            out[table].append({"ranking_id": rid, "player_id": pid, "community": community, "rank": rank,
+                               "rank_exact": int(rank <= certain), **{f: win.row.get(f) for f in fields},
+                               "confidence": win.used.reading.confidence[win.index],
+                               "screenshot_id": win.used.shot.id, "readings": len(picks[pid])})
+        if gaps:
+            out["review_queue"].append(_review(
+                community, "ranking_gap", f"{table} {rid}",
+                f"{len(gaps)} place(s) where consecutive screenshots of this {k.name} share no row (before rank "
+                f"{', '.join(str(g + 1) for g in gaps)}): rows may be missing there, so ranks from {certain + 1} on "
+                "are lower bounds (rank_exact = 0); a screenshot of the missing part fills them in", anchor.shot.id))
+        group_key = {g: members[0].reading.meta.get(g) for g in rm.group_by}
+        out["rankings"].append({
+            "ranking_id": rid, "community": community, "game": k.game, "kind": k.name,
+            "group_key": _json(group_key) if group_key else None, "started_at": iso(members[0].time),
+            "captured_at": iso(members[-1].time), "entries": len(order), "gaps": len(gaps), "screenshots": len(members),
+            "screenshot_ids": _sources(members)})
+        _mark(usage, members, table, rid)
 
 
 # --- players ---------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from ...games import field_spec, kinds, ranking_table, shape_of
+
 TABLES: dict[str, str] = {
     "communities": """
         community TEXT PRIMARY KEY, screenshots INTEGER, players INTEGER, first_seen TEXT, last_seen TEXT""",
@@ -60,6 +62,29 @@ TABLES: dict[str, str] = {
         screenshot_id TEXT PRIMARY KEY, community TEXT NOT NULL, kind TEXT, used_in TEXT, group_id TEXT,
         event_time TEXT, retracted INTEGER, corrections INTEGER""",
 }
+# The `ranking` shape: one header table for every game, one entries table per ranking kind, its columns
+# the kind's declared row fields (so analysts sort and filter a game's own numbers, e.g. power and points).
+TABLES["rankings"] = """
+    ranking_id TEXT PRIMARY KEY, community TEXT NOT NULL, game TEXT, kind TEXT NOT NULL, group_key TEXT,
+    started_at TEXT, captured_at TEXT, entries INTEGER, gaps INTEGER, screenshots INTEGER, screenshot_ids TEXT"""
+_SQL_TYPES = {"int": "INTEGER", "bool": "INTEGER", "text": "TEXT", "list": "TEXT"}
+
+
+def _ranking_tables() -> dict[str, str]:
+    tables: dict[str, str] = {}
+    for name, k in kinds().items():
+        if shape_of(name) != "ranking":
+            continue
+        cols = [f"[{f}] {_SQL_TYPES[spec.type]}" for f in k.row_fields()
+                if f not in ("rank",) and (spec := field_spec(name, f)) is not None]
+        tables[ranking_table(k)] = (
+            "ranking_id TEXT NOT NULL, player_id TEXT NOT NULL, community TEXT NOT NULL, rank INTEGER, rank_exact INTEGER, "
+            + ", ".join(cols) + ", confidence REAL, screenshot_id TEXT, readings INTEGER, PRIMARY KEY (ranking_id, player_id)")
+    return tables
+
+
+RANKING_TABLES: dict[str, str] = _ranking_tables()
+TABLES.update(RANKING_TABLES)
 INDEXES: list[tuple[str, tuple[str, ...]]] = [
     ("players", ("community", "display_name")),
     ("players", ("display_name",)),  # player_history by a name as shown, with or without its [TAG]
@@ -81,6 +106,8 @@ INDEXES: list[tuple[str, tuple[str, ...]]] = [
     ("foundry_events", ("started_at",)),
     ("foundry_signups", ("player_id",)),
     ("foundry_results", ("player_id",)),
+    ("rankings", ("community", "kind", "captured_at")),
+    *[(t, ("player_id",)) for t in RANKING_TABLES],
     ("review_queue", ("reason",)),
     ("review_queue", ("screenshot_id", "reason")),  # screenshots_needing_attention: rows flagged per screenshot
 ]

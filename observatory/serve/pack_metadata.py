@@ -1,0 +1,53 @@
+"""The packs' part of Datasette's metadata: each game brings its tables' descriptions and its canned queries.
+
+`datasette-metadata.yml` stays the readable file users edit; a table or query it names wins over a
+pack's. A `ranking` kind's entries table is described from the kind's declaration (its fields'
+descriptions), so a new game's table is documented without anyone writing it twice.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..games import Pack, field_spec, packs, ranking_table, shape_of
+
+GENERIC_COLUMNS = {
+    "ranking_id": "The ranking (rankings.ranking_id): one capture session of the list",
+    "player_id": "Player (players.player_id)",
+    "community": "Community",
+    "rank": "Place in the list: the list order, stitched across overlapping screenshots",
+    "rank_exact": "1 when no screenshot is missing above this row; 0: rows may be missing above, the rank is a lower bound",
+    "confidence": "OCR confidence of the reading kept, 0 to 1",
+    "screenshot_id": "The screenshot the value was read from",
+    "readings": "How many screenshots showed this row (overlaps read it twice)",
+}
+
+
+def _ranking_tables(pack: Pack) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k in pack.kinds:
+        if shape_of(k.name) != "ranking":
+            continue
+        cols = dict(GENERIC_COLUMNS)
+        for f in k.row_fields():
+            spec = field_spec(k.name, f)
+            if f != "rank" and spec is not None:
+                cols[f] = spec.description or f.replace("_", " ").capitalize()
+        out[ranking_table(k)] = {
+            "description": f"{pack.title}: {k.description}. One row per player per ranking (rankings), in list order.",
+            "facets": ["community", "ranking_id"], "columns": cols}
+    return out
+
+
+def with_packs(meta: dict[str, Any], database: str) -> dict[str, Any]:
+    """`meta` with every pack's tables and queries added where the file does not already have them."""
+    meta = copy.deepcopy(meta)
+    db = meta.setdefault("databases", {}).setdefault(database, {})
+    tables = db.setdefault("tables", {})
+    queries = db.setdefault("queries", {})
+    for pack in packs():
+        for name, spec in {**_ranking_tables(pack), **pack.datasette.get("tables", {})}.items():
+            tables.setdefault(name, spec)
+        for name, spec in pack.datasette.get("queries", {}).items():
+            queries.setdefault(name, spec)
+    return meta
