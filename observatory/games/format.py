@@ -135,8 +135,11 @@ class FieldSpec(BaseModel):
 #   hunt            a game event with participants, its list and summary screens grouped by time and evidence
 #   lane_signup     sign-ups per week and lane
 #   legion_signup, legion_result  an event per legion and week: sign-ups, and the result mail's ranking
+#   team_match      a match between two teams on one screen (rows carry `team` and the `value`; meta each team's
+#                   total): tables wars and war_scores; the same match sent twice is one
+#   race            one result list per screen (a race's standings): tables races and race_results
 Shape = Literal["ranking", "period_ranking", "roster", "alliance_ranking", "hunt", "lane_signup", "legion_signup",
-                "legion_result"]
+                "legion_result", "team_match", "race"]
 
 
 class ReadModel(BaseModel):
@@ -150,6 +153,7 @@ class ReadModel(BaseModel):
     session_minutes: float = 30.0     # ranking: screenshots this close in time are one capture session
     value: str | None = None          # ranking: the row field the list is ordered by
     table: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$")  # ranking: its rows' table (default <kind>_entries)
+    full_races: int | None = Field(None, ge=1)  # team_match: races in a full match (a sub's score is scaled to it)
 
 
 class KindDefinition(BaseModel):

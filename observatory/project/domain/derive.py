@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +23,7 @@ from ...games import KindDefinition, kind, ranking_table, read_model, shape_of
 from ...identity import normalize, parse_name
 from ...identity.matching import MIN_FUZZY_LENGTH
 from .grouping import cluster
+from .matches import our_team, per_full_match, result, team_totals
 from .ranking import stitch
 from .model import DomainConfig, Shot, iso, local_to_utc, parse_time, stable_id
 from .players import Identity, likely_duplicates, resolve_players
@@ -143,6 +144,8 @@ def derive(community: str, shots: Sequence[Shot], records: Sequence[Record], cfg
     _ac(community, groups.ac, cfg, out, usage)
     _foundry(community, groups.signups, groups.foundry_mails, cfg, event_time, notes, out, usage)
     _rankings(community, groups.rankings, out, usage)
+    _matches(community, groups.matches, used, out, usage)
+    _races(community, groups.races, out, usage)
     _players(community, ident, cfg, out)
     times = [parse_time(s.captured_at) for s in shots]
     if times:  # corrections alone (about players or screenshots it never had) do not make a community
@@ -245,12 +248,14 @@ class Groups:
     signups: dict[tuple[Any, str], list[Used]]  # (legion, week)
     foundry_mails: list[list[Used]]  # one result mail, shot as several pages
     rankings: list[list[Used]]  # the `ranking` shape: one kind's capture session (and group_by meta)
+    matches: list[list[Used]]  # the `team_match` shape: the screenshots of one match
+    races: list[list[Used]]  # the `race` shape: the screenshots of one race's standings
 
 
 def _groups(used: Sequence[Used], cfg: DomainConfig) -> Groups:
     return Groups(_bear_groups(used, cfg), _contribution_groups(used, cfg), _sessions(used, "roster", cfg),
                   _ac_groups(used, cfg), _signup_groups(used, cfg), _sessions(used, "legion_result", cfg),
-                  _ranking_groups(used))
+                  _ranking_groups(used), _result_groups(used, "team_match"), _result_groups(used, "race"))
 
 
 def _agree(community: str, used: list[Used], ident: Identity, groups: Groups, cfg: DomainConfig,
@@ -283,6 +288,8 @@ def _agree(community: str, used: list[Used], ident: Identity, groups: Groups, cf
                 for _, m in sorted(groups.signups.items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))]
     sources += [("roster_snapshots", m, _power, ("power", ""), alike) for m in groups.rosters]
     sources += [(_ranking_kind(m).name, m, _value_of(_ranking_kind(m)), ("", ""), alike) for m in groups.rankings]
+    sources += [("war_scores", m, _at("team", "score"), ("team", "score"), alike) for m in groups.matches]
+    sources += [("race_results", m, _at("rank", "score"), ("rank", "score"), alike) for m in groups.races]
     by_id = {u.shot.id: u for u in used}
     moves: list[tuple[str, str]] = []
     for table, members, key_of, labels, similar in sources:
@@ -683,6 +690,102 @@ def _rankings(community: str, groups: list[list[Used]], out: Rows, usage: dict[s
             "captured_at": iso(members[-1].time), "entries": len(order), "gaps": len(gaps), "screenshots": len(members),
             "screenshot_ids": _sources(members)})
         _mark(usage, members, table, rid)
+
+
+# --- the `team_match` and `race` shapes -------------------------------------------------------------
+
+RESULT_WINDOW = timedelta(days=2)  # two copies of one result are posted within this of each other
+
+
+def _result_groups(used: Sequence[Used], shape: str) -> list[list[Used]]:
+    """One result per group: screenshots showing the same totals, or mostly the same rows, are one (sent twice)."""
+    def evidence(u: Used) -> Iterable[Hashable]:
+        t1, t2 = u.reading.meta.get("team1_total"), u.reading.meta.get("team2_total")
+        if isinstance(t1, int) and isinstance(t2, int) and t1 + t2 > 0:
+            yield ("totals", t1, t2)
+        rows = sorted((str(u.pids[i]), r.get("score")) for i, r in enumerate(u.reading.rows)
+                      if u.pids[i] is not None and isinstance(r.get("score"), int))
+        if len(rows) >= 4:
+            yield ("rows", tuple(rows))
+    return cluster(_shaped(used, shape), time=lambda u: u.time, window=timedelta(0),
+                   compatible=lambda a, b: abs(a.time - b.time) <= RESULT_WINDOW, evidence=evidence)
+
+
+def _matches(community: str, groups: list[list[Used]], used: Sequence[Used], out: Rows,
+             usage: dict[str, dict[str, Any]]) -> None:
+    """Wars: each team's players and scores, the community's own team (the one whose players it sees elsewhere),
+    the result, and each score scaled to a full match for subs (matches.py)."""
+    for members in groups:
+        members = sorted(members, key=lambda u: (u.time, u.shot.ingest_seq))
+        anchor = min(members, key=lambda u: u.shot.ingest_seq)
+        rm = read_model(anchor.shot.kind)
+        assert rm is not None
+        wid = stable_id("w", community, anchor.shot.id)
+        mine = {u.shot.id for u in members}
+        elsewhere = {pid for u in used if u.shot.id not in mine for pid in u.pids if pid is not None}
+        picks = _picks(members, lambda r: r.get("score") is not None)
+        best = {pid: _best(p) for pid, p in picks.items()}
+        teams: dict[int, list[str]] = defaultdict(list)
+        for pid, win in sorted(best.items()):
+            teams[win.row.get("team") or 1].append(pid)
+        ours = our_team(teams, elsewhere) if teams else 1
+        meta: dict[str, Any] = {}
+        for u in members:
+            meta.update({k: v for k, v in u.reading.meta.items() if v is not None and k not in meta})
+        sums = team_totals((w.row.get("team"), w.row.get("score")) for w in best.values())
+        shown = {1: meta.get("team1_total"), 2: meta.get("team2_total")}
+        our_total = shown.get(ours) if shown.get(ours) is not None else sums.get(ours)
+        their = 2 if ours == 1 else 1
+        their_total = shown.get(their) if shown.get(their) is not None else sums.get(their)
+        off = [f"team {t}: rows add up to {sums.get(t, 0)}, the screen shows {v}" for t, v in shown.items()
+               if isinstance(v, int) and sums.get(t, 0) != v]
+        check = None if not any(isinstance(v, int) for v in shown.values()) else ("; ".join(off) or "ok")
+        if off:
+            out["review_queue"].append(_review(community, "conflict", f"wars {wid} totals",
+                                               f"war {meta.get('title') or wid}: {'; '.join(off)} (a row is "
+                                               "missing, doubtful or misread)", anchor.shot.id))
+        full = rm.full_races
+        races = meta.get("races") if isinstance(meta.get("races"), int) else full
+        for pid, win in sorted(best.items()):
+            row = win.row
+            played = row.get("races") if isinstance(row.get("races"), int) else races
+            score = row.get("score")
+            _conflict(community, "war_scores", wid, "score", picks[pid], out["review_queue"])
+            out["war_scores"].append({
+                "war_id": wid, "player_id": pid, "community": community, "team": row.get("team"),
+                "ours": int((row.get("team") or 1) == ours), "name": row.get("name"), "score": score,
+                "races": played, "score_full": per_full_match(score, played, full),
+                "score_per_race": round(score / played, 2) if isinstance(score, int) and played else None,
+                "confidence": win.used.reading.confidence[win.index], "screenshot_id": win.used.shot.id,
+                "readings": len(picks[pid])})
+        out["wars"].append({
+            "war_id": wid, "community": community, "kind": anchor.shot.kind, "played_at": iso(members[0].time),
+            "date_text": meta.get("date"), "title": meta.get("title"), "our_team": ours, "our_total": our_total,
+            "their_total": their_total,
+            "diff": (our_total - their_total) if isinstance(our_total, int) and isinstance(their_total, int) else None,
+            "result": result(our_total, their_total), "races": races, "players": len(best), "totals_check": check,
+            "screenshots": len(members), "screenshot_ids": _sources(members)})
+        _mark(usage, members, "wars", wid)
+
+
+def _races(community: str, groups: list[list[Used]], out: Rows, usage: dict[str, dict[str, Any]]) -> None:
+    for members in groups:
+        members = sorted(members, key=lambda u: (u.time, u.shot.ingest_seq))
+        anchor = min(members, key=lambda u: u.shot.ingest_seq)
+        rid = stable_id("c", community, anchor.shot.id)
+        picks = _picks(members)
+        for pid, p in sorted(picks.items()):
+            win = _best(p)
+            _conflict(community, "race_results", rid, "score", p, out["review_queue"])
+            out["race_results"].append({
+                "race_id": rid, "player_id": pid, "community": community, "rank": win.row.get("rank"),
+                "name": win.row.get("name"), "score": win.row.get("score"),
+                "confidence": win.used.reading.confidence[win.index], "screenshot_id": win.used.shot.id,
+                "readings": len(p)})
+        out["races"].append({"race_id": rid, "community": community, "kind": anchor.shot.kind,
+                             "captured_at": iso(members[0].time), "players": len(picks), "screenshots": len(members),
+                             "screenshot_ids": _sources(members)})
+        _mark(usage, members, "races", rid)
 
 
 # --- players ---------------------------------------------------------------------------------------

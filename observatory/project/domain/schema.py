@@ -55,6 +55,20 @@ TABLES: dict[str, str] = {
     "foundry_results": """
         event_id TEXT NOT NULL, player_id TEXT NOT NULL, community TEXT NOT NULL, name TEXT, rank INTEGER,
         points INTEGER, confidence REAL, screenshot_id TEXT, PRIMARY KEY (event_id, player_id)""",
+    "wars": """
+        war_id TEXT PRIMARY KEY, community TEXT NOT NULL, kind TEXT, played_at TEXT, date_text TEXT, title TEXT,
+        our_team INTEGER, our_total INTEGER, their_total INTEGER, diff INTEGER, result TEXT, races INTEGER,
+        players INTEGER, totals_check TEXT, screenshots INTEGER, screenshot_ids TEXT""",
+    "war_scores": """
+        war_id TEXT NOT NULL, player_id TEXT NOT NULL, community TEXT NOT NULL, team INTEGER, ours INTEGER, name TEXT,
+        score INTEGER, races INTEGER, score_full REAL, score_per_race REAL, confidence REAL, screenshot_id TEXT,
+        readings INTEGER, PRIMARY KEY (war_id, player_id)""",
+    "races": """
+        race_id TEXT PRIMARY KEY, community TEXT NOT NULL, kind TEXT, captured_at TEXT, players INTEGER,
+        screenshots INTEGER, screenshot_ids TEXT""",
+    "race_results": """
+        race_id TEXT NOT NULL, player_id TEXT NOT NULL, community TEXT NOT NULL, rank INTEGER, name TEXT,
+        score INTEGER, confidence REAL, screenshot_id TEXT, readings INTEGER, PRIMARY KEY (race_id, player_id)""",
     "review_queue": """
         community TEXT NOT NULL, reason TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT, screenshot_id TEXT,
         player_id TEXT, confidence REAL, PRIMARY KEY (community, reason, subject)""",
@@ -107,6 +121,10 @@ INDEXES: list[tuple[str, tuple[str, ...]]] = [
     ("foundry_signups", ("player_id",)),
     ("foundry_results", ("player_id",)),
     ("rankings", ("community", "kind", "captured_at")),
+    ("wars", ("community", "played_at")),
+    ("war_scores", ("player_id", "war_id")),
+    ("races", ("community", "captured_at")),
+    ("race_results", ("player_id",)),
     *[(t, ("player_id",)) for t in RANKING_TABLES],
     ("review_queue", ("reason",)),
     ("review_queue", ("screenshot_id", "reason")),  # screenshots_needing_attention: rows flagged per screenshot
