@@ -33,6 +33,8 @@ class RowCtx:
     name_cut: bool = False          # the name starts right of where the column's names start: its start is hidden
     name_top: float | None = None   # the name line as the page pass saw it (is the row at the list's edge?)
     name_bottom: float | None = None
+    name_suspect: str | None = None  # why the name reading may lack letters: the second reader is asked (validate)
+    name_doubt: str | None = None    # why the name cannot be trusted: the row is kept, its name doubtful
 
 
 def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:

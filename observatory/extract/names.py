@@ -11,8 +11,10 @@ import unicodedata
 
 from rapidfuzz import fuzz
 
+from ..identity.names import script
+
 __all__ = ["clean_name", "name_key", "split_tag", "fix_tag", "repair_known_tag", "common_tag",
-           "same_name", "vote_name"]
+           "same_name", "vote_name", "lookalike_guess", "name_hole"]
 
 def fix_tag(name: str) -> str:
     """Repair the ``[TAG]`` prefix OCR tends to garble.
@@ -179,3 +181,41 @@ def vote_name(reads: list[tuple[str, float]]) -> tuple[str, float, int] | None:
         if key and longer:
             text, conf = max(longer, key=lambda r: r[1])
     return text, conf, votes
+
+
+# Scripts whose letters beside Latin ones are look-alike decorations (`ΛLЦKΛЯD`), as the matching key folds them.
+LOOKALIKE_SCRIPTS = frozenset({"GREEK", "CYRILLIC", "ARMENIAN", "COPTIC"})
+
+
+def lookalike_guess(name: str) -> str | None:
+    """Why a reading of a decorated name is a guess, or None: Latin letters mixed with Greek, Cyrillic or
+    Armenian ones in one word (`SmiεÇλb` for `°𝕊miՆɛČ̣Ƨλɓ°`). Such glyphs are look-alike decorations; the
+    reader picks among look-alikes (and drops those it has no letter for): the reading needs a second opinion."""
+    _, rest = split_tag(name)
+    for word in rest.split():  # within one word: `Ivan Петров` is two real scripts, not a decoration
+        scripts = {script(ch) for ch in word if ch.isalpha()}
+        odd = sorted(scripts & LOOKALIKE_SCRIPTS)
+        if "LATIN" in scripts and odd:
+            letters = "".join(sorted({ch for ch in word if ch.isalpha() and script(ch) in LOOKALIKE_SCRIPTS}))
+            return f"Latin letters mixed with {'/'.join(s.title() for s in odd)} look-alikes ({letters}) in {word!r}"
+    return None
+
+
+NAME_HOLE = 3.0  # glyph heights of unread text inside a name: letters the reader has no character for
+
+
+def name_hole(words: list) -> str | None:
+    """Why a name reading lacks letters, or None: two of its words stand more than NAME_HOLE glyph heights
+    apart (`[HEI]G  E  T` of `[HEI]Ɠɨᴙʅ༄ɨɴᴛᴇᴙᴙᴜpᴛᴇḋ`). The reader emits nothing for glyphs it has no character
+    for, so the gap is the name's missing letters. A gap after a word that is only the tag is ornaments
+    before the name (`[HEI]๛∘ঃBAZOOKA`), and is no hole."""
+    ws = sorted((w for w in words if any(ch.isalnum() for ch in w.text)), key=lambda w: w.left)
+    while ws and re.fullmatch(r"\[[^\]]{1,5}\]", ws[0].text.strip()):
+        ws = ws[1:]
+    for a, b in zip(ws, ws[1:]):
+        gap = b.left - (a.left + a.width)
+        h = max(a.height, b.height, 1)
+        if gap > NAME_HOLE * h:
+            return (f"{gap / h:.1f} glyph heights unread between {a.text!r} and {b.text!r}: "
+                    "letters the reader does not know")
+    return None

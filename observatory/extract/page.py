@@ -143,6 +143,23 @@ def bg_brightness(im: Image.Image, box) -> float:
     return 0.0
 
 
+INK_LEVEL = 48  # grey levels from the background that make a pixel ink
+INK_SHARE = 0.03  # share of ink pixels that make a region hold something (a name's glyphs cover 8-17%)
+
+
+def has_ink(im: Image.Image, box) -> bool:
+    """Whether a region holds glyphs, read or not: enough pixels far from its background (the median)."""
+    hist = im.crop(box).convert("L").histogram()
+    total, acc, bg = sum(hist), 0, 0
+    for i, n in enumerate(hist):
+        acc += n
+        if acc >= total / 2:
+            bg = i
+            break
+    ink = sum(n for i, n in enumerate(hist) if abs(i - bg) > INK_LEVEL)
+    return total > 0 and ink >= INK_SHARE * total
+
+
 TEXT_H = 40  # text height crops are scaled to by ``ocr_batch``
 
 

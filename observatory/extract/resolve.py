@@ -10,7 +10,7 @@ from typing import Any
 from . import numbers as num
 from .locate import RowCtx
 from .models import KindDefinition, RowField
-from .names import clean_name, common_tag, repair_known_tag, split_tag, vote_name
+from .names import clean_name, common_tag, lookalike_guess, name_hole, repair_known_tag, split_tag, vote_name
 from .ocr import CropResult
 from .page import CropReq, Cropper, Page, trim_noise
 
@@ -104,6 +104,7 @@ def resolve_fields(defn: KindDefinition, page: Page, rows: list[RowCtx]) -> None
                 if best_name:
                     val, conf, r.name_votes = best_name
                     r.name_conf = conf
+                    r.name_suspect = _suspect(reqs, val)
                     sfx = reqs[0].suffix if reqs else ""
                     if sfx and not _CJK.search(val):
                         val += sfx
@@ -157,6 +158,19 @@ def _name_reads(reqs: list[CropReq] | None) -> tuple[str, float, int] | None:
         if best is None or c > best[1]:
             best = (cand, c, 1)
     return best
+
+
+def _suspect(reqs: list[CropReq] | None, name: str) -> str | None:
+    """Why the voted name may lack or misguess letters (names.py: a hole in the reading, look-alike letters),
+    for the second reader to confirm or the row to be doubtful; None when the reading looks whole."""
+    for q in reqs or []:
+        cr = q.result
+        if cr is not None and cr.text and clean_name(" ".join(w.text for w in trim_noise(cr.words))) == name:
+            hole = name_hole(trim_noise(cr.words))
+            if hole:
+                return hole
+            break
+    return lookalike_guess(name)
 
 
 TIEBREAK_MODE = "white"

@@ -10,12 +10,13 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from ..identity import normalize
 from . import numbers as num
 from .checks import check_rows, passes
 from .locate import RowCtx
 from .models import KindDefinition, RowField
-from .names import name_key
-from .page import Page
+from .names import clean_name, name_key, split_tag
+from .page import Page, has_ink, trim_noise
 from .readers import TesseractReader
 from .resolve import UNSURE_NAME_CONF
 
@@ -30,6 +31,7 @@ def validate_rows(defn: KindDefinition, page: Page, rows: list[RowCtx]):
     med_h = statistics.median(heights) if heights else 0
     name_hs = [r.name_h for r in rows if r.name_h]
     med_name_h = statistics.median(name_hs) if len(name_hs) >= 3 else 0
+    name_f = next((f for f in defn.fields if f.type == "name"), None)
     for r in rows:
         reason = None
         a = r.anchor
@@ -48,14 +50,18 @@ def validate_rows(defn: KindDefinition, page: Page, rows: list[RowCtx]):
         else:
             missing = [f.name for f in defn.fields
                        if (f.required or f.source == "anchor") and r.values.get(f.name) in (None, "")]
-            if missing:
+            if name_f is not None and missing == [name_f.name] and _unreadable_name(page, r, name_f):
+                # the row is whole and its name is on the screen, in glyphs no reader knows (`ΛLЦKΛЯD ◢◤`):
+                # a person's row to review, never a row dropped or a garbled name
+                r.name_doubt = ("no reader could read the name in its region "
+                                "(glyphs the readers do not know, or covered)")
+            elif missing:
                 reason = f"row cut off or covered: {', '.join(missing)} not visible"
         if reason:
             dropped.append({"row": public_row(defn, r), "reason": reason})
         else:
             kept.append(r)
     # the capturer's pinned bar repeats a visible row: same name as a row above
-    name_f = next((f for f in defn.fields if f.type == "name"), None)
     if spec.pinned_last and name_f and len(kept) > 1:
         last = kept[-1]
         key = name_key(_full_name(last, name_f))
@@ -68,6 +74,12 @@ def validate_rows(defn: KindDefinition, page: Page, rows: list[RowCtx]):
         dropped += d2
         warnings += w2
     return kept, dropped, warnings
+
+
+def _unreadable_name(page: Page, r: RowCtx, f: RowField) -> bool:
+    """The row's name region was found (inside the list) and holds glyphs, yet no reading has a name."""
+    reqs = r.reqs.get(f.name)
+    return bool(reqs) and has_ink(page.image, reqs[0].box)
 
 
 def _screen_text(defn: KindDefinition, r: RowCtx) -> str | None:
@@ -224,6 +236,25 @@ def _touches(r: RowCtx, height: float, ah: float) -> bool:
     return top < EDGE_OF_IMAGE * ah or height - bottom < EDGE_OF_IMAGE * ah
 
 
+SAME_NAME = 90.0  # the scoring rule's name similarity: a second reading this close confirms the first
+
+
+def _second_opinion(page: Page, r: RowCtx, field: str | None, row: dict[str, Any], second) -> str | None:
+    """A suspect name (resolve.py) read again by the second reader: None when it reads the same name (matching
+    keys alike), else why the name is doubtful, with both readings."""
+    reqs = r.reqs.get(field) if field else None
+    if second is None or not reqs:
+        return f"{r.name_suspect}; no second reader to confirm it"
+    q = reqs[0]
+    cr = second.regions(page.image, [], [q.box], text_heights=[q.text_h])[0]
+    again = clean_name(" ".join(w.text for w in trim_noise(cr.words)))
+    first = split_tag(str(row.get(field) or ""))[1]
+    a, b = normalize(first), normalize(split_tag(again)[1])
+    if a and b and fuzz.ratio(a, b) >= SAME_NAME:
+        return None
+    return f"{r.name_suspect}; {second.name} reads {again!r}"
+
+
 def cross_check(defn: KindDefinition, page: Page, kept: list[RowCtx], public: list[dict[str, Any]],
                 meta: dict[str, Any]) -> list[str]:
     """Check the rows against what the screen says (checks.py); re-read a failing number with the
@@ -246,6 +277,10 @@ def cross_check(defn: KindDefinition, page: Page, kept: list[RowCtx], public: li
                 public[i][f] = value
                 del fields[f]
     name_field = next((f.name for f in defn.fields if f.type == "name"), None)
+    for i, r in enumerate(kept):
+        why = r.name_doubt or (r.name_suspect and _second_opinion(page, r, name_field, public[i], second))
+        if name_field and why:
+            doubts.setdefault(i, {}).setdefault(name_field, why)
     for i, why in _cut_off(kept, page.H if defn.rows.cut_by == "image" else None).items():
         public[i]["partial"] = True
         if why.startswith("the name"):
