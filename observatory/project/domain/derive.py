@@ -22,6 +22,7 @@ from ...eventlog.models import (AddRow, Confirm, DeleteRow, LinkAlias, MergePlay
 from ...games import KindDefinition, kind, ranking_table, read_model, shape_of
 from ...identity import normalize, parse_name
 from ...identity.matching import MIN_FUZZY_LENGTH
+from .crosscheck import Measured, disagreements
 from .grouping import cluster
 from .matches import our_team, per_full_match, result, team_totals
 from .ranking import stitch
@@ -136,6 +137,12 @@ def derive(community: str, shots: Sequence[Shot], records: Sequence[Record], cfg
     ident = _identity(community, used, [r.correction for r in active if isinstance(r.correction, IDENTITY_FIXES)], cfg)
     groups = _groups(used, cfg)
     _agree(community, used, ident, groups, cfg, review)
+    for d in disagreements(Measured(pid, u.shot.kind, row, u.time, (u, i)) for u in used if u.shot.id not in fixes
+                           for i, (pid, row) in enumerate(zip(u.pids, u.reading.rows)) if pid is not None):
+        u, i = d.exact.ref  # an exact value that no abbreviation of the player's explains: review, not tables
+        review.append(_review(community, "doubtful", f"{u.shot.id[:12]}#{i}", f"{u.shot.kind} row #{i}: {d.reason}",
+                              u.shot.id, u.pids[i], u.reading.confidence[i]))
+        u.pids[i] = None
     _low_confidence(community, used, cfg, review)
     _bear(community, groups.hunts, cfg, event_time, notes, out, usage)
     _contribution(community, groups.contribution, cfg, out, usage)
