@@ -13,7 +13,10 @@ the visible part of a full name, such as ``k275`` of jack275) of every kind that
 names players, compared by the rule of ``shared/samples/README.md`` (the alliance tag split
 off first): NFKC, case-folded, letters and digits only, similarity >= 0.9, or a match of
 ``name_plain`` (accents stripped, ASCII letters and digits). The same rule decides whether a
-found player (any of its names) is a real player. First, without OCR, it prints how many
+found player (any of its names) is a real player. A real player with no player of their own but a row
+the extraction kept as doubtful for its name (a name no reader could read: in ``review_queue``, matched to
+its label row by its numbers) is counted apart: that is the product saying "not sure", not a loss.
+First, without OCR, it prints how many
 decorated label names (``name_plain``) fold to their plain letters: with the NFKC key used
 before, with decancer on whole strings, and with the matching key. Prints measured figures only.
 
@@ -177,7 +180,38 @@ def found_players(home: Path) -> dict[str, tuple[str, list[str]]]:
         conn.close()
 
 
-def report(people: list[Person], found: dict[str, tuple[str, list[str]]], verbose: bool) -> None:
+NUMBERS = ("rank", "order", "power", "contribution", "damage", "points")
+
+
+def awaiting_review(home: Path, samples: Path, people: list[Person]) -> dict[int, list[str]]:
+    """Real players (by index) with a row the extraction kept as doubtful for its name (a name no reader could
+    read): the product's honest "not sure", in review_queue, never a player. A doubtful row is matched to its label
+    row by its numbers (rank or order, and the value), then to the person by the label's name."""
+    conn = sqlite3.connect(f"file:{home / 'projections' / 'observatory.db'}?mode=ro", uri=True)
+    try:
+        doubtful = conn.execute("SELECT s.file_name, e.data FROM extracted_rows e JOIN screenshots s ON s.id = "
+                                "e.screenshot_id WHERE e.doubtful LIKE '%name%'").fetchall()
+    finally:
+        conn.close()
+    out: dict[int, list[str]] = {}
+    for file_name, data in doubtful:
+        label_path = samples / (Path(file_name).stem + ".json")
+        if not label_path.exists():
+            continue
+        label = json.loads(label_path.read_text(encoding="utf-8"))
+        row = json.loads(data)
+        shared = [k for k in NUMBERS if row.get(k) is not None]
+        for want in (label.get("rows") or []) + (label.get("partial_rows") or []):
+            if shared and all(want.get(k) == row[k] for k in shared) and isinstance(want.get("name"), str):
+                for i, person in enumerate(people):
+                    if is_person(want["name"], person):
+                        out.setdefault(i, []).append(f"{Path(file_name).stem[11:26]} {row.get('name')!r}")
+                break
+    return out
+
+
+def report(people: list[Person], found: dict[str, tuple[str, list[str]]], verbose: bool,
+           review: dict[int, list[str]] | None = None) -> None:
     matched: dict[int, list[str]] = {}
     strangers = []
     for pid, (display, names) in sorted(found.items(), key=lambda kv: kv[1][0].casefold()):
@@ -195,12 +229,17 @@ def report(people: list[Person], found: dict[str, tuple[str, list[str]]], verbos
     for display, names in strangers:
         others = sorted(set(names) - {display})
         print(f"  {display!r}" + (f"  (also read as {', '.join(map(repr, others))})" if others else ""))
-    print(f"real players missing: {len(missing)}")
-    for p in sorted(missing, key=repr):
-        print(f"  {p!r}")
+    review = review or {}
+    waiting = [i for i, p in enumerate(people) if i not in matched and i in review]
+    print(f"real players missing: {len(missing)}, of them with rows in review_queue (name doubtful): {len(waiting)}")
+    for i, p in sorted(((i, p) for i, p in enumerate(people) if i not in matched), key=lambda ip: repr(ip[1])):
+        print(f"  {p!r}" + (f"  (in review: {'; '.join(review[i])})" if i in review else ""))
     print(f"real players split over several found players: {len(split)}")
     for i, displays in sorted(split.items(), key=lambda kv: repr(people[kv[0]])):
         print(f"  {people[i]!r}: {', '.join(map(repr, sorted(displays)))}")
+    exact = not strangers and not split and len(missing) == len(waiting)
+    print(f"one player per real person, no garbled names (a name no reader could read is in review): "
+          f"{'yes' if exact else 'no'}")
     if verbose:
         print("real players and the found players that are them:")
         for i, person in sorted(enumerate(people), key=lambda kv: repr(kv[1])):
@@ -227,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not (home / "projections" / "observatory.db").exists():
             ingest(args.samples, home)
-        report(people, found_players(home), args.verbose)
+        report(people, found_players(home), args.verbose, awaiting_review(home, args.samples, people))
     finally:
         if tmp is not None:
             if args.keep:
