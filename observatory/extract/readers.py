@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Protocol
 
 from PIL import Image
+from rapidfuzz import fuzz
 
 from .ink import dark_box
 from .ocr import CropResult, Word, ocr_batch, page_words, tesseract_version
@@ -194,6 +195,44 @@ def _keep(text: str, whitelist: str | None) -> str:
 _ICON = re.compile(r"^[^\w,.]{0,2}[xX×+*#]?[^\w,.]{0,2}$")
 
 
+SCRIPTS_MISSING = "eng+kor"  # PP-OCRv6 reads Latin, Chinese and kana, but no Hangul (EOS 이오스 -> EOS 0)
+SURE_NAME = 98.0  # PP-OCRv6 reads a plain Latin name at 99+; the Hangul it guessed at came out at 93.6
+_EAST_ASIAN = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def _with_hangul(im: Image.Image, boxes: list[tuple[int, int, int, int]], heights: list[float | None],
+                 read: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Names the first reader was not sure of are read again by Tesseract with the Hangul and CJK models, in one call
+    for the page; its reading is taken
+    where it holds East Asian letters and agrees with the first reader on everything else (`[K98] EOS`), since
+    then the first reader's version of those letters (`0|`) was a guess."""
+    unsure = [i for i, (_, conf) in enumerate(read) if conf < SURE_NAME]
+    if not unsure:
+        return read
+    again = TesseractReader().regions(im, [], [boxes[i] for i in unsure], lang=SCRIPTS_MISSING,
+                                      text_heights=[heights[i] for i in unsure])
+    second = {i: cr for i, cr in zip(unsure, again)}
+    out = list(read)
+    for i, cr in second.items():
+        txt, conf = read[i]
+        tag, first = _untag(" ".join(txt.split()))
+        other = _untag(" ".join(cr.text.split()))[1]  # Tesseract garbles bracketed tags ([981): keep the first's
+        if not _EAST_ASIAN.search(other) or _EAST_ASIAN.search(first):
+            continue
+        latin = " ".join(_EAST_ASIAN.sub(" ", other).split())
+        if latin and len(latin) >= 0.4 * len(first) and fuzz.ratio(latin, first[:len(latin)]) >= 85:
+            out[i] = (f"{tag} {other}".strip(), max(conf * 0.9, cr.conf))
+    return out
+
+
+_TAG = re.compile(r"^(\[[^\]\s]{0,6}[\]|1l)])\s*(.*)$")
+
+
+def _untag(text: str) -> tuple[str, str]:
+    m = _TAG.match(text)
+    return (m.group(1), m.group(2)) if m else ("", text)
+
+
 def _arabic(cr: CropResult) -> CropResult | None:
     """A confident Arabic reading, its words in reading order (Tesseract lists them left to right)."""
     letters = [ch for ch in cr.text if ch.isalpha()]
@@ -249,6 +288,8 @@ class RapidReader:
             heights = text_heights or [None] * len(boxes)
             cut = [dark_box(im, clamp_box(im, box), h or (box[3] - box[1]) * 0.6) for box, h in zip(boxes, heights)]
             read = self.recognise(im, cut)
+            if letters:
+                read = _with_hangul(im, cut, heights, read)
             return [CropResult(_keep(txt, whitelist), conf, [Word(_keep(txt, whitelist), 0, 0, r - l, b - t, conf)])
                     if _keep(txt, whitelist) else CropResult("", 0.0, [])
                     for (txt, conf), (l, t, r, b) in zip(read, cut)]

@@ -25,7 +25,7 @@ import unicodedata
 from .names import name_key
 
 NAME_THRESHOLD = 0.9
-LABEL_ONLY_KEYS = {"name_plain", "uncertain", "order_text", "reason", "name_on_screen"}
+LABEL_ONLY_KEYS = {"name_plain", "uncertain", "order_text", "reason", "name_on_screen", "name_alternatives"}
 NAME_FIELDS = {"name", "alliance", "tag"}
 
 
