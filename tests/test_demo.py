@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from observatory.cli import cli
 from observatory.demo.generate import generate
-from observatory.demo.screens import SCREENS
+from observatory.demo.generate import SCREENS
 
 
 def _fields(row: dict, like: dict) -> dict:

@@ -15,7 +15,6 @@ from ..cli_support import pass_ctx
 def demo(obj, community: str, count: int, seed: int) -> None:  # type: ignore[no-untyped-def]
     """Write generated demo screenshots (bear damage, contribution, alliance members) into watch_dir/COMMUNITY/."""
     from ..ingest.paths import safe_text
-    from .draw import FontMissing
     from .generate import generate
 
     if "/" in community or community.startswith(".") or not community.strip():
@@ -23,7 +22,7 @@ def demo(obj, community: str, count: int, seed: int) -> None:  # type: ignore[no
     folder = obj.settings.watch_dir / community
     try:
         shots = generate(folder, seed=seed, count=count)
-    except FontMissing as exc:
+    except RuntimeError as exc:  # a pack's drawing cannot run here (e.g. its font is not installed)
         click.echo(f"Error: {exc}", err=True)
         raise SystemExit(1) from None
     for s in shots:

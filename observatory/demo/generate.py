@@ -9,7 +9,24 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from .screens import SCREENS
+from importlib import import_module
+
+from ..games import packs
+
+
+def screens() -> dict[str, Any]:
+    """Every pack's demo screens (a pack's `demo` module, if it has one), by kind."""
+    out: dict[str, Any] = {}
+    for pack in packs():
+        try:
+            module = import_module(f"observatory.games.{pack.game}.demo")
+        except ModuleNotFoundError:
+            continue
+        out.update(module.SCREENS)
+    return out
+
+
+SCREENS = screens()
 
 
 @dataclass(frozen=True, slots=True)
