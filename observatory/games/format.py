@@ -196,8 +196,9 @@ class Pack(BaseModel):
     description: str = ""
     patterns: dict[str, str] = Field(default_factory=dict)  # `{{NAME}}` in a kind file is replaced by this regex
     fields: dict[str, FieldSpec] = Field(default_factory=dict)
-    # Datasette metadata this pack brings: `tables` (descriptions, facets) and `queries` (canned queries); a
-    # table or query of the same name in datasette-metadata.yml wins, so users' edits of that file stand
+    # Datasette metadata this pack brings: `tables` (descriptions, facets), `queries` (canned queries) and
+    # `dashboards` (datasette-dashboards charts); one of the same name in datasette-metadata.yml wins, so users'
+    # edits of that file stand
     datasette: dict[str, dict[str, Any]] = Field(default_factory=dict)
     kinds: list[KindDefinition] = Field(default_factory=list)  # filled by the loader from kinds/*.yaml
     path: str = ""  # the folder, for `observatory kinds` and error messages

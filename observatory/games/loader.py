@@ -110,9 +110,9 @@ def load_pack(folder: Path) -> Pack:
         pack = Pack.model_validate({**head, "kinds": [], "path": _where(folder)})
     except ValidationError as exc:
         raise PackError(f"{_where(head_path)}: {_first_error(exc)}") from None
-    unknown = set(pack.datasette) - {"tables", "queries"}
+    unknown = set(pack.datasette) - {"tables", "queries", "dashboards"}
     if unknown:
-        raise PackError(f"{_where(head_path)}: field datasette.{sorted(unknown)[0]}: expected tables or queries")
+        raise PackError(f"{_where(head_path)}: field datasette.{sorted(unknown)[0]}: expected tables, queries or dashboards")
     kinds: list[KindDefinition] = []
     for path in sorted((folder / "kinds").glob("*.yaml")):
         data = _read(path)

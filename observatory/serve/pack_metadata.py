@@ -1,4 +1,4 @@
-"""The packs' part of Datasette's metadata: each game brings its tables' descriptions and its canned queries.
+"""The packs' part of Datasette's metadata: each game brings its tables' descriptions, canned queries and charts.
 
 `datasette-metadata.yml` stays the readable file users edit; a table or query it names wins over a
 pack's. A `ranking` kind's entries table is described from the kind's declaration (its fields'
@@ -50,4 +50,8 @@ def with_packs(meta: dict[str, Any], database: str) -> dict[str, Any]:
             tables.setdefault(name, spec)
         for name, spec in pack.datasette.get("queries", {}).items():
             queries.setdefault(name, spec)
+        if pack.datasette.get("dashboards"):
+            boards = meta.setdefault("plugins", {}).setdefault("datasette-dashboards", {})
+            for name, spec in pack.datasette["dashboards"].items():
+                boards.setdefault(name, spec)
     return meta
