@@ -29,7 +29,10 @@ def cli(ctx: click.Context, **overrides: Any) -> None:
     Screenshots dropped into watch_dir/ become immutable events in events/;
     read tables in projections/ are rebuilt from that log and served by Datasette.
     """
-    ctx.obj = Context(overrides)
+    from .process.commands import process_new
+    from .project.refresh import project_now
+
+    ctx.obj = Context(overrides, project_now=project_now, process_new=process_new)
 
 
 def main() -> None:
@@ -110,10 +113,10 @@ def _summary(payload: dict[str, Any]) -> str:
 
 def register_commands() -> None:
     """Attach the commands that live beside their pipeline stage."""
-    from .ingest.commands import ingest, watch
+    from .ingest.commands import ingest
     from .process.commands import extract, process, reprocess
     from .project.commands import project, replay
-    from .runner import run
+    from .runner import run, watch
     from .serve.commands import serve
 
     for command in (run, ingest, watch, process, reprocess, extract, replay, project, serve):
@@ -127,7 +130,7 @@ def register_commands() -> None:
     # operations: schedule, status, backup/restore, demo
     from .backup.commands import backup, restore
     from .demo.commands import demo
-    from .health.commands import status
+    from .status import status
     from .health.integrity_commands import repair_triggers, verify
     from .schedule.commands import schedule
 

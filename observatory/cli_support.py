@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,11 +14,32 @@ from .settings import Settings, SettingsError, load_settings
 
 
 class Context:
-    """Carried in ctx.obj: the global CLI overrides, and the settings built from them on first use."""
+    """Carried in ctx.obj: the global CLI overrides, the settings built from them on first use, and the later stages.
 
-    def __init__(self, overrides: dict[str, Any]) -> None:
+    A stage's command that must bring later stages up to date (a correction is projected
+    at once, an ingest is OCRed) gets those steps from cli.py here, so the lower stage
+    never imports the upper one (see layers.py).
+    """
+
+    def __init__(self, overrides: dict[str, Any], *,
+                 project_now: Callable[[Settings, Any], Any] | None = None,
+                 process_new: Callable[[Settings, Any, set[str]], Any] | None = None) -> None:
         self.overrides = overrides
         self._settings: Settings | None = None
+        self._project_now = project_now
+        self._process_new = process_new
+
+    def project_now(self, settings: Settings, store: Any) -> None:
+        """Bring the projections up to date with the log."""
+        if self._project_now is None:
+            raise RuntimeError("no projection step was handed to this CLI context")
+        self._project_now(settings, store)
+
+    def process_new(self, settings: Settings, store: Any, shas: set[str]) -> None:
+        """OCR the screenshots `shas` names, then bring the projections up to date."""
+        if self._process_new is None:
+            raise RuntimeError("no processing step was handed to this CLI context")
+        self._process_new(settings, store, shas)
 
     @property
     def settings(self) -> Settings:

@@ -102,3 +102,14 @@ def run_daemon(settings, server=None, *, accept_broken_chain: bool = False) -> i
 def run(obj, host: str, port: int, accept_broken_chain: bool) -> None:  # type: ignore[no-untyped-def]
     """Run everything: watch the inbox, OCR, project, and serve Datasette."""
     sys.exit(run_daemon(obj.settings, make_server(obj.settings, host, port), accept_broken_chain=accept_broken_chain))
+
+
+@click.command()
+@accept_broken_chain_option
+@pass_ctx
+def watch(obj, accept_broken_chain: bool) -> None:  # type: ignore[no-untyped-def]
+    """Watch the inbox: ingest, OCR and project every finished screenshot until Ctrl-C / SIGTERM.
+
+    The same as `observatory run` without Datasette.
+    """
+    sys.exit(run_daemon(obj.settings, accept_broken_chain=accept_broken_chain))

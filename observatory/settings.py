@@ -128,7 +128,7 @@ class Settings(BaseSettings):
     @field_validator("schedule_rescan", "schedule_stale_check", "schedule_retention", "schedule_backup", "schedule_verify")
     @classmethod
     def _schedule_spec(cls, v: str, info: ValidationInfo) -> str:
-        from .schedule.specs import parse_spec
+        from .durations import parse_spec
 
         parse_spec(v, auto_seconds=1.0 if info.field_name == "schedule_rescan" else None)
         return " ".join(v.split())
@@ -136,7 +136,7 @@ class Settings(BaseSettings):
     @field_validator("stale_after", mode="before")
     @classmethod
     def _duration(cls, v: Any) -> float:
-        from .schedule.specs import parse_duration
+        from .durations import parse_duration
 
         return parse_duration(v)
 

@@ -21,9 +21,9 @@ from observatory.cli import cli
 from observatory.eventlog import EventStore
 from observatory.health.files import read_json
 from observatory.health.healthfile import read_health
-from observatory.schedule.outcomes import JobResult, load_outcomes
+from observatory.health.outcomes import JobResult, load_outcomes
 from observatory.schedule.service import Operations
-from observatory.schedule.specs import format_duration, parse_duration, parse_spec
+from observatory.durations import format_duration, parse_duration, parse_spec
 from observatory.schedule.staleness import assess
 from observatory.settings import load_settings
 from polling import wait_for

@@ -15,7 +15,7 @@ from observatory.eventlog import EventStore
 from observatory.health.consistency import nightly_check
 from observatory.health.files import write_json_atomic
 from observatory.process.pipeline import project_now
-from observatory.schedule.outcomes import JobResult, record_outcome
+from observatory.health.outcomes import JobResult, record_outcome
 from observatory.settings import load_settings
 from polling import wait_for
 

@@ -15,7 +15,7 @@ from ..cli_support import pass_ctx, progress_bar
 def backup(obj) -> None:  # type: ignore[no-untyped-def]
     """Back up events.db now into events/backups/ (safe while `run` is running)."""
     from ..health.files import utc_now
-    from ..schedule.outcomes import JobResult, record_outcome
+    from ..health.outcomes import JobResult, record_outcome
     from .online import BackupError, backup_now
 
     settings = obj.settings

@@ -21,10 +21,9 @@ from .state import correction_id
 STREAM = "corrections"
 
 
-def _state(settings: Any, store: Any) -> v.State:
-    from ..process.pipeline import project_now
-
-    project_now(settings, store)  # validate against everything the log holds now
+def _state(obj: Any, store: Any) -> v.State:
+    settings = obj.settings
+    obj.project_now(settings, store)  # validate against everything the log holds now
     conn = sqlite3.connect(f"file:{settings.projections_db}?mode=ro", uri=True)
     return v.State(conn, settings.tz)
 
@@ -40,14 +39,12 @@ def _pending(c: Any, actor: str, reason: str, key: str | None = None) -> Pending
 
 def _append_one(obj: Any, build: Callable[[v.State], Any], reason: str, actor: str | None, *,
                 dry_run: bool = False) -> None:
-    from ..process.pipeline import project_now
-
     if not reason.strip():
         raise click.UsageError("--reason must say why")
     settings = obj.settings
     store = open_store(settings)
     try:
-        state = _state(settings, store)
+        state = _state(obj, store)
         try:
             fix = build(state)
         finally:
@@ -61,7 +58,7 @@ def _append_one(obj: Any, build: Callable[[v.State], Any], reason: str, actor: s
                    "nothing recorded (--dry-run).")
         return
     (stored,) = store.append([_pending(fix, actor, reason.strip())])
-    project_now(settings, store)
+    obj.project_now(settings, store)
     click.echo(f"Recorded correction {correction_id(stored.event_id)}: {_describe(fix)}")
     if fix.kind == "reclassify":
         click.echo("The screenshot is extracted again as that kind by the next `observatory process` "
@@ -318,14 +315,12 @@ def build_item(state: v.State, n: int, item: dict[str, Any]) -> Any:
 @pass_ctx
 def apply_file(obj, file: Path, actor: str | None, dry_run: bool) -> None:  # type: ignore[no-untyped-def]
     """Apply a YAML list of corrections: all are validated before any is appended; re-applying changes nothing."""
-    from ..process.pipeline import project_now
-
     settings = obj.settings
     store = open_store(settings)
     default_actor = actor or getpass.getuser()
     try:
         items = parse_batch(file.read_text(encoding="utf-8"))
-        state = _state(settings, store)
+        state = _state(obj, store)
         try:
             todo, already = [], 0
             for n, item in enumerate(items, 1):
@@ -344,7 +339,7 @@ def apply_file(obj, file: Path, actor: str | None, dry_run: bool) -> None:  # ty
         click.echo(f"{file}: {len(todo)} correction(s) valid, {already} already applied; nothing recorded (--dry-run).")
         return
     stored = store.append(todo)
-    project_now(settings, store)
+    obj.project_now(settings, store)
     for ev in stored:
         click.echo(f"Recorded correction {correction_id(ev.event_id)}: {_describe(ev.event.correction)}")
     click.echo(f"{file}: {len(stored)} correction(s) recorded, {already} already applied.")
@@ -356,11 +351,9 @@ def apply_file(obj, file: Path, actor: str | None, dry_run: bool) -> None:  # ty
 @pass_ctx
 def corrections(obj, as_json: bool, community: str | None) -> None:  # type: ignore[no-untyped-def]
     """List every correction: id, when, who, what, why, and whether it is still in force."""
-    from ..process.pipeline import project_now
-
     settings = obj.settings
     store = open_store(settings)
-    project_now(settings, store)
+    obj.project_now(settings, store)
     conn = sqlite3.connect(f"file:{settings.projections_db}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
     sql = "SELECT correction_id, recorded_at, actor, kind, community, target, status, reverted_by, reason, detail FROM corrections"

@@ -1,1 +1,1 @@
-"""Health: `observatory status`, the health file `run` keeps fresh, and the checks behind both."""
+"""Health: the facts and checks behind `observatory status`, the health file `run` keeps fresh, the jobs' outcomes."""

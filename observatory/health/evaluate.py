@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..schedule.specs import format_duration
+from ..durations import format_duration
 from .files import parse_iso
 
 

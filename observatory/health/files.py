@@ -9,32 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..clock import iso, parse_iso, utc_now
 from ..jsonfiles import locked, write_json_atomic
 from ..lifecycle import pid_alive
 
 __all__ = ["iso", "parse_iso", "pid_alive", "read_json", "update_json", "utc_now", "write_json_atomic"]
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def iso(dt: datetime | None) -> str | None:
-    return dt.astimezone(timezone.utc).isoformat(timespec="seconds") if dt is not None else None
-
-
-def parse_iso(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
 
 
 def read_json(path: Path) -> Any:

@@ -1,4 +1,4 @@
-"""CLI: `observatory ingest PATH...` (on demand) and `observatory watch` (the daemon)."""
+"""CLI: `observatory ingest PATH...` (on demand; `observatory watch`, the daemon, is in runner.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ..cli_support import accept_broken_chain_option, open_store, pass_ctx, progress_bar
+from ..cli_support import open_store, pass_ctx, progress_bar
 from .paths import Candidate, locate, walk, within
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,6 @@ def ingest(obj, paths: tuple[Path, ...], community: str | None, no_process: bool
 
     Then OCR what was ingested and update the projections, unless --no-process.
     """
-    from ..process.commands import report
-    from ..process.pipeline import process_and_project, project_now
-    from ..process.processor import pending_screenshots
     from .service import Ingestor, Summary
 
     settings = obj.settings
@@ -70,27 +67,9 @@ def ingest(obj, paths: tuple[Path, ...], community: str | None, no_process: bool
         + "."
     )
     if no_process:
-        project_now(settings, store)
+        obj.project_now(settings, store)
     else:
-        new = {e.payload["sha256"] for e in summary.events if e.type == "ScreenshotIngested"}
-        jobs = [j for j in pending_screenshots(store) if j.sha256 in new]
-        with progress_bar(len(jobs), "Extracting") as bar:
-            outcomes = process_and_project(settings, store, jobs, progress=bar.update)
-        if jobs:
-            report(outcomes)
+        obj.process_new(settings, store, {e.payload["sha256"] for e in summary.events if e.type == "ScreenshotIngested"})
     store.close()
     sys.exit(1 if missing else 0)
 
-
-
-@click.command()
-@accept_broken_chain_option
-@pass_ctx
-def watch(obj, accept_broken_chain: bool) -> None:  # type: ignore[no-untyped-def]
-    """Watch the inbox: ingest, OCR and project every finished screenshot until Ctrl-C / SIGTERM.
-
-    The same as `observatory run` without Datasette.
-    """
-    from ..runner import run_daemon
-
-    sys.exit(run_daemon(obj.settings, accept_broken_chain=accept_broken_chain))

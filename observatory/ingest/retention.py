@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from ..eventlog import EventStore
-from ..health.files import parse_iso
+from ..clock import parse_iso
 from ..logs import for_screenshot
 from ..settings import Settings
 

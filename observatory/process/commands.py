@@ -25,6 +25,15 @@ def report(outcomes) -> None:  # type: ignore[no-untyped-def]
         click.echo(f"  failed {o.sha256[:12]}: {o.error}", err=True)
 
 
+def process_new(settings: Any, store: Any, shas: set[str]) -> None:
+    """OCR the screenshots an ingest just added (`shas`), report, and update the projections."""
+    jobs = [j for j in pending_screenshots(store) if j.sha256 in shas]
+    with progress_bar(len(jobs), "Extracting") as bar:
+        outcomes = process_and_project(settings, store, jobs, progress=bar.update)
+    if jobs:
+        report(outcomes)
+
+
 @click.command()
 @pass_ctx
 def process(obj) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ def schedule(obj, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """List the scheduled jobs of `observatory run` with their next run times (UTC) and last outcomes."""
     from ..health.files import iso, utc_now
     from .jobs import job_table, next_run
-    from .outcomes import load_outcomes
+    from ..health.outcomes import load_outcomes
 
     settings = obj.settings
     now = utc_now()

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..settings import Settings
-from .outcomes import JobResult
-from .specs import Spec, format_duration, parse_spec
+from ..health.outcomes import JobResult
+from ..durations import Spec, format_duration, parse_spec
 
 JobBody = Callable[[dict[str, Any]], JobResult]  # previous state -> result
 

@@ -18,8 +18,8 @@ from ..health.files import utc_now
 from ..health.healthfile import snapshot, write_health
 from ..settings import Settings
 from .jobs import JobBody, bodies, job_table, trigger_for
-from .outcomes import JobResult, load_outcomes, record_outcome
-from .specs import Spec
+from ..health.outcomes import JobResult, load_outcomes, record_outcome
+from ..durations import Spec
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from datetime import datetime
 from ..health.facts import last_ingest
 from ..health.files import iso, utc_now
 from ..settings import Settings
-from .outcomes import JobResult
-from .specs import format_duration
+from ..health.outcomes import JobResult
+from ..durations import format_duration
 from .webhook import post_alert
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Parsing of the small duration and schedule languages used by the operations settings.
+"""The small duration and schedule languages of the operations settings (`24h`, `every 10m`, a cron line).
 
 Pure functions, so settings validation and `observatory schedule` agree on meaning.
 A schedule is `off`, `every <duration>` or a five-field cron line read in UTC.

@@ -1,4 +1,7 @@
-"""CLI: `observatory status [--json]` (exit 1 when unhealthy)."""
+"""`observatory status`: everything an admin asks first, gathered into one report.
+
+It reads the health facts and the schedule alike, so it sits above both (see layers.py).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,49 @@ from typing import Any
 
 import click
 
-from ..cli_support import pass_ctx
+from .cli_support import pass_ctx
+from .health.evaluate import daemon_problem, problems
+from .health.facts import blob_usage, last_ingest, orphan_blobs, queue_depth, screenshot_facts
+from .health.files import iso, parse_iso, pid_alive, utc_now
+from .health.healthfile import read_health
+from .health.logcheck import log_integrity
+from .health.outcomes import load_outcomes
+from .schedule.jobs import job_table, next_run
+from .settings import Settings
+
+
+def gather(settings: Settings) -> dict[str, Any]:
+    now = utc_now()
+    last = last_ingest(settings)
+    outcomes = load_outcomes(settings)
+    health = read_health(settings)
+    alive = bool(health) and pid_alive(health.get("pid"))  # type: ignore[union-attr]
+    running = alive and health is not None and health.get("status") != "stopped"
+    since = parse_iso(health.get("started_at")) if running and health else None
+    found = problems(now, last_ingest=last, since=since, stale_after=settings.stale_after, jobs=outcomes)
+    dead = daemon_problem(health, now, alive, settings.health_seconds)
+    if dead:
+        found.append(dead)
+    event_log = log_integrity(settings)
+    found[:0] = [f"event log: {p}" for p in event_log["problems"]]
+    jobs = []
+    for job in job_table(settings):
+        o = outcomes.get(job.name, {})
+        jobs.append({"name": job.name, "schedule": str(job.spec), "next_run_if_started_now": iso(next_run(job.spec, now)),
+                     "last_run": o.get("last_run"), "ok": o.get("ok"), "summary": o.get("summary")})
+    return {
+        "healthy": not found,
+        "problems": found,
+        "checked_at": iso(now),
+        "screenshots": screenshot_facts(settings),
+        "last_ingest": iso(last),
+        "queue_depth": queue_depth(settings),
+        "blobs": blob_usage(settings),
+        "orphan_blobs": orphan_blobs(settings),
+        "event_log": event_log,
+        "daemon": {"running": running, **(health or {})},
+        "jobs": jobs,
+    }
 
 
 def _size(n: int) -> str:
@@ -61,8 +106,6 @@ def render(s: dict[str, Any]) -> list[str]:
 @pass_ctx
 def status(obj, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Show counts, last ingest, queue, failures, disk use and jobs; exit 1 when unhealthy."""
-    from .status import gather
-
     s = gather(obj.settings)
     if as_json:
         click.echo(json.dumps(s, indent=2, ensure_ascii=False))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..health.files import iso, read_json, update_json, utc_now
+from .files import iso, read_json, update_json, utc_now
 from ..settings import Settings
 
 FILE_NAME = "jobs.json"
