@@ -37,7 +37,7 @@ from .. import __version__
 from ..sqlite_wal import use_wal
 from .chain import GENESIS_HASH, key_id, link, row_hash
 from .keys import KeySource, LogKeyError, beside
-from .models import Event, LogRepaired, event_adapter
+from .models import EVENT_TYPES, Event, LogRepaired, event_adapter
 from .upcasting import upcast
 
 __all__ = ["GENESIS_HASH", "row_hash"]  # re-exported: older callers import them from here
@@ -477,6 +477,58 @@ class EventStore:
     def find_key(self, idempotency_key: str) -> StoredEvent | None:
         row = self.conn.execute(f"SELECT {COLUMNS} FROM events WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
         return _stored(row) if row else None
+
+    # -- queries ---------------------------------------------------------------
+    # The stages ask these instead of writing SQL over payloads: SQL sees a payload as it
+    # was stored, and only `_stored` lifts it to the current version. The queries filter
+    # on the envelope; where a payload field narrows the scan, rows stored at an older
+    # version are always read and checked again after upcasting.
+
+    def _select(self, where: str, params: Sequence[Any] = (), tail: str = "ORDER BY seq") -> list[StoredEvent]:
+        return [_stored(r) for r in self.conn.execute(f"SELECT {COLUMNS} FROM events WHERE {where} {tail}", params)]
+
+    def latest(self, types: Iterable[str], *, stream_id: str | None = None) -> StoredEvent | None:
+        """The newest event of one of `types` (in `stream_id`, when given)."""
+        return self._edge(types, stream_id, "DESC")
+
+    def earliest(self, types: Iterable[str], *, stream_id: str | None = None) -> StoredEvent | None:
+        """The oldest event of one of `types` (in `stream_id`, when given)."""
+        return self._edge(types, stream_id, "ASC")
+
+    def _edge(self, types: Iterable[str], stream_id: str | None, direction: str) -> StoredEvent | None:
+        type_list = sorted(set(types))
+        where = f"type IN ({','.join('?' * len(type_list))})"
+        params: list[Any] = list(type_list)
+        if stream_id is not None:
+            where += " AND stream_id = ?"
+            params.append(stream_id)
+        found = self._select(where, params, f"ORDER BY seq {direction} LIMIT 1")
+        return found[0] if found else None
+
+    def unanswered(self, event_type: str, answers: Iterable[str]) -> list[StoredEvent]:
+        """Events of `event_type` whose stream holds no event of the `answers` types yet, oldest first.
+
+        E.g. screenshots ingested but not yet extracted: `unanswered("ScreenshotIngested", RESULT_TYPES)`.
+        """
+        answer_list = sorted(set(answers))
+        return self._select(
+            f"type = ? AND NOT EXISTS (SELECT 1 FROM events r WHERE r.stream_id = events.stream_id "
+            f"AND r.type IN ({','.join('?' * len(answer_list))}))", [event_type, *answer_list])
+
+    def corrections(self, kinds: Iterable[str] | None = None) -> list[StoredEvent]:
+        """The CorrectionApplied events in log order; with `kinds`, only corrections of those kinds.
+
+        A daemon asks for the reclassifications every few seconds, so the kind narrows the
+        scan in SQL; rows stored at an older version are read whole and filtered after upcasting.
+        """
+        if kinds is None:
+            return self._select("type = 'CorrectionApplied'")
+        kind_set = sorted(set(kinds))
+        current = EVENT_TYPES["CorrectionApplied"].schema_version
+        found = self._select(
+            f"type = 'CorrectionApplied' AND (schema_version < ? "
+            f"OR json_extract(payload, '$.correction.kind') IN ({','.join('?' * len(kind_set))}))", [current, *kind_set])
+        return [e for e in found if e.payload["correction"]["kind"] in kind_set]
 
     # -- integrity -------------------------------------------------------------
     def head(self) -> tuple[int, str]:

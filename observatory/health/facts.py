@@ -21,13 +21,13 @@ def _ro(path: Path) -> sqlite3.Connection:
 
 def last_ingest(settings: Settings) -> datetime | None:
     """When the newest ScreenshotIngested was recorded (None: nothing ingested, or no log)."""
+    from ..eventlog import EventStore
+
     if not settings.events_db.exists():
         return None
-    with closing(_ro(settings.events_db)) as conn:
-        row = conn.execute(
-            "SELECT recorded_at FROM events WHERE type = 'ScreenshotIngested' ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-    return parse_iso(row[0]) if row else None
+    with EventStore(settings.events_db, readonly=True) as store:
+        newest = store.latest(("ScreenshotIngested",))
+    return parse_iso(newest.recorded_at) if newest else None
 
 
 def queue_depth(settings: Settings) -> int:

@@ -68,16 +68,8 @@ class Outcome:
 
 def pending_screenshots(store: EventStore) -> list[Job]:
     """Ingested screenshots that have no extraction result yet, oldest first, then admins' reclassifications."""
-    sql = f"""
-        SELECT json_extract(e.payload, '$.sha256'), json_extract(e.payload, '$.blob_path')
-        FROM events e
-        WHERE e.type = 'ScreenshotIngested'
-          AND NOT EXISTS (
-              SELECT 1 FROM events r
-              WHERE r.stream_id = e.stream_id AND r.type IN ({", ".join(f"'{t}'" for t in RESULT_TYPES)}))
-        ORDER BY e.seq
-    """
-    return [Job(sha, blob) for sha, blob in store.conn.execute(sql)] + reclassify_jobs(store, Job)
+    ingested = [e.event for e in store.unanswered("ScreenshotIngested", RESULT_TYPES)]
+    return [Job(e.sha256, e.blob_path) for e in ingested] + reclassify_jobs(store, Job)  # type: ignore[attr-defined]
 
 
 def ingested_screenshots(store: EventStore, *, kind: str | None = None, screenshot: str | None = None) -> list[Job]:

@@ -8,8 +8,6 @@ alone, so it survives restarts like every other pending job.
 
 from __future__ import annotations
 
-import json
-
 from ..correct.state import Record, forced_kinds, record_from_payload
 from ..eventlog import EventStore
 
@@ -19,10 +17,7 @@ def _records(store: EventStore) -> list[Record]:
 
     A running daemon asks every few seconds, so the other corrections are not even decoded.
     """
-    rows = store.conn.execute(
-        "SELECT event_id, seq, payload FROM events WHERE type = 'CorrectionApplied' "
-        "AND json_extract(payload, '$.correction.kind') IN ('reclassify', 'revert') ORDER BY seq")
-    return [record_from_payload(event_id, seq, json.loads(payload)) for event_id, seq, payload in rows]
+    return [record_from_payload(e.event_id, e.seq, e.payload) for e in store.corrections(("reclassify", "revert"))]
 
 
 def forced_kinds_in(store: EventStore) -> dict[str, str | None]:
@@ -37,17 +32,13 @@ def reclassify_jobs(store: EventStore, job_type: type) -> list:  # type: ignore[
         return []
     jobs = []
     for sha, kind in sorted(wanted.items()):
-        row = store.conn.execute(
-            "SELECT json_extract(payload, '$.requested_kind') FROM events WHERE stream_id = ? "
-            "AND type IN ('ScoresExtracted', 'ExtractionFailed') ORDER BY seq DESC LIMIT 1", [f"screenshot-{sha}"]
-        ).fetchone()
-        blob = store.conn.execute(
-            "SELECT json_extract(payload, '$.blob_path') FROM events WHERE stream_id = ? AND type = 'ScreenshotIngested' "
-            "LIMIT 1", [f"screenshot-{sha}"]
-        ).fetchone()
-        if row is None or blob is None or row[0] == kind:
+        stream = f"screenshot-{sha}"
+        result = store.latest(("ScoresExtracted", "ExtractionFailed"), stream_id=stream)
+        ingested = store.earliest(("ScreenshotIngested",), stream_id=stream)
+        if result is None or ingested is None or result.event.requested_kind == kind:  # type: ignore[attr-defined]
             continue
-        jobs.append(job_type(sha, blob[0], kind, f"kind-{kind or 'auto'}-{_newest(records, sha)}"))
+        blob = ingested.event.blob_path  # type: ignore[attr-defined]
+        jobs.append(job_type(sha, blob, kind, f"kind-{kind or 'auto'}-{_newest(records, sha)}"))
     return jobs
 
 
