@@ -515,19 +515,24 @@ class EventStore:
             f"type = ? AND NOT EXISTS (SELECT 1 FROM events r WHERE r.stream_id = events.stream_id "
             f"AND r.type IN ({','.join('?' * len(answer_list))}))", [event_type, *answer_list])
 
-    def corrections(self, kinds: Iterable[str] | None = None) -> list[StoredEvent]:
-        """The CorrectionApplied events in log order; with `kinds`, only corrections of those kinds.
+    def corrections(self, kinds: Iterable[str] | None = None, *, after: int = 0,
+                    until: int | None = None) -> list[StoredEvent]:
+        """The CorrectionApplied events with `after` < seq <= `until`, in log order; with `kinds`, only those kinds.
 
         A daemon asks for the reclassifications every few seconds, so the kind narrows the
         scan in SQL; rows stored at an older version are read whole and filtered after upcasting.
         """
+        where, params = "type = 'CorrectionApplied' AND seq > ?", [after]
+        if until is not None:
+            where += " AND seq <= ?"
+            params.append(until)
         if kinds is None:
-            return self._select("type = 'CorrectionApplied'")
+            return self._select(where, params)
         kind_set = sorted(set(kinds))
         current = EVENT_TYPES["CorrectionApplied"].schema_version
         found = self._select(
-            f"type = 'CorrectionApplied' AND (schema_version < ? "
-            f"OR json_extract(payload, '$.correction.kind') IN ({','.join('?' * len(kind_set))}))", [current, *kind_set])
+            f"{where} AND (schema_version < ? OR json_extract(payload, '$.correction.kind') "
+            f"IN ({','.join('?' * len(kind_set))}))", [*params, current, *kind_set])
         return [e for e in found if e.payload["correction"]["kind"] in kind_set]
 
     # -- integrity -------------------------------------------------------------

@@ -44,8 +44,12 @@ class Projector:
         """Apply events (in seq order, only handled types) inside the runner's transaction."""
         raise NotImplementedError
 
-    def settle(self, db: sqlite_utils.Database) -> int:
-        """Finish work deferred by `apply` (in its own transaction), after a catch-up. Returns units of work done."""
+    def settle(self, db: sqlite_utils.Database, store: EventStore) -> int:
+        """Finish work deferred by `apply` (in its own transaction), after a catch-up. Returns units of work done.
+
+        `store` is for facts a projector reads from the log itself, up to its own checkpoint
+        (`checkpoint_of`), never past it: replay and catch-up then see the same log.
+        """
         return 0
 
 
@@ -110,6 +114,12 @@ def _ensure_schema(db: sqlite_utils.Database, projectors: Sequence[Projector]) -
 def checkpoints(db: sqlite_utils.Database, projectors: Sequence[Projector]) -> dict[str, int]:
     stored = dict(db.execute(f"SELECT projector, seq FROM [{CHECKPOINTS}]").fetchall())
     return {p.name: int(stored.get(p.name, 0)) for p in projectors}
+
+
+def checkpoint_of(db: sqlite_utils.Database, name: str) -> int:
+    """The seq up to which projector `name` has applied the log (0: nothing yet)."""
+    row = db.execute(f"SELECT seq FROM [{CHECKPOINTS}] WHERE projector = ?", [name]).fetchone()
+    return int(row[0]) if row else 0
 
 
 def lag(store: EventStore, db: sqlite_utils.Database, projectors: Sequence[Projector]) -> int:
@@ -192,7 +202,7 @@ def catch_up(
             progress(len(page))
     if settle:
         for p in projectors:
-            p.settle(db)
+            p.settle(db, store)
     if read:
         _shrink_wal(conn)
     return read

@@ -1,10 +1,13 @@
 """Projectors for corrections and the domain tables.
 
 The domain tables are a pure function of each community's screenshots and
-corrections (`derive`). A batch only marks the communities it touched as dirty, in
-the same transaction as its checkpoint; `settle` then recomputes those communities
-in one transaction. A crash in between leaves them marked, so nothing is lost, and
-a full replay derives each community exactly once.
+corrections (`derive`). A batch only marks the communities its screenshots touched
+as dirty, in the same transaction as its checkpoint; `settle` then recomputes those
+communities in one transaction. The corrections come from the log itself (up to the
+projector's checkpoint), not from the `corrections` table another projector keeps:
+`settle` also marks the communities of corrections newer than the last settle. A
+crash in between leaves them marked, so nothing is lost, and a full replay derives
+each community exactly once.
 """
 
 from __future__ import annotations
@@ -16,14 +19,15 @@ from typing import Any
 
 import sqlite_utils
 
-from ...correct.state import RECORD_SELECT, correction_id, record_from_payload, record_from_row, reverted_by
-from ...eventlog import StoredEvent
-from ..framework import META, Projector
+from ...correct.state import RECORD_SELECT, Record, record_from_payload, record_from_row, reverted_by
+from ...eventlog import EventStore, StoredEvent
+from ..framework import META, Projector, checkpoint_of
 from . import schema
 from .derive import derive
 from .model import DomainConfig, Shot
 
 DIRTY = "_domain_dirty"
+SEEN = "domain_corrections_seen"  # key in META: the checkpoint of the last settle; newer corrections dirty their community
 
 
 def _target(c: Any) -> str:
@@ -80,8 +84,7 @@ class CorrectionsProjector(Projector):
 
 class DomainProjector(Projector):
     name = "domain"
-    handles = frozenset({"ScreenshotIngested", "ScreenshotClassified", "ScoresExtracted", "ExtractionFailed",
-                         "CorrectionApplied"})
+    handles = frozenset({"ScreenshotIngested", "ScreenshotClassified", "ScoresExtracted", "ExtractionFailed"})
     tables = tuple(schema.TABLES)
 
     def __init__(self, config: DomainConfig | None = None) -> None:
@@ -99,11 +102,6 @@ class DomainProjector(Projector):
             p = ev.payload
             if ev.type == "ScreenshotIngested":
                 dirty.add(p["community"])
-            elif ev.type == "CorrectionApplied":
-                row = conn.execute("SELECT community FROM corrections WHERE correction_id = ?",
-                                   [correction_id(ev.event_id)]).fetchone()
-                if row and row[0]:
-                    dirty.add(row[0])
             else:
                 shas.add(p["sha256"])
         shas_list = sorted(shas)
@@ -113,16 +111,23 @@ class DomainProjector(Projector):
             dirty.update(c for (c,) in conn.execute(q, chunk))
         conn.executemany(f"INSERT OR IGNORE INTO [{DIRTY}] (community) VALUES (?)", [(c,) for c in sorted(dirty)])
 
-    def settle(self, db: sqlite_utils.Database) -> int:
+    def settle(self, db: sqlite_utils.Database, store: EventStore) -> int:
         """Recompute every dirty community; returns how many were recomputed."""
         conn = db.conn
         stored = conn.execute(f"SELECT value FROM [{META}] WHERE key = 'domain_config'").fetchone()
         if stored is not None and stored[0] == self.config.fingerprint and \
-                conn.execute(f"SELECT 1 FROM [{DIRTY}] LIMIT 1").fetchone() is None:
+                conn.execute(f"SELECT 1 FROM [{DIRTY}] LIMIT 1").fetchone() is None and \
+                not store.corrections(after=_seen(conn), until=checkpoint_of(db, self.name)):
             return 0  # the usual idle check of a running daemon: no write transaction at all
         conn.execute("BEGIN IMMEDIATE")
         try:
+            upto = checkpoint_of(db, self.name)
+            records = [record_from_payload(e.event_id, e.seq, e.payload, e.recorded_at)
+                       for e in store.corrections(until=upto)]
+            community_of = correction_communities(conn, records)
+            seen = _seen(conn)
             dirty = {c for (c,) in conn.execute(f"SELECT community FROM [{DIRTY}]")}
+            dirty |= {community_of[r.cid] for r in records if r.seq > seen and community_of[r.cid]}  # type: ignore[misc]
             stored = conn.execute(f"SELECT value FROM [{META}] WHERE key = 'domain_config'").fetchone()
             if stored is None or stored[0] != self.config.fingerprint:
                 dirty |= {c for (c,) in conn.execute("SELECT DISTINCT community FROM screenshots")}
@@ -131,23 +136,46 @@ class DomainProjector(Projector):
             # tables are empty and there is nothing to compare with.
             empty = stored is None
             for community in sorted(dirty):
-                self._recompute(conn, community, empty=empty)
+                mine = [r for r in records if community_of[r.cid] == community]
+                self._recompute(conn, community, mine, empty=empty)
             conn.execute(f"DELETE FROM [{DIRTY}]")
-            conn.execute(f"INSERT OR REPLACE INTO [{META}] (key, value) VALUES ('domain_config', ?)",
-                         [self.config.fingerprint])
+            conn.executemany(f"INSERT OR REPLACE INTO [{META}] (key, value) VALUES (?, ?)",
+                             [("domain_config", self.config.fingerprint), (SEEN, str(upto))])
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         return len(dirty)
 
-    def _recompute(self, conn: Any, community: str, *, empty: bool = False) -> None:
+    def _recompute(self, conn: Any, community: str, records: list[Record], *, empty: bool = False) -> None:
         shots = load_shots(conn, community)
-        records = [record_from_row(r) for r in conn.execute(RECORD_SELECT + " WHERE community = ? ORDER BY seq",
-                                                              [community])]
         tables = derive(community, shots, records, self.config)
         for table in schema.TABLES:
             replace_rows(conn, table, community, tables.get(table) or [], empty=empty)
+
+
+def _seen(conn: Any) -> int:
+    row = conn.execute(f"SELECT value FROM [{META}] WHERE key = ?", [SEEN]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def correction_communities(conn: Any, records: Sequence[Record]) -> dict[str, str | None]:
+    """The community each correction bears on, as the `corrections` audit table shows it.
+
+    Its own `community`, else its screenshot's; a revert belongs to the community of what it reverts.
+    """
+    out: dict[str, str | None] = {}
+    for r in records:  # log order: a revert comes after what it reverts
+        c = r.correction
+        if c.kind == "revert":
+            out[r.cid] = out.get(c.correction_id)
+            continue
+        community = getattr(c, "community", None)
+        if community is None and getattr(c, "screenshot_id", None):
+            row = conn.execute("SELECT community FROM screenshots WHERE id = ?", [c.screenshot_id]).fetchone()
+            community = row[0] if row else None
+        out[r.cid] = community
+    return out
 
 
 def replace_rows(conn: Any, table: str, community: str, rows: list[dict[str, Any]], *, empty: bool = False) -> None:
