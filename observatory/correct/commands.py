@@ -8,6 +8,7 @@ import json
 import sqlite3
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +66,59 @@ def _append_one(obj: Any, build: Callable[[v.State], Any], reason: str, actor: s
                    "(or at once by a running `observatory run`).")
 
 
-def correction_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option("--actor", help="Who makes the correction (default: the login name).")(fn)
-    fn = click.option("--reason", required=True, help="Why: kept in the log beside the correction.")(fn)
-    return fn
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """One kind of correction: its `observatory correct` subcommand and its batch-file `command:`, declared once.
+
+    `args` are the positional CLI arguments and the batch keys, in the order `build` takes
+    them (after the state); `options` are extra keywords `build` takes (keys of OPTIONS).
+    With `pairs`, the last argument is FIELD=VALUE… on the command line and a mapping in a batch.
+    """
+
+    name: str
+    build: Callable[..., Any]
+    args: tuple[str, ...]
+    help: str
+    options: tuple[str, ...] = ()
+    pairs: bool = False
+    dry_run: bool = False
 
 
-community_option = click.option("--community", help="The player's community, when the name exists in several.")
+OPTIONS: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
+    "community": click.option("--community", help="The player's community, when the name exists in several."),
+    "fields": click.option("--field", "fields", multiple=True,
+                           help="Confirm only this doubtful field (repeat for several; default: every doubtful field)."),
+    "screenshot_only": click.option("--screenshot-only", is_flag=True,
+                                    help="Set only this screenshot's time (it is then regrouped), not its whole event's."),
+}
+
+FIXES: dict[str, Fix] = {f.name: f for f in (
+    Fix("set-value", v.set_value, ("screenshot", "row", "field", "value"),
+        "Set FIELD of ROW to VALUE (e.g. `set-value 3fa9c2 5 damage 3553763918`)."),
+    Fix("confirm", v.confirm, ("screenshot", "row"),
+        "The extractor marked ROW doubtful, and it is right as read: it counts from now on.",
+        options=("fields",), dry_run=True),
+    Fix("delete-row", v.delete_row, ("screenshot", "row"), "Remove a row that is not a real score."),
+    Fix("add-row", v.add_row, ("screenshot", "values"),
+        "Add a row OCR missed: FIELD=VALUE… (e.g. `add-row 3fa9c2 rank=5 name=jack275 damage=3553763918`).",
+        pairs=True),
+    Fix("reclassify", v.reclassify, ("screenshot", "kind"),
+        "Say what kind of screen SCREENSHOT is; it is extracted again as that kind."),
+    Fix("retract", v.retract, ("screenshot",), "Stop counting SCREENSHOT anywhere (it stays in the log)."),
+    Fix("rename-player", v.rename_player, ("player", "name"), "Show PLAYER as NAME from now on.",
+        options=("community",)),
+    Fix("merge-players", v.merge_players, ("source", "target"),
+        "SOURCE and TARGET are one person: SOURCE's names and scores become TARGET's.", options=("community",)),
+    Fix("link-alias", v.link_alias, ("name", "player"), "Readings of NAME belong to PLAYER.", options=("community",)),
+    Fix("unlink-alias", v.unlink_alias, ("name",),
+        "NAME was matched to the wrong player: it stands for a player of its own.", options=("community",)),
+    Fix("set-event-time", v.set_event_time, ("target", "time"),
+        "Set when a hunt or foundry event (or a screenshot) happened; TIME in the screenshots' zone or with an offset.",
+        options=("screenshot_only",)),
+    Fix("note", v.note, ("target", "text"), "Attach a free-text note to a hunt, a foundry event or a screenshot."),
+    Fix("revert", v.revert, ("correction",), "Undo CORRECTION (reverting a revert puts it back)."),
+)}
+OPTIONAL = set(OPTIONS)
 
 
 @click.group()
@@ -84,41 +131,6 @@ def correct() -> None:
     """
 
 
-@correct.command("set-value")
-@click.argument("screenshot")
-@click.argument("row")
-@click.argument("field")
-@click.argument("value")
-@correction_options
-@pass_ctx
-def set_value(obj, screenshot, row, field, value, reason, actor) -> None:  # type: ignore[no-untyped-def]
-    """Set FIELD of ROW to VALUE (e.g. `set-value 3fa9c2 5 damage 3553763918`)."""
-    _append_one(obj, lambda s: v.set_value(s, screenshot, row, field, value), reason, actor)
-
-
-@correct.command()
-@click.argument("screenshot")
-@click.argument("row")
-@click.option("--field", "fields", multiple=True,
-              help="Confirm only this doubtful field (repeat for several; default: every doubtful field).")
-@click.option("--dry-run", is_flag=True, help="Validate and print the correction; append nothing.")
-@correction_options
-@pass_ctx
-def confirm(obj, screenshot, row, fields, dry_run, reason, actor) -> None:  # type: ignore[no-untyped-def]
-    """The extractor marked ROW doubtful, and it is right as read: it counts from now on."""
-    _append_one(obj, lambda s: v.confirm(s, screenshot, row, fields), reason, actor, dry_run=dry_run)
-
-
-@correct.command("delete-row")
-@click.argument("screenshot")
-@click.argument("row")
-@correction_options
-@pass_ctx
-def delete_row(obj, screenshot, row, reason, actor) -> None:  # type: ignore[no-untyped-def]
-    """Remove a row that is not a real score."""
-    _append_one(obj, lambda s: v.delete_row(s, screenshot, row), reason, actor)
-
-
 def _pairs(values: tuple[str, ...]) -> dict[str, str]:
     out = {}
     for item in values:
@@ -129,128 +141,34 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-@correct.command("add-row")
-@click.argument("screenshot")
-@click.argument("values", nargs=-1, required=True)
-@correction_options
-@pass_ctx
-def add_row(obj, screenshot, values, reason, actor) -> None:  # type: ignore[no-untyped-def]
-    """Add a row OCR missed: FIELD=VALUE… (e.g. `add-row 3fa9c2 rank=5 name=jack275 damage=3553763918`)."""
-    pairs = _pairs(values)
-    _append_one(obj, lambda s: v.add_row(s, screenshot, pairs), reason, actor)
+def _subcommand(fix: Fix) -> click.Command:
+    """The click command of `fix`: its arguments, its options, then --dry-run, --reason and --actor."""
+
+    def run(obj: Any, reason: str, actor: str | None, dry_run: bool = False, **given: Any) -> None:
+        args = [given[a] for a in fix.args]
+        if fix.pairs:
+            args[-1] = _pairs(args[-1])
+        kwargs = {k: given[k] for k in fix.options}
+        _append_one(obj, lambda s: fix.build(s, *args, **kwargs), reason, actor, dry_run=dry_run)
+
+    fn: Callable[..., Any] = pass_ctx(run)
+    fn = click.option("--actor", help="Who makes the correction (default: the login name).")(fn)
+    fn = click.option("--reason", required=True, help="Why: kept in the log beside the correction.")(fn)
+    if fix.dry_run:
+        fn = click.option("--dry-run", is_flag=True, help="Validate and print the correction; append nothing.")(fn)
+    for key in reversed(fix.options):
+        fn = OPTIONS[key](fn)
+    for i, name in reversed(list(enumerate(fix.args))):
+        last_pairs = fix.pairs and i == len(fix.args) - 1
+        fn = click.argument(name, nargs=-1 if last_pairs else 1, required=True)(fn)
+    return click.command(fix.name, help=fix.help)(fn)
 
 
-@correct.command()
-@click.argument("screenshot")
-@click.argument("kind")
-@correction_options
-@pass_ctx
-def reclassify(obj, screenshot, kind, reason, actor) -> None:  # type: ignore[no-untyped-def]
-    """Say what kind of screen SCREENSHOT is; it is extracted again as that kind."""
-    _append_one(obj, lambda s: v.reclassify(s, screenshot, kind), reason, actor)
-
-
-@correct.command()
-@click.argument("screenshot")
-@correction_options
-@pass_ctx
-def retract(obj, screenshot, reason, actor) -> None:  # type: ignore[no-untyped-def]
-    """Stop counting SCREENSHOT anywhere (it stays in the log)."""
-    _append_one(obj, lambda s: v.retract(s, screenshot), reason, actor)
-
-
-@correct.command("rename-player")
-@click.argument("player")
-@click.argument("name")
-@community_option
-@correction_options
-@pass_ctx
-def rename_player(obj, player, name, community, reason, actor) -> None:  # type: ignore[no-untyped-def]
-    """Show PLAYER as NAME from now on."""
-    _append_one(obj, lambda s: v.rename_player(s, player, name, community), reason, actor)
-
-
-@correct.command("merge-players")
-@click.argument("source")
-@click.argument("target")
-@community_option
-@correction_options
-@pass_ctx
-def merge_players(obj, source, target, community, reason, actor) -> None:  # type: ignore[no-untyped-def]
-    """SOURCE and TARGET are one person: SOURCE's names and scores become TARGET's."""
-    _append_one(obj, lambda s: v.merge_players(s, source, target, community), reason, actor)
-
-
-@correct.command("link-alias")
-@click.argument("name")
-@click.argument("player")
-@community_option
-@correction_options
-@pass_ctx
-def link_alias(obj, name, player, community, reason, actor) -> None:  # type: ignore[no-untyped-def]
-    """Readings of NAME belong to PLAYER."""
-    _append_one(obj, lambda s: v.link_alias(s, name, player, community), reason, actor)
-
-
-@correct.command("unlink-alias")
-@click.argument("name")
-@community_option
-@correction_options
-@pass_ctx
-def unlink_alias(obj, name, community, reason, actor) -> None:  # type: ignore[no-untyped-def]
-    """NAME was matched to the wrong player: it stands for a player of its own."""
-    _append_one(obj, lambda s: v.unlink_alias(s, name, community), reason, actor)
-
-
-@correct.command("set-event-time")
-@click.argument("target")
-@click.argument("time")
-@click.option("--screenshot-only", is_flag=True,
-              help="Set only this screenshot's time (it is then regrouped), not its whole event's.")
-@correction_options
-@pass_ctx
-def set_event_time(obj, target, time, screenshot_only, reason, actor) -> None:  # type: ignore[no-untyped-def]
-    """Set when a hunt or foundry event (or a screenshot) happened; TIME in the screenshots' zone or with an offset."""
-    _append_one(obj, lambda s: v.set_event_time(s, target, time, screenshot_only=screenshot_only), reason, actor)
-
-
-@correct.command()
-@click.argument("target")
-@click.argument("text")
-@correction_options
-@pass_ctx
-def note(obj, target, text, reason, actor) -> None:  # type: ignore[no-untyped-def]
-    """Attach a free-text note to a hunt, a foundry event or a screenshot."""
-    _append_one(obj, lambda s: v.note(s, target, text), reason, actor)
-
-
-@correct.command()
-@click.argument("correction")
-@correction_options
-@pass_ctx
-def revert(obj, correction, reason, actor) -> None:  # type: ignore[no-untyped-def]
-    """Undo CORRECTION (reverting a revert puts it back)."""
-    _append_one(obj, lambda s: v.revert(s, correction), reason, actor)
+for _fix in FIXES.values():
+    correct.add_command(_subcommand(_fix))
 
 
 # --- batches -------------------------------------------------------------------------------------------
-
-BUILDERS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
-    "set-value": (v.set_value, ("screenshot", "row", "field", "value")),
-    "confirm": (v.confirm, ("screenshot", "row")),
-    "delete-row": (v.delete_row, ("screenshot", "row")),
-    "add-row": (v.add_row, ("screenshot", "values")),
-    "reclassify": (v.reclassify, ("screenshot", "kind")),
-    "retract": (v.retract, ("screenshot",)),
-    "rename-player": (v.rename_player, ("player", "name")),
-    "merge-players": (v.merge_players, ("source", "target")),
-    "link-alias": (v.link_alias, ("name", "player")),
-    "unlink-alias": (v.unlink_alias, ("name",)),
-    "set-event-time": (v.set_event_time, ("target", "time")),
-    "note": (v.note, ("target", "text")),
-    "revert": (v.revert, ("correction",)),
-}
-OPTIONAL = {"community", "screenshot_only", "fields"}
 
 
 def _item_key(item: dict[str, Any]) -> str:
@@ -275,11 +193,12 @@ def parse_batch(text: str) -> list[dict[str, Any]]:
 def build_item(state: v.State, n: int, item: dict[str, Any]) -> Any:
     where = f"item {n}"
     command = item.get("command")
-    if command not in BUILDERS:
-        raise v.Invalid(f"{where}: `command` must be one of {', '.join(BUILDERS)} (got {command!r})")
+    if command not in FIXES:
+        raise v.Invalid(f"{where}: `command` must be one of {', '.join(FIXES)} (got {command!r})")
     if not str(item.get("reason") or "").strip():
         raise v.Invalid(f"{where} ({command}): `reason` is required")
-    fn, names = BUILDERS[command]
+    fix = FIXES[command]
+    fn, names = fix.build, fix.args
     known = set(names) | OPTIONAL | {"command", "reason", "actor"}
     extra = set(item) - known
     if extra:
@@ -287,15 +206,15 @@ def build_item(state: v.State, n: int, item: dict[str, Any]) -> Any:
     missing = [k for k in names if item.get(k) in (None, "")]
     if missing:
         raise v.Invalid(f"{where} ({command}): missing {', '.join(missing)}")
-    args = [item[k] if k in ("values",) else str(item[k]) for k in names]
-    if command == "add-row" and not isinstance(item["values"], dict):
-        raise v.Invalid(f"{where} (add-row): `values` must be a mapping of field: value")
+    args = [item[k] if fix.pairs and k == names[-1] else str(item[k]) for k in names]
+    if fix.pairs and not isinstance(item[names[-1]], dict):
+        raise v.Invalid(f"{where} ({command}): `{names[-1]}` must be a mapping of field: value")
     kwargs = {}
-    if "community" in item and command in ("rename-player", "merge-players", "link-alias", "unlink-alias"):
+    if "community" in item and "community" in fix.options:
         kwargs["community"] = item["community"]
-    if item.get("screenshot_only") and command == "set-event-time":
+    if item.get("screenshot_only") and "screenshot_only" in fix.options:
         kwargs["screenshot_only"] = True
-    if "fields" in item and command == "confirm":
+    if "fields" in item and "fields" in fix.options:
         fields = item["fields"]
         if isinstance(fields, str):
             fields = [fields]
