@@ -14,6 +14,7 @@ import click
 from ..cli_support import open_store, pass_ctx, progress_bar
 from .pipeline import process_and_project, processor_for, project_now
 from .processor import ingested_screenshots, pending_screenshots
+from .reading import Reading
 from .worker import init_worker, run_extraction
 
 
@@ -112,24 +113,26 @@ def extract(obj, paths: tuple[Path, ...], as_json: bool, kind: str | None) -> No
         sys.exit(1)
 
 
-def _contract(path: Path, sha: str, outcome: dict[str, Any]) -> dict[str, Any]:
+def _contract(path: Path, sha: str, reading: Reading) -> dict[str, Any]:
     """The `extract --json` object: the field names other tools rely on."""
-    if not outcome["ok"]:
+    c, r = reading.classified, reading.scores
+    if c is None or r is None:
+        failed = reading.failed
+        error = f"{failed.stage}: {failed.reason}" if failed is not None else str(reading.vision_error)
         return {"file": str(path), "sha256": sha, "kind": None, "confidence": 0.0, "meta": {}, "rows": [],
-                "dropped_rows": [], "warnings": [], "error": f"{outcome['stage']}: {outcome['reason']}"}
-    r = outcome["result"]
+                "dropped_rows": [], "warnings": [], "error": error}
     return {
         "file": str(path),
         "sha256": sha,
-        "kind": r["kind"],
-        "confidence": r["confidence"],
-        "meta": r["meta"],
-        "rows": r["rows"],
-        "dropped_rows": r["dropped_rows"],
-        "warnings": r["warnings"],
-        "row_confidence": r["row_confidence"],
-        "evidence": r["evidence"],
-        "engine": f"{r['engine']} {r['engine_version']}",
+        "kind": r.kind,
+        "confidence": c.confidence,
+        "meta": r.meta,
+        "rows": r.rows,
+        "dropped_rows": r.dropped_rows,
+        "warnings": r.warnings,
+        "row_confidence": r.row_confidence,
+        "evidence": c.evidence,
+        "engine": f"{r.engine} {r.engine_version}",
     }
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..settings import Settings, SettingsError
+from .reading import Reading
 
 if TYPE_CHECKING:
     from ..extract.vision import VisionConfig, VisionEngine
@@ -41,23 +42,24 @@ class EnginePlan:
     def vision_first(self) -> bool:
         return self.mode == "openai" and self.vision is not None
 
-    def second_opinion(self, outcome: dict[str, Any]) -> bool:
+    def second_opinion(self, outcome: Reading) -> bool:
         """auto: ask OpenAI when Tesseract read the screenshot but is not sure of it."""
-        return (self.mode == "auto" and self.vision is not None and outcome["ok"]
-                and tesseract_confidence(outcome["result"]) < self.threshold)
+        return (self.mode == "auto" and self.vision is not None and outcome.ok
+                and tesseract_confidence(outcome) < self.threshold)
 
 
-def tesseract_confidence(result: dict[str, Any]) -> float:
+def tesseract_confidence(reading: Reading) -> float:
     """How sure Tesseract is of a whole screenshot: the kind's confidence, capped by the mean row confidence.
 
     An `unknown` screen counts as 0: Tesseract found nothing it could use, which is
     exactly when a second reader is worth asking.
     """
-    if result.get("kind") == "unknown":
+    classified, scores = reading.classified, reading.scores
+    if classified is None or scores is None or classified.kind == "unknown":
         return 0.0
-    rows = result.get("row_confidence") or []
+    rows = scores.row_confidence
     mean_row = sum(rows) / len(rows) if rows else 1.0
-    return min(float(result["confidence"]), mean_row)
+    return min(float(classified.confidence), mean_row)
 
 
 _shared: dict["VisionConfig", "VisionEngine"] = {}
@@ -90,40 +92,34 @@ def plan_for(settings: Settings, *, period: float = 60.0) -> EnginePlan:
     return EnginePlan(mode, shared_engine(config), settings.auto_threshold)
 
 
-def run_vision(engine: VisionEngine, sha256: str, image_path: str, kind: str | None = None) -> dict[str, Any]:
-    """One OpenAI read as a worker-style outcome dict; never raises (a failure is an outcome)."""
+def run_vision(engine: VisionEngine, sha256: str, image_path: str, kind: str | None = None) -> Reading:
+    """One OpenAI read, as a worker's reading; never raises (a failure is a reading with `vision_error`)."""
     from ..extract.vision import VisionFailed
 
     try:
         data = Path(image_path).read_bytes()
         res = engine.extract(data, kind=kind, sha256=sha256)
     except VisionFailed as exc:
-        return {"sha256": sha256, "ok": False, "vision_error": exc.reason, "metadata": {"openai": exc.metadata}}
+        return Reading(sha256, vision_error=exc.reason, metadata={"openai": exc.metadata})
     except OSError as exc:
-        return {"sha256": sha256, "ok": False, "vision_error": f"cannot read blob: {exc}", "metadata": {}}
+        return Reading(sha256, vision_error=f"cannot read blob: {exc}")
     except Exception as exc:  # noqa: BLE001 - a bug here must not stop the batch: Tesseract reads it instead
         log.exception("openai engine failed unexpectedly", extra={"screenshot": sha256})
-        return {"sha256": sha256, "ok": False, "vision_error": f"openai engine error: {type(exc).__name__}: {exc}",
-                "metadata": {}}
-    return {"sha256": sha256, "ok": True, "result": res.extraction.model_dump(mode="json"),
-            "metadata": {"openai": res.metadata}}
+        return Reading(sha256, vision_error=f"openai engine error: {type(exc).__name__}: {exc}")
+    return Reading.read(sha256, res.extraction.model_dump(mode="json"), kind, {"openai": res.metadata})
 
 
-def with_fallback(tesseract: dict[str, Any], vision: dict[str, Any]) -> dict[str, Any]:
-    """Tesseract's outcome, recording that OpenAI was asked and failed (warning + metadata)."""
-    reason = vision["vision_error"]
-    local = (tesseract.get("result") or {}).get("engine") or tesseract.get("engine") or "tesseract"
-    openai_meta = {**vision.get("metadata", {}).get("openai", {}), "error": reason, "fallback": local}
-    out = {**tesseract, "metadata": {**tesseract.get("metadata", {}), "openai": openai_meta}}
-    if out["ok"]:
-        result = dict(out["result"])
-        result["warnings"] = [*result.get("warnings", []), f"{reason}; kept the {local} reading"]
-        out["result"] = result
-    return out
+def with_fallback(tesseract: Reading, vision: Reading) -> Reading:
+    """Tesseract's reading, recording that OpenAI was asked and failed (warning + metadata)."""
+    reason = vision.vision_error
+    local = tesseract.engine or "tesseract"
+    openai_meta = {**vision.metadata.get("openai", {}), "error": reason, "fallback": local}
+    out = replace(tesseract, metadata={**tesseract.metadata, "openai": openai_meta})
+    return out.warned(f"{reason}; kept the {local} reading")
 
 
-def with_reason(vision: dict[str, Any], tesseract: dict[str, Any], threshold: float) -> dict[str, Any]:
-    """OpenAI's outcome in auto mode, saying why it was asked."""
-    why = f"tesseract confidence {tesseract_confidence(tesseract['result']):.2f} < auto threshold {threshold:.2f}"
-    meta = vision["metadata"]
-    return {**vision, "metadata": {**meta, "openai": {**meta.get("openai", {}), "asked_because": why}}}
+def with_reason(vision: Reading, tesseract: Reading, threshold: float) -> Reading:
+    """OpenAI's reading in auto mode, saying why it was asked."""
+    why = f"tesseract confidence {tesseract_confidence(tesseract):.2f} < auto threshold {threshold:.2f}"
+    meta = vision.metadata
+    return replace(vision, metadata={**meta, "openai": {**meta.get("openai", {}), "asked_because": why}})

@@ -28,17 +28,11 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from ..eventlog import (
-    EventStore,
-    ExtractionFailed,
-    Pending,
-    ScoresExtracted,
-    ScreenshotClassified,
-)
+from ..eventlog import EventStore, Pending
 from ..logs import for_screenshot
 from .engines import EnginePlan, run_vision, with_fallback, with_reason
+from .reading import Reading
 from .reclassify import forced_kinds_in, reclassify_jobs
 from .worker import init_worker, run_extraction
 
@@ -93,27 +87,18 @@ def ingested_screenshots(store: EventStore, *, kind: str | None = None, screensh
     return jobs
 
 
-def result_events(job: Job, outcome: dict[str, Any]) -> list[Pending]:
-    """Events recording one worker outcome (pure: no I/O)."""
+def result_events(job: Job, reading: Reading) -> list[Pending]:
+    """Events recording one worker's reading (pure: no I/O)."""
     stream = f"screenshot-{job.sha256}"
     key = f"{job.request}:{job.sha256}"
-    common = {"correlation_id": job.sha256, "metadata": outcome.get("metadata") or None}
-    if not outcome["ok"]:
-        ev = ExtractionFailed(sha256=job.sha256, stage=outcome["stage"], reason=outcome["reason"],
-                              engine=outcome["engine"], engine_version=outcome["engine_version"],
-                              requested_kind=job.kind)
-        return [Pending(ev, stream, idempotency_key=f"failed:{key}", **common)]
-    r = outcome["result"]
-    classified = ScreenshotClassified(sha256=job.sha256, kind=r["kind"], confidence=r["confidence"],
-                                      evidence=r.get("evidence", []), engine=r["engine"], engine_version=r["engine_version"],
-                                      requested_kind=job.kind)
-    extracted = ScoresExtracted(sha256=job.sha256, kind=r["kind"], meta=r.get("meta", {}), rows=r.get("rows", []),
-                                row_confidence=r.get("row_confidence", []), dropped_rows=r.get("dropped_rows", []),
-                                warnings=r.get("warnings", []), engine=r["engine"], engine_version=r["engine_version"],
-                                requested_kind=job.kind)
+    common = {"correlation_id": job.sha256, "metadata": reading.metadata or None}
+    if reading.failed is not None:
+        return [Pending(reading.failed, stream, idempotency_key=f"failed:{key}", **common)]
+    if reading.classified is None or reading.scores is None:
+        raise ValueError(f"a reading of {job.sha256} with neither a result nor a failure: {reading.vision_error}")
     return [
-        Pending(classified, stream, idempotency_key=f"classified:{key}", **common),
-        Pending(extracted, stream, idempotency_key=f"extracted:{key}", **common),
+        Pending(reading.classified, stream, idempotency_key=f"classified:{key}", **common),
+        Pending(reading.scores, stream, idempotency_key=f"extracted:{key}", **common),
     ]
 
 
@@ -181,13 +166,13 @@ class Processor:
             return []
         outcomes: list[Outcome] = []
         # each future carries its job, which step it is, and the earlier step's outcome if any
-        in_flight: dict[Future[dict[str, Any]], tuple[Job, str, dict[str, Any] | None]] = {}
+        in_flight: dict[Future[Reading], tuple[Job, str, Reading | None]] = {}
         queue = list(reversed(jobs))
         limit = self.workers * 2  # bounded: results are appended as they come, memory stays flat
 
         stop_by: float | None = None  # when a stop was asked for: the end of the grace
 
-        def start(job: Job, step: str, earlier: dict[str, Any] | None = None) -> None:
+        def start(job: Job, step: str, earlier: Reading | None = None) -> None:
             if stop_by is not None:
                 return  # stopping: a further step is not started; the job is read again next time
             path = str(self.events_dir / job.blob_path)
@@ -247,13 +232,13 @@ class Processor:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
 
-    def _next_step(self, job: Job, step: str, outcome: dict[str, Any], earlier: dict[str, Any] | None,
-                   start: Callable[..., None]) -> dict[str, Any] | None:
-        """The outcome to record for `job`, or None after starting its next step."""
+    def _next_step(self, job: Job, step: str, outcome: Reading, earlier: Reading | None,
+                   start: Callable[..., None]) -> Reading | None:
+        """The reading to record for `job`, or None after starting its next step."""
         if step == "vision":
-            if outcome["ok"]:
+            if outcome.ok:
                 return outcome if earlier is None else with_reason(outcome, earlier, self.engines.threshold)
-            log.warning("%s; using Tesseract", outcome["vision_error"], extra=for_screenshot(job.sha256))
+            log.warning("%s; using Tesseract", outcome.vision_error, extra=for_screenshot(job.sha256))
             if earlier is not None:  # auto: Tesseract already read it
                 return with_fallback(earlier, outcome)
             start(job, "fallback", outcome)
@@ -266,15 +251,16 @@ class Processor:
             return None
         return outcome
 
-    def _record(self, job: Job, outcome: dict[str, Any]) -> Outcome:
-        appended = self.store.append(result_events(job, outcome))
+    def _record(self, job: Job, reading: Reading) -> Outcome:
+        appended = self.store.append(result_events(job, reading))
         extra = for_screenshot(job.sha256)
-        if outcome["ok"]:
-            r = outcome["result"]
-            log.info("extracted engine=%s kind=%s confidence=%.2f rows=%d dropped=%d", r["engine"], r["kind"],
-                     r["confidence"], len(r.get("rows", [])), len(r.get("dropped_rows", [])), extra=extra)
-            return Outcome(job.sha256, True, r["kind"], len(r.get("rows", [])), None, bool(appended))
-        error = f"{outcome['stage']}: {outcome['reason']}"
+        c, s = reading.classified, reading.scores
+        if c is not None and s is not None:
+            log.info("extracted engine=%s kind=%s confidence=%.2f rows=%d dropped=%d", c.engine, s.kind,
+                     c.confidence, len(s.rows), len(s.dropped_rows), extra=extra)
+            return Outcome(job.sha256, True, s.kind, len(s.rows), None, bool(appended))
+        assert reading.failed is not None
+        error = f"{reading.failed.stage}: {reading.failed.reason}"
         log.warning("extraction failed: %s", error, extra=extra)
         return Outcome(job.sha256, False, None, 0, error, bool(appended))
 

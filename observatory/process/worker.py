@@ -1,7 +1,8 @@
 """What runs inside an OCR worker process.
 
 Workers get one OpenMP thread each (Tesseract would otherwise fight the pool for the
-cores) and return plain dicts, so nothing unpicklable crosses the process boundary.
+cores) and return a `Reading` (the typed events of the result), which pickles without
+any OCR type, so the daemon never imports the OCR code to receive it.
 A worker whose daemon was killed exits within a second (`lifecycle.die_with_parent`).
 """
 
@@ -10,10 +11,10 @@ from __future__ import annotations
 import os
 import signal
 import traceback
-from typing import Any
 
 from ..child_env import allowed_env, restrict_own_env
 from ..lifecycle import die_with_parent
+from .reading import Reading
 
 
 # Besides the runtime's variables: OpenMP and Tesseract settings, and the non-secret OBSERVATORY_*
@@ -35,23 +36,23 @@ def init_worker() -> None:
     die_with_parent()
 
 
-def _failed(sha256: str, reader: str, stage: str, reason: str) -> dict[str, Any]:
+def _failed(sha256: str, reader: str, kind: str | None, stage: str, reason: str) -> Reading:
     from ..extract import engine_version
 
-    return {"sha256": sha256, "ok": False, "stage": stage, "reason": reason,
-            "engine": reader, "engine_version": engine_version(reader)}
+    return Reading.failure(sha256, stage=stage, reason=reason, engine=reader, engine_version=engine_version(reader),
+                           requested_kind=kind)
 
 
-def run_extraction(sha256: str, image_path: str, kind: str | None = None, reader: str = "rapidocr") -> dict[str, Any]:
-    """Extract one image; never raises, so one bad screenshot cannot take down a batch."""
+def run_extraction(sha256: str, image_path: str, kind: str | None = None, reader: str = "rapidocr") -> Reading:
+    """Extract one image (as `kind`, when forced); never raises, so one bad screenshot cannot take down a batch."""
     from ..extract import ExtractionError, extract
 
     try:
         result = extract(image_path, kind=kind, reader=reader)
+        return Reading.read(sha256, result.model_dump(mode="json"), kind)
     except ExtractionError as exc:
-        return _failed(sha256, reader, exc.stage, exc.reason)
+        return _failed(sha256, reader, kind, exc.stage, exc.reason)
     except FileNotFoundError:
-        return _failed(sha256, reader, "decode", f"blob missing: {image_path}")
+        return _failed(sha256, reader, kind, "decode", f"blob missing: {image_path}")
     except Exception as exc:  # noqa: BLE001 - recorded as an ExtractionFailed event, with the cause
-        return _failed(sha256, reader, "internal", traceback.format_exception_only(type(exc), exc)[-1].strip())
-    return {"sha256": sha256, "ok": True, "result": result.model_dump(mode="json")}
+        return _failed(sha256, reader, kind, "internal", traceback.format_exception_only(type(exc), exc)[-1].strip())
