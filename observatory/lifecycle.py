@@ -14,9 +14,15 @@ import time
 from pathlib import Path
 
 
-def die_with_parent(interval: float = 1.0) -> None:
-    """Start a daemon thread that ends this process once its parent is gone."""
-    threading.Thread(target=_watch, args=(os.getppid(), interval), name="parent-watch", daemon=True).start()
+def die_with_parent(interval: float = 1.0, *, parent: int | None = None) -> None:
+    """Start a daemon thread that ends this process once its parent is gone.
+
+    `parent`: the pid the parent had when it started this child. Given, a child whose
+    parent died before this call (a worker forked just before a SIGKILL) exits at once,
+    instead of taking its new parent (init) for the one to watch.
+    """
+    expected = os.getppid() if parent is None else parent
+    threading.Thread(target=_watch, args=(expected, interval), name="parent-watch", daemon=True).start()
 
 
 def _watch(parent: int, interval: float) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -98,7 +99,8 @@ def extract(obj, paths: tuple[Path, ...], as_json: bool, kind: str | None) -> No
     files = _image_files(paths)
     shas = [hashlib.sha256(f.read_bytes()).hexdigest() for f in files]
     results: list[dict[str, Any]] = []
-    with ProcessPoolExecutor(max_workers=min(settings.workers, max(1, len(files))), initializer=init_worker) as pool, \
+    with ProcessPoolExecutor(max_workers=min(settings.workers, max(1, len(files))), initializer=init_worker,
+                             initargs=(os.getpid(),)) as pool, \
             progress_bar(len(files), "Extracting") as bar:
         futures = [pool.submit(run_extraction, sha, str(f), kind) for f, sha in zip(files, shas)]
         for f, sha, fut in zip(files, shas, futures):

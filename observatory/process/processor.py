@@ -125,7 +125,7 @@ class Processor:
         if self._pool is None:
             self._scratch = tempfile.mkdtemp(prefix="observatory-ocr-")
             self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_init_pool_worker,
-                                             initargs=(self._scratch,))
+                                             initargs=(self._scratch, os.getpid()))
         return self._pool
 
     def _vision_threads(self) -> ThreadPoolExecutor:
@@ -266,9 +266,9 @@ class Processor:
 
 
 
-def _init_pool_worker(scratch: str) -> None:
+def _init_pool_worker(scratch: str, parent: int) -> None:
     """A pool worker; its temporary files (Tesseract's input images) go to a folder removed with the pool."""
-    init_worker()
+    init_worker(parent)
     tempfile.tempdir = scratch
 
 

@@ -23,7 +23,8 @@ WORKER_ENV = ("TESSDATA_PREFIX",)
 WORKER_ENV_PREFIXES = ("OBSERVATORY_", "OMP_", "XDG_")
 
 
-def init_worker() -> None:
+def init_worker(parent: int | None = None) -> None:
+    """Prepare a pool worker; `parent` is the daemon's pid as the daemon saw it (see `die_with_parent`)."""
     os.environ["OMP_THREAD_LIMIT"] = "1"
     # Forked, a worker starts with the daemon's environment, secrets included; it and the
     # Tesseract processes it starts keep only what they need.
@@ -33,7 +34,7 @@ def init_worker() -> None:
     # the whole process group; the daemon stops the pool itself.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent()
+    die_with_parent(parent=parent)
 
 
 def _failed(sha256: str, reader: str, kind: str | None, stage: str, reason: str) -> Reading:
