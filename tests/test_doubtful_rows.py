@@ -109,3 +109,23 @@ def test_confirm_in_a_batch_file(doubtful, tmp_path):
     assert q(doubtful, "SELECT count(*) FROM bear_scores WHERE rank = 4") == [(0,)]
     assert run("correct", "apply", str(fixes)).exit_code == 0
     assert q(doubtful, "SELECT damage FROM bear_scores WHERE rank = 4") == [(3706838781,)]
+
+
+def test_a_row_whose_name_no_reader_could_read_is_named_by_its_power(home):
+    """A foundry sign-up row has no rank: with its name unreadable, review points at it by its power, and
+    `set-value … power:1303 name …` gives it the name the officer sees in the game."""
+    signup = "Screenshot_20251114_000531_Whiteout Survival.jpg"
+    rows = [{"name": "Silvana", "power": 1389, "status": "no_engagements", "voted": True, "tier": None},
+            {"name": None, "power": 1303, "status": "no_engagements", "voted": True, "tier": None,
+             "doubtful": ["name"], "doubt_reasons": {"name": "no reader could read the name in its region"}}]
+    store = EventStore(home / "events" / "events.db")
+    store.append(shot(signup, "foundry_signup", rows, {"legion": 1, "joined": 18, "capacity": 30}))
+    store.close()
+    assert run("project").exit_code == 0
+    sid = sha_of(f"HEI/{signup}")
+    [(detail,)] = q(home, "SELECT detail FROM review_queue WHERE reason = 'doubtful'")
+    assert f"`observatory correct confirm {sid[:12]} power:1303`" in detail
+    r = run("correct", "set-value", sid[:10], "power:1303", "name", "Girl Interrupted", "--reason", "seen in game")
+    assert r.exit_code == 0, r.output
+    assert sorted(q(home, "SELECT name, power FROM foundry_signups")) == [("Girl Interrupted", 1303), ("Silvana", 1389)]
+    assert q(home, "SELECT count(*) FROM review_queue WHERE reason = 'doubtful'") == [(0,)]

@@ -22,19 +22,28 @@ def row_name(row: dict[str, Any]) -> str | None:
 
 
 def address_of(kind: str, row: dict[str, Any]) -> RowRef | None:
-    """How a row is addressed: by rank (or order) when it has one, else by name."""
+    """How a row is addressed: by rank (or order) when it has one, else by name, else (a name no reader could
+    read) by its power."""
     for key in ("rank", "order"):
         if key in ROW_FIELDS.get(kind, {}) and isinstance(row.get(key), int) and not isinstance(row.get(key), bool):
             return RowRef(field=key, value=row[key])
     name = row_name(row)
-    return RowRef(field="name", value=name) if name else None
+    if name:
+        return RowRef(field="name", value=name)
+    power = row.get("power")
+    if "power" in ROW_FIELDS.get(kind, {}) and isinstance(power, int) and not isinstance(power, bool):
+        return RowRef(field="power", value=power)
+    return None
 
 
 def parse_ref(kind: str, text: str) -> RowRef:
-    """`5` -> rank 5 (order 5 on championship screens); `name:Valorin` or any non-number -> by name."""
+    """`5` -> rank 5 (order 5 on championship screens); `name:Valorin` or any non-number -> by name;
+    `power:1303` -> the row showing that power (one whose name no reader could read)."""
     text = text.strip()
     if text.lower().startswith("name:"):
         return RowRef(field="name", value=text[5:].strip())
+    if text.lower().startswith("power:") and text[6:].strip().replace(",", "").isdigit():
+        return RowRef(field="power", value=int(text[6:].strip().replace(",", "")))
     for prefix in ("rank:", "order:"):
         if text.lower().startswith(prefix):
             text = text[len(prefix):].strip()

@@ -116,9 +116,10 @@ class _Fix(BaseModel):
 
 
 class RowRef(_Fix):
-    """A row of one screenshot: `field` is rank, order or name; `value` what it shows."""
+    """A row of one screenshot: `field` is rank, order or name; `value` what it shows. A row with none of
+    them (a sign-up or roster card whose name no reader could read) is addressed by its `power`."""
 
-    field: Literal["rank", "order", "name"]
+    field: Literal["rank", "order", "name", "power"]
     value: int | str
 
 

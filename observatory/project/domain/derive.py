@@ -193,6 +193,8 @@ def _set_doubtful_aside(community: str, s: Shot, reading: Reading, review: list[
 def _cli_row(ref: Any, i: int) -> str:
     if ref is None:
         return str(i)
+    if ref.field == "power":
+        return f"power:{ref.value}"
     return str(ref.value) if ref.field != "name" else f"'name:{ref.value}'"
 
 
