@@ -6,7 +6,9 @@ settings table can list it all, and a bad value stops start-up with one clear li
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +21,58 @@ ENV_PREFIX = "OBSERVATORY_"
 
 class SettingsError(Exception):
     """A setting is invalid; `str()` is the one-line message shown to the user."""
+
+
+WEB_ROLES = ("analyst", "officer")
+_WEB_USER_NAME = re.compile(r"^[A-Za-z0-9.@-]+$")
+
+
+def password_hash(text: str) -> str:
+    """`text` if it is a hash made by `observatory serve --hash-password`, else ValueError (never echoing it)."""
+    parts = text.strip().split("$")
+    if len(parts) != 4 or parts[0] != "pbkdf2_sha256" or not parts[1].isdigit() or not parts[2] or not parts[3]:
+        raise ValueError("expected a pbkdf2_sha256$ITERATIONS$SALT$HASH string from `observatory serve --hash-password`")
+    return "$".join(parts)
+
+
+def parse_web_users(text: str) -> dict[str, tuple[str, str]]:
+    """OBSERVATORY_WEB_USERS -> {user: (role, password hash)}; ValueError naming the bad entry, never a hash.
+
+    Two spellings: a JSON object `{"mia": {"role": "officer", "password_hash": "pbkdf2_sha256$…"}}`,
+    or `mia:officer:pbkdf2_sha256$…,tom:analyst:pbkdf2_sha256$…` (a hash holds no `:` or `,`).
+    """
+    text = text.strip()
+    entries: list[tuple[str, Any, Any]] = []
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
+        for user, spec in data.items():
+            if not isinstance(spec, dict):
+                raise ValueError(f"user {user!r}: expected {{\"role\": …, \"password_hash\": …}}")
+            entries.append((user, spec.get("role"), spec.get("password_hash")))
+    else:
+        for item in filter(None, (i.strip() for i in text.split(","))):
+            parts = item.split(":", 2)
+            if len(parts) != 3:
+                raise ValueError(f"entry {parts[0]!r}: expected user:role:password_hash")
+            entries.append((parts[0].strip(), parts[1].strip(), parts[2].strip()))
+    out: dict[str, tuple[str, str]] = {}
+    for user, role, digest in entries:
+        if not isinstance(user, str) or not _WEB_USER_NAME.match(user):
+            raise ValueError(f"user name {user!r}: use letters, digits, `.`, `@`, `-`")
+        if user in out:
+            raise ValueError(f"user {user!r} is given twice")
+        if role not in WEB_ROLES:
+            raise ValueError(f"user {user!r}: role {role!r} is not one of {', '.join(WEB_ROLES)}")
+        try:
+            out[user] = (role, password_hash(str(digest or "")))
+        except ValueError as exc:
+            raise ValueError(f"user {user!r}: {exc}") from None
+    if not out:
+        raise ValueError("no users given")
+    return out
 
 
 class Settings(BaseSettings):
@@ -89,6 +143,11 @@ class Settings(BaseSettings):
         None,
         description="pbkdf2_sha256 hash of the Datasette login password (`observatory serve --hash-password`). "
         "Secret. When set, Datasette asks for a login; required to serve beyond localhost.",
+    )
+    web_users: SecretStr | None = Field(
+        None,
+        description="Logins with a role (`analyst` reads, `officer` also corrects): JSON "
+        '{"mia": {"role": "officer", "password_hash": "pbkdf2_sha256$…"}} or `user:role:hash,…`. Secret.',
     )
     allow_sql: bool | None = Field(
         None, description="Let Datasette users run their own read-only SQL. Default: on for localhost, off beyond."
@@ -171,10 +230,25 @@ class Settings(BaseSettings):
     def _password_hash_format(cls, v: SecretStr | None) -> SecretStr | None:
         if v is None or not v.get_secret_value().strip():
             return None
-        parts = v.get_secret_value().strip().split("$")
-        if len(parts) != 4 or parts[0] != "pbkdf2_sha256" or not parts[1].isdigit() or not parts[2] or not parts[3]:
-            raise ValueError("expected a pbkdf2_sha256$ITERATIONS$SALT$HASH string from `observatory serve --hash-password`")
-        return SecretStr("$".join(parts))
+        return SecretStr(password_hash(v.get_secret_value()))
+
+    @field_validator("web_users")
+    @classmethod
+    def _web_users_format(cls, v: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if v is None or not v.get_secret_value().strip():
+            return None
+        users = parse_web_users(v.get_secret_value())
+        single = info.data.get("web_user")
+        if info.data.get("web_password_hash") is not None and single in users:
+            raise ValueError(f"user {single!r} is also OBSERVATORY_WEB_USER (with OBSERVATORY_WEB_PASSWORD_HASH); keep one")
+        return v
+
+    def web_logins(self) -> dict[str, tuple[str, str]]:
+        """user -> (role, password hash): OBSERVATORY_WEB_USERS, plus the single OBSERVATORY_WEB_USER as an officer."""
+        out = parse_web_users(self.web_users.get_secret_value()) if self.web_users is not None else {}
+        if self.web_password_hash is not None:
+            out[self.web_user] = ("officer", self.web_password_hash.get_secret_value())
+        return out
 
     @field_validator("screenshot_timezone")
     @classmethod
@@ -251,7 +325,7 @@ def load_settings(**overrides: Any) -> Settings:
         field = str(loc[0])
         name = env_name(field) if field in Settings.model_fields else field
         value = err.get("input")
-        secret = "api_key" in field or field == "log_key" or "password" in field or "webhook" in field
+        secret = "api_key" in field or field in ("log_key", "web_users") or "password" in field or "webhook" in field
         shown = "" if secret else f" (got {value!r})"
         msg = err.get("msg", "invalid").removeprefix("Value error, ")
         raise SettingsError(f"invalid setting {name}: {msg}{shown}") from None

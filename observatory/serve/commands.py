@@ -17,7 +17,7 @@ def server_options(fn):  # type: ignore[no-untyped-def]
     fn = click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535), help="Port for Datasette.")(fn)
     return click.option(
         "--host", default="127.0.0.1", show_default=True,
-        help="Interface for Datasette. Beyond localhost needs OBSERVATORY_WEB_PASSWORD_HASH.",
+        help="Interface for Datasette. Beyond localhost needs OBSERVATORY_WEB_USERS or OBSERVATORY_WEB_PASSWORD_HASH.",
     )(fn)
 
 

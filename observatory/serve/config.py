@@ -9,7 +9,6 @@ The password hash never lands in a file: the plugin config points at an env var.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,10 @@ import yaml
 
 from ..settings import Settings
 from .pack_metadata import with_packs
+from .roles import LEGACY_PASSWORD_ENV, is_loopback, password_envs, roles
 
 DATABASE = "observatory"
-PASSWORD_ENV = "OBSERVATORY_WEB_PASSWORD_HASH"
+PASSWORD_ENV = LEGACY_PASSWORD_ENV
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
 METADATA_FILE = "datasette-metadata.yml"
 
@@ -34,22 +34,13 @@ def find_metadata(settings: Settings) -> Path | None:
     return None
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def auth_problem(settings: Settings, host: str) -> str | None:
     """Why we must not serve on `host` with these settings, or None."""
-    if is_loopback(host) or settings.web_password_hash is not None:
+    if is_loopback(host) or settings.web_logins():
         return None
     return (
-        f"refusing to serve on {host}: binding beyond localhost needs authentication; set {PASSWORD_ENV} "
-        "(make one with `observatory serve --hash-password`) and optionally OBSERVATORY_WEB_USER"
+        f"refusing to serve on {host}: binding beyond localhost needs authentication; set OBSERVATORY_WEB_USERS "
+        f"or {PASSWORD_ENV} (make a hash with `observatory serve --hash-password`)"
     )
 
 
@@ -82,16 +73,17 @@ def build_config(base: dict[str, Any], settings: Settings, host: str) -> Dataset
     ds_settings = dict(meta.pop("settings", None) or {})
     plugins = meta.setdefault("plugins", {})
     plugins["observatory"] = {"events_dir": str(settings.events_dir), "database": DATABASE}
-    login = settings.web_password_hash is not None
-    if login:
-        plugins["datasette-auth-passwords"] = {f"{settings.web_user}_password_hash": {"$env": PASSWORD_ENV}}
-        meta["allow"] = {"id": [settings.web_user]}
+    logins = password_envs(settings)
+    if logins:
+        plugins["datasette-auth-passwords"] = {f"{user}_password_hash": {"$env": env} for user, (env, _) in logins.items()}
+        meta["allow"] = {"id": sorted(logins)}
         plugins["observatory"]["login"] = True
+        plugins["observatory"]["roles"] = roles(settings)
     allow_sql = settings.allow_sql if settings.allow_sql is not None else is_loopback(host)
     if not allow_sql:
         meta["allow_sql"] = False
-    elif login:
-        meta["allow_sql"] = {"id": [settings.web_user]}
+    elif logins:
+        meta["allow_sql"] = {"id": sorted(logins)}
     return DatasetteConfig(meta, ds_settings)
 
 

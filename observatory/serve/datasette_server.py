@@ -29,7 +29,9 @@ from pathlib import Path
 from ..child_env import allowed_env
 from ..project.scratch import remove_stale_scratch
 from ..settings import Settings
-from .config import PASSWORD_ENV, DatasetteConfig, auth_problem, config_for
+from .config import DatasetteConfig, auth_problem, config_for
+from . import runtime
+from .roles import password_envs
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +49,14 @@ DATASETTE_ENV = ("DATASETTE_SECRET", "SQLITE_EXTENSIONS")
 
 
 def child_env(settings: Settings) -> dict[str, str]:
-    """The environment of the Datasette child: what Python and Datasette need, and the password hash.
+    """The environment of the Datasette child: what Python and Datasette need, and the logins' password hashes.
 
     An allow-list: the OpenAI key, the webhook URL and anything else of the user's shell stay
-    out. The password hash travels here, never in a file, and only when it is set.
+    out. The password hashes travel here, never in a file, and only when they are set.
     """
     env = allowed_env(os.environ, DATASETTE_ENV)
-    if settings.web_password_hash is not None:
-        env[PASSWORD_ENV] = settings.web_password_hash.get_secret_value()
+    for env_name, digest in password_envs(settings).values():
+        env[env_name] = digest
     return env
 
 
@@ -118,9 +120,16 @@ class DatasetteServer:
         metadata_path.write_text(json.dumps(self.config.metadata, indent=1), encoding="utf-8")
         argv = datasette_argv(self.settings, self.host, self.port, self.config, metadata_path)
         out = open(self.workdir / "datasette.log", "wb") if self.quiet else None  # noqa: SIM115 - the child owns it
-        self.proc = subprocess.Popen(argv, env=child_env(self.settings), start_new_session=True, stdout=out, stderr=out)
+        self.proc = subprocess.Popen(argv, env=child_env(self.settings), start_new_session=True, stdout=out, stderr=out,
+                                     stdin=subprocess.PIPE)
         if out is not None:
             out.close()
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(runtime.for_child(self.settings))  # the settings, log key included (runtime.py)
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass  # the child died at once; the loop below reports it
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -1,4 +1,4 @@
-"""Observatory's Datasette plugin: screenshot thumbnails beside rows, and the login redirect.
+"""Observatory's Datasette plugin: screenshot thumbnails beside rows, crops, the review page, the login redirect.
 
 Registered through the `datasette` entry point; it does nothing unless the metadata has
 an `observatory` plugin block (written by `config.build_config`). The image routes
@@ -17,7 +17,11 @@ from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response, asgi_send_file
 from markupsafe import Markup, escape
 
+from . import review
+from .crops import crop
 from .thumbnails import SHA256, blob_file, thumbnail
+
+TEMPLATES = Path(__file__).parent / "templates"
 
 # Columns that hold a screenshot id, and in the screenshots table the column that shows its thumbnail.
 SCREENSHOT_ID_COLUMNS = {"screenshot_id"}
@@ -56,12 +60,38 @@ async def screenshot_view(datasette, request, send):  # type: ignore[no-untyped-
                          headers={"cache-control": "private, max-age=31536000, immutable"})
 
 
+async def crop_view(datasette, request):  # type: ignore[no-untyped-def]
+    """The region a value was read from (crops.py); the header says whether it is a box or the whole screenshot."""
+    path = await _blob_for(datasette, request)
+    body, what = await asyncio.to_thread(crop, path)
+    return Response(body, content_type="image/jpeg", headers={"cache-control": "private, max-age=3600",
+                                                               "x-observatory-crop": what})
+
+
 @hookimpl
 def register_routes():  # type: ignore[no-untyped-def]
     return [
         (r"^/-/thumbnail/(?P<sha>[^/]+)\.jpg$", thumbnail_view),
         (r"^/-/screenshot/(?P<sha>[^/]+)$", screenshot_view),
+        (r"^/-/crop/(?P<sha>[^/]+)/(?P<row>[^/]+)/(?P<field>[^/]+)$", crop_view),
+        (r"^/-/review$", review.review_view),
+        (r"^/-/review/caught-up\.json$", review.caught_up_view),
     ]
+
+
+@hookimpl
+def prepare_jinja2_environment(env, datasette):  # type: ignore[no-untyped-def]
+    """Our page templates (templates/observatory_*.html) beside Datasette's own."""
+    from jinja2 import ChoiceLoader, FileSystemLoader
+
+    env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(TEMPLATES))])
+
+
+@hookimpl
+def menu_links(datasette, actor, request):  # type: ignore[no-untyped-def]
+    if _config(datasette) is None:
+        return None
+    return [{"href": datasette.urls.path("/-/review"), "label": "Review"}]
 
 
 def thumbnail_html(datasette, sha: str, text: str, href: str) -> Markup:  # type: ignore[no-untyped-def]
