@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
-SYSTEM_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-ara tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-jpn tesseract-ocr-kor rsync fonts-dejavu-core)
+# chromium + chromium-driver: the browser tests (selenium drives Debian's chromedriver; nothing is downloaded).
+SYSTEM_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-ara tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-jpn tesseract-ocr-kor rsync fonts-dejavu-core chromium chromium-driver)
 
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do

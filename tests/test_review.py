@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 
 from domain_fixtures import sha_of, shot
 from observatory.cli import cli
-from observatory.eventlog import EventStore
+from observatory.eventlog import open_log
 from observatory.process.pipeline import project_now
 from observatory.serve.roles import password_envs, writer
 from observatory.settings import SettingsError, load_settings
@@ -48,7 +48,7 @@ def q(home: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
 
 
 def last_seq(home: Path) -> int:
-    with EventStore(home / "events" / "events.db") as store:
+    with open_log(load_settings(home=home), readonly=True) as store:
         return store.last_seq()
 
 
@@ -65,7 +65,7 @@ def draw_blob(home: Path, sha: str, size: tuple[int, int] = (1080, 2340)) -> Non
 
 def seed(home: Path) -> None:
     """A hunt with a doubtful row, an older screenshot whose name matches no one, and an unknown screen."""
-    with EventStore(home / "events" / "events.db") as store:
+    with open_log(load_settings()) as store:
         store.append(shot(NAME, "bear_damage", ROWS, {"trap_id": 1}))
         store.append(shot(OLDER, "bear_damage", [{"rank": 1, "name": "[HEI]Valorim", "damage": 5000000000},
                                                  {"rank": 2, "name": "[HEI]Qwertyuiop", "damage": 4000000000}],

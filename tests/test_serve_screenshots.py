@@ -1,21 +1,18 @@
-"""The pages as a browser draws them: headless Chromium on a real server (skipped without chromium)."""
+"""The pages as a browser draws them: headless Chromium on a real server (fails without chromium)."""
 
 from __future__ import annotations
 
 import importlib.util
-import shutil
 
-import pytest
 from PIL import Image
 
+from browser import chromium
 from conftest import REPO
 from observatory.serve import DatasetteServer
 from observatory.settings import load_settings
 from polling import free_port
 from test_datasette_support import build_projection
 
-BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(BROWSER is None, reason="chromium not installed (`make screenshots` installs it)")
 
 
 def load_script():  # type: ignore[no-untyped-def]
@@ -31,14 +28,15 @@ def colours_in(png, box) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_the_chart_and_the_thumbnails_are_drawn(home, samples_dir, tmp_path):
+    browser = chromium()
     settings = load_settings()
     build_projection(settings, sorted(samples_dir.glob("*.jpg")))
     script = load_script()
     server = DatasetteServer(settings, "127.0.0.1", free_port())
     server.start()
     try:
-        script.render(BROWSER, f"{server.url}-/dashboards/hunts/damage", tmp_path / "chart.png", "1000,700")
-        script.render(BROWSER, f"{server.url}observatory/hunt_leaderboard", tmp_path / "board.png", "1400,900")
+        script.render(browser, f"{server.url}-/dashboards/hunts/damage", tmp_path / "chart.png", "1000,700")
+        script.render(browser, f"{server.url}observatory/hunt_leaderboard", tmp_path / "board.png", "1400,900")
     finally:
         server.stop()
     # the bar: Vega-Lite's default blue (#4c78a8); the page around it (nav bar, links) has a few hundred such pixels
