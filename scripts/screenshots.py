@@ -6,7 +6,7 @@
 The first run ingests /work/shared/samples/wos (../shared/samples/wos) into
 screenshots/.home with the real pipeline (a minute or two of OCR); later runs reuse it.
 PNGs go to screenshots/ (git-ignored), one per page: the home page, a table with
-thumbnails, every canned query, every dashboard and every chart.
+thumbnails, the review page, every canned query, every dashboard and every chart.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ def pages(player: str) -> dict[str, str]:
 
     meta = load_yml(ROOT / METADATA_FILE)
     p = quote(player)
-    out = {"home": "/", "table-screenshots": "/observatory/screenshots", "table-bear_scores": "/observatory/bear_scores"}
+    out = {"home": "/", "table-screenshots": "/observatory/screenshots", "table-bear_scores": "/observatory/bear_scores",
+           "review": "/-/review"}
     for name in meta["databases"]["observatory"]["queries"]:
         out[f"query-{name}"] = f"/observatory/{name}" + (f"?player={p}" if name == "player_history" else "")
     for slug, dashboard in meta["plugins"]["datasette-dashboards"].items():

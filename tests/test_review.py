@@ -281,3 +281,32 @@ def test_web_users_alone_allow_serving_beyond_localhost_with_one_login_each(home
     assert meta["allow"] == {"id": ["mia", "tom"]}
     assert meta["plugins"]["observatory"]["roles"] == {"mia": "officer", "tom": "analyst"}
     assert "pbkdf2" not in json.dumps(meta)
+
+
+def test_the_page_after_a_fix_waits_for_the_projections_checkpoint(doubtful):
+    """A correction appended elsewhere (the CLI, another officer) and not yet projected is waited for, not assumed."""
+    from domain_fixtures import correction
+
+    web = Browser(make_datasette(load_settings()))
+    with open_log(load_settings()) as store:
+        (stored,) = store.append([correction({"kind": "confirm", "screenshot_id": SID,
+                                              "row": {"field": "rank", "value": 3}, "fields": []})])
+        assert web.get(f"/-/review/caught-up.json?seq={stored.seq}").json()["caught_up"] is False
+        page = web.get(f"/-/review?done=x&seq={stored.seq}").text
+        assert 'id="obs-waiting"' in page and "caught-up.json" in page
+        project_now(load_settings(), store)
+    assert web.get(f"/-/review/caught-up.json?seq={stored.seq}").json()["caught_up"] is True
+    assert 'id="obs-done"' in web.get(f"/-/review?done=x&seq={stored.seq}").text
+
+
+def test_a_doubtful_row_shows_how_the_other_screenshots_of_its_hunt_read_it(doubtful):
+    second = "Screenshot_20251112_173700_Whiteout Survival.jpg"
+    with open_log(load_settings()) as store:
+        store.append(shot(second, "bear_damage", [{"rank": 3, "name": "[HEI]Xoxo", "damage": 3720524673},
+                                                  {"rank": 4, "name": "[HEI]Quill", "damage": 3706838781}],
+                          {"trap_id": 1}, confidence=0.9))
+        project_now(load_settings(), store)
+    page = Browser(make_datasette(load_settings())).get("/-/review?reason=doubtful").text
+    others = page[page.index('data-subject="' + SID[:12] + '#2"'):]
+    others = others[others.index('class="obs-others"'):others.index("</div>", others.index('class="obs-others"'))]
+    assert sha_of(f"HEI/{second}")[:12] in others and "damage=3720524673" in others and "Quill" not in others

@@ -62,6 +62,7 @@ class Item:
     name: str | None = None  # unmatched_name: the name as read
     suggestions: list[tuple[str, str]] = field(default_factory=list)  # (player id, display name)
     players: list[tuple[str, str]] = field(default_factory=list)  # duplicate_player: the two
+    others: list[tuple[str, dict[str, Any], float | None]] = field(default_factory=list)  # (screenshot, row, confidence)
     can_retract: bool = False
 
 
@@ -137,6 +138,28 @@ def _fill_row(state: v.State, item: Item, index: int) -> None:
     item.row = {k: val for k, val in row.items() if k not in ("doubtful", "doubt_reasons")}
     item.fields = list(ROW_FIELDS[item.kind])
     item.doubtful = doubtful_fields(row)
+    item.others = other_readings(state.conn, item.screenshot_id or "", item.kind, ref.field, ref.value)
+
+
+OTHERS_SQL = """
+SELECT r.screenshot_id, r.data, r.confidence FROM screenshot_usage u
+JOIN screenshot_usage o ON o.group_id = u.group_id AND o.screenshot_id != u.screenshot_id
+JOIN extracted_rows r ON r.screenshot_id = o.screenshot_id AND r.kind = ?
+WHERE u.screenshot_id = ? AND u.group_id IS NOT NULL
+ORDER BY r.confidence DESC LIMIT 50
+"""
+
+
+def other_readings(conn: sqlite3.Connection, sid: str, kind: str, key: str, value: Any) -> list[tuple[str, dict[str, Any], float | None]]:
+    """The same row (same rank, order or name) as read on the other screenshots of its event."""
+    out = []
+    want = normalize(parse_name(str(value)).name) if key == "name" else value
+    for other, data, conf in conn.execute(OTHERS_SQL, [kind, sid]):
+        row = json.loads(data)
+        got = row.get(key) if key != "name" else normalize(parse_name(row_name(row) or "").name)
+        if got == want:
+            out.append((other, {k: x for k, x in row.items() if k not in ("doubtful", "doubt_reasons")}, conf))
+    return out
 
 
 def suggestions(conn: sqlite3.Connection, community: str, name: str, *, exclude: str | None = None,
