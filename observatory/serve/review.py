@@ -24,7 +24,7 @@ from rapidfuzz import fuzz, process
 from ..correct import validate as v
 from ..correct.commands import _pending
 from ..correct.fields import KINDS, ROW_FIELDS
-from ..correct.rows import address_of, describe, doubtful_fields, row_name
+from ..correct.rows import address_of, doubtful_fields, row_name
 from ..correct.state import correction_id
 from ..eventlog import open_log
 from ..identity import normalize, parse_name
@@ -67,8 +67,7 @@ class Item:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    return conn
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
 
 
 QUEUE_SQL = """
@@ -282,7 +281,7 @@ async def _page(datasette, request, config, *, community: str, reason: str, done
     return Response.html(await datasette.render_template("observatory_review.html", {
         "items": items, "communities": communities, "reasons": REASONS, "community": community, "reason": reason,
         "done": done, "seq": seq, "waiting": waiting, "error": error, "form": form or {}, "writer": who,
-        "kinds": KINDS, "back": urlencode(here), "crop_url": crop_url, "describe_row": row_name,
+        "kinds": KINDS, "back": urlencode(here), "crop_url": crop_url,
         "caught_up_url": datasette.urls.path(f"/-/review/caught-up.json?seq={quote(seq or '0')}"),
         "review_url": datasette.urls.path("/-/review"),
     }, request=request), status=status)
@@ -331,7 +330,3 @@ async def caught_up_view(datasette, request):  # type: ignore[no-untyped-def]
 def crop_url(sha: str, row: str | None, field_name: str | None) -> str:
     """Where a value's crop is served (crops.py); the whole screenshot's when the row is not known."""
     return f"/-/crop/{sha}/{quote(row or 'meta', safe='')}/{quote(field_name or 'row', safe='')}"
-
-
-def as_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
