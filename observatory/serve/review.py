@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from ..correct.commands import _pending
 from ..correct.fields import KINDS, ROW_FIELDS
 from ..correct.rows import address_of, doubtful_fields, row_name
 from ..correct.state import correction_id
-from ..eventlog import open_log
+from ..eventlog import LogKeyError, open_log
 from ..identity import normalize, parse_name
 from ..process.pipeline import project_now
 from ..project.domain.projector import DIRTY
@@ -36,6 +37,7 @@ from . import runtime
 from .roles import writer
 
 LIMIT = 200
+_RECORDING = threading.Lock()  # one fix at a time in this process: two catch-ups at once would race on the checkpoint
 DEFAULT_REASON = "fixed on the review page"
 REASONS = ("doubtful", "low_confidence", "conflict", "name_disagreement", "unmatched_name", "duplicate_player",
            "unknown_screen", "correction_unmatched", "ranking_gap")
@@ -210,6 +212,11 @@ def record(settings: Settings, form: dict[str, str], actor: str) -> tuple[str, i
     if action not in ACTIONS:
         raise v.Invalid(f"unknown action {action!r}")
     reason = (form.get("reason") or "").strip() or DEFAULT_REASON
+    with _RECORDING:
+        return _record(settings, form, action, actor, reason)
+
+
+def _record(settings: Settings, form: dict[str, str], action: str, actor: str, reason: str) -> tuple[str, int, str]:
     store = open_log(settings)
     try:
         project_now(settings, store)  # validate against everything the log holds now, as the CLI does
@@ -300,10 +307,10 @@ async def _post(datasette, request):  # type: ignore[no-untyped-def]
     back = {k: form[k] for k in ("community_filter", "reason_filter") if form.get(k)}
     try:
         cid, seq, kind = await asyncio.to_thread(record, settings, form, who)
-    except v.Invalid as exc:
+    except (v.Invalid, LogKeyError) as exc:
         return await _page(datasette, request, config, community=back.get("community_filter", ""),
-                           reason=back.get("reason_filter", ""), error=f"{exc}. Nothing was recorded.", status=400,
-                           form=form)
+                           reason=back.get("reason_filter", ""), error=f"{exc}. Nothing was recorded.",
+                           status=400 if isinstance(exc, v.Invalid) else 500, form=form)
     query = {"community": back.get("community_filter", ""), "reason": back.get("reason_filter", ""),
              "done": f"{cid} ({kind})", "seq": str(seq)}
     return Response.redirect(datasette.urls.path("/-/review?" + urlencode({k: x for k, x in query.items() if x})),
