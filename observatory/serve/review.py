@@ -57,7 +57,7 @@ class Item:
     confidence: float | None
     captured_at: str | None
     kind: str | None = None
-    row_ref: str | None = None  # how the fix forms address the row (`3`, `name:Xoxo`)
+    row_ref: str | None = None  # how the fix forms address the row (`rank:3`, `name:Xoxo`, `power:1303`)
     row: dict[str, Any] = field(default_factory=dict)  # the reading as the projections count it
     fields: list[str] = field(default_factory=list)  # the row's editable fields
     doubtful: list[str] = field(default_factory=list)
@@ -135,7 +135,7 @@ def _fill_row(state: v.State, item: Item, index: int) -> None:
     ref = address_of(item.kind, row)
     if ref is None:
         return
-    item.row_ref = str(ref.value) if ref.field != "name" else f"name:{ref.value}"
+    item.row_ref = f"{ref.field}:{ref.value}"  # parse_ref's spelling: rank:3, name:Xoxo, power:1303
     item.row = {k: val for k, val in row.items() if k not in ("doubtful", "doubt_reasons")}
     item.fields = list(ROW_FIELDS[item.kind])
     item.doubtful = doubtful_fields(row)
