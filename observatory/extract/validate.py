@@ -243,8 +243,12 @@ def _second_opinion(page: Page, r: RowCtx, field: str | None, row: dict[str, Any
     """A suspect name (resolve.py) read again by the second reader: None when it reads the same name (matching
     keys alike), else why the name is doubtful, with both readings."""
     reqs = r.reqs.get(field) if field else None
-    if second is None or not reqs:
-        return f"{r.name_suspect}; no second reader to confirm it"
+    if second is None:
+        # the suspicions are how the neural reader fails (nothing for glyphs it lacks, look-alike guesses);
+        # Tesseract, the one reader with no second, fails otherwise: a gap in its words is an icon speck
+        return None
+    if not reqs:
+        return f"{r.name_suspect}; no region to read it again"
     q = reqs[0]
     cr = second.regions(page.image, [], [q.box], text_heights=[q.text_h])[0]
     again = clean_name(" ".join(w.text for w in trim_noise(cr.words)))
