@@ -90,11 +90,17 @@ class ScreenshotClassified(EngineResult):
 
 
 class ScoresExtracted(EngineResult):
+    """v2 adds `row_fields`: per row, where each field was read, {"damage": {"box": [left, top, right,
+    bottom] in the original image's pixels, "reader": "rapidocr", "confidence": 0.93}, "row": {... the
+    row's band}}. v1 events have none (the upcaster gives []); so do readers that see no pixels (OpenAI)."""
+
+    schema_version: ClassVar[int] = 2
     type: Literal["ScoresExtracted"] = "ScoresExtracted"
     kind: str
     meta: dict[str, Any] = Field(default_factory=dict)
     rows: list[dict[str, Any]] = Field(default_factory=list)
     row_confidence: list[float] = Field(default_factory=list)
+    row_fields: list[dict[str, Any]] = Field(default_factory=list)
     dropped_rows: list[dict[str, Any]] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
 

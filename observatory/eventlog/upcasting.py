@@ -54,3 +54,10 @@ def _ingested_v1_to_v2(p: Payload) -> Payload:
     p.setdefault("community", "default")
     p.setdefault("captured_at_source", "unknown")
     return p
+
+
+@upcaster("ScoresExtracted", 1)
+def _scores_v1_to_v2(p: Payload) -> Payload:
+    """v1 recorded no boxes: where each value was read is unknown (`row_fields` empty)."""
+    p.setdefault("row_fields", [])
+    return p

@@ -18,6 +18,7 @@ class Extraction(BaseModel):
     meta: dict[str, Any] = Field(default_factory=dict)
     rows: list[dict[str, Any]] = Field(default_factory=list)
     row_confidence: list[float] = Field(default_factory=list)
+    row_fields: list[dict[str, Any]] = Field(default_factory=list)  # per row: field -> box, reader, confidence
     dropped_rows: list[dict[str, Any]] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     evidence: list[str] = Field(default_factory=list)

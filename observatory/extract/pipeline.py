@@ -17,6 +17,7 @@ from typing import Any
 
 from PIL import Image
 
+from .boxes import row_fields
 from .classify import classify
 from .locate import find_anchors, plan_fields, probe_missing_anchors
 from .meta import extract_meta
@@ -51,7 +52,7 @@ def extract_page(im: Image.Image, forced_kind: str | None, definitions: dict[str
     else:
         kind, conf, evidence = classify(page.text, definitions, layout_scores(page, definitions))
     res: dict[str, Any] = {"kind": kind, "confidence": conf, "evidence": evidence, "meta": {},
-                           "rows": [], "row_confidence": [], "dropped_rows": [], "warnings": []}
+                           "rows": [], "row_confidence": [], "row_fields": [], "dropped_rows": [], "warnings": []}
     defn = definitions.get(kind)
     if defn is None:
         return res
@@ -73,6 +74,7 @@ def extract_page(im: Image.Image, forced_kind: str | None, definitions: dict[str
     kept, dropped, warns = validate_rows(defn, page, rows)
     kept = reading_order(kept)
     res["rows"] = [public_row(defn, r) for r in kept]
+    res["row_fields"] = [row_fields(defn, page, r) for r in kept]  # where each value was read (boxes.py)
     warns += cross_check(defn, page, kept, res["rows"], meta)
     res["row_confidence"] = [round(sum(r.confs) / len(r.confs), 3) if r.confs else 0.5 for r in kept]
     res["dropped_rows"] = dropped

@@ -47,7 +47,8 @@ class Reading:
             classified=ScreenshotClassified(kind=r["kind"], confidence=r["confidence"], evidence=r.get("evidence", []),
                                             **common),
             scores=ScoresExtracted(kind=r["kind"], meta=r.get("meta", {}), rows=r.get("rows", []),
-                                   row_confidence=r.get("row_confidence", []), dropped_rows=r.get("dropped_rows", []),
+                                   row_confidence=r.get("row_confidence", []), row_fields=r.get("row_fields", []),
+                                   dropped_rows=r.get("dropped_rows", []),
                                    warnings=r.get("warnings", []), **common),
             metadata=metadata or {},
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from mimetypes import guess_type
+from urllib.parse import unquote
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,9 @@ from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response, asgi_send_file
 from markupsafe import Markup, escape
 
-from . import review
-from .crops import crop
+from ..eventlog import open_log
+from . import review, runtime
+from .crops import crop, locate
 from .thumbnails import SHA256, blob_file, thumbnail
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -61,9 +63,16 @@ async def screenshot_view(datasette, request, send):  # type: ignore[no-untyped-
 
 
 async def crop_view(datasette, request):  # type: ignore[no-untyped-def]
-    """The region a value was read from (crops.py); the header says whether it is a box or the whole screenshot."""
+    """The region a value was read from (crops.py); the header says whether it is its box, its row or the whole image."""
     path = await _blob_for(datasette, request)
-    body, what = await asyncio.to_thread(crop, path)
+    sha, row, field = (request.url_vars[k] for k in ("sha", "row", "field"))
+
+    def cut() -> tuple[bytes, str]:
+        with open_log(runtime.current(), readonly=True) as store:
+            box, what = locate(store, sha, unquote(row), unquote(field))
+        return crop(path, box), what
+
+    body, what = await asyncio.to_thread(cut)
     return Response(body, content_type="image/jpeg", headers={"cache-control": "private, max-age=3600",
                                                                "x-observatory-crop": what})
 

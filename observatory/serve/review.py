@@ -34,6 +34,7 @@ from ..project.domain.projector import DIRTY
 from ..project.framework import CHECKPOINTS
 from ..settings import Settings
 from . import runtime
+from .crops import WHOLE, locate
 from .roles import writer
 
 LIMIT = 200
@@ -66,6 +67,8 @@ class Item:
     players: list[tuple[str, str]] = field(default_factory=list)  # duplicate_player: the two
     others: list[tuple[str, dict[str, Any], float | None]] = field(default_factory=list)  # (screenshot, row, confidence)
     can_retract: bool = False
+    crop_field: str = "row"  # the field whose crop is shown: the first doubtful one, else the row
+    crop_what: str = WHOLE  # what the crop shows (crops.py)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -98,6 +101,11 @@ def queue(conn: sqlite3.Connection, settings: Settings, community: str = "", rea
     items = [Item(*r) for r in conn.execute(QUEUE_SQL, {"community": community, "reason": reason, "limit": limit})]
     for item in items:
         _fill(conn, state, item)
+    if settings.events_db.exists():
+        with open_log(settings, readonly=True) as store:
+            for item in items:
+                if item.screenshot_id and item.row_ref:
+                    item.crop_what = locate(store, item.screenshot_id, item.row_ref, item.crop_field)[1]
     return items
 
 
@@ -139,6 +147,7 @@ def _fill_row(state: v.State, item: Item, index: int) -> None:
     item.row = {k: val for k, val in row.items() if k not in ("doubtful", "doubt_reasons")}
     item.fields = list(ROW_FIELDS[item.kind])
     item.doubtful = doubtful_fields(row)
+    item.crop_field = item.doubtful[0] if item.doubtful and item.doubtful[0] in row else "row"
     item.others = other_readings(state.conn, item.screenshot_id or "", item.kind, ref.field, ref.value)
 
 
