@@ -73,3 +73,11 @@ def test_the_crop_is_the_box_the_value_was_read_from_else_its_row(home):
     assert web.get(f"/-/crop/{SID}/rank:9/damage").headers["x-observatory-crop"] == WHOLE
     page = web.get("/-/review?reason=doubtful").text
     assert f"/-/crop/{SID}/rank%3A3/damage" in page and f"<figcaption>{BAND}</figcaption>" in page.replace("&#39;", "'")
+
+
+def test_an_unmatched_name_shows_the_row_it_was_read_on(home):
+    seed_with_boxes(home)
+    web = Browser(make_datasette(load_settings()))
+    page = web.get("/-/review?reason=unmatched_name").text.replace("&#39;", "'")
+    assert f"/-/crop/{SID}/name%3AStevie/name" in page and f"<figcaption>{BAND}</figcaption>" in page
+    assert web.get(f"/-/crop/{SID}/name%3AStevie/name").headers["x-observatory-crop"] == BAND

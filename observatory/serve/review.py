@@ -67,6 +67,7 @@ class Item:
     players: list[tuple[str, str]] = field(default_factory=list)  # duplicate_player: the two
     others: list[tuple[str, dict[str, Any], float | None]] = field(default_factory=list)  # (screenshot, row, confidence)
     can_retract: bool = False
+    crop_row: str | None = None  # the row whose crop is shown (the item's row, or the row an unmatched name was read on)
     crop_field: str = "row"  # the field whose crop is shown: the first doubtful one, else the row
     crop_what: str = WHOLE  # what the crop shows (crops.py)
 
@@ -104,8 +105,8 @@ def queue(conn: sqlite3.Connection, settings: Settings, community: str = "", rea
     if settings.events_db.exists():
         with open_log(settings, readonly=True) as store:
             for item in items:
-                if item.screenshot_id and item.row_ref:
-                    item.crop_what = locate(store, item.screenshot_id, item.row_ref, item.crop_field)[1]
+                if item.screenshot_id and item.crop_row:
+                    item.crop_what = locate(store, item.screenshot_id, item.crop_row, item.crop_field)[1]
     return items
 
 
@@ -123,6 +124,7 @@ def _fill(conn: sqlite3.Connection, state: v.State, item: Item) -> None:
         item.name = alias[0] if alias else None
         if item.name:
             item.suggestions = suggestions(conn, item.community, item.name, exclude=item.player_id)
+            item.crop_row, item.crop_field = f"name:{item.name}", "name"
     elif item.reason == "duplicate_player" and "~" in item.subject:
         a, b = item.subject.split("~", 1)
         names = dict(conn.execute("SELECT player_id, display_name FROM players WHERE player_id IN (?, ?)", [a, b]))
@@ -147,6 +149,7 @@ def _fill_row(state: v.State, item: Item, index: int) -> None:
     item.row = {k: val for k, val in row.items() if k not in ("doubtful", "doubt_reasons")}
     item.fields = list(ROW_FIELDS[item.kind])
     item.doubtful = doubtful_fields(row)
+    item.crop_row = item.row_ref
     item.crop_field = item.doubtful[0] if item.doubtful and item.doubtful[0] in row else "row"
     item.others = other_readings(state.conn, item.screenshot_id or "", item.kind, ref.field, ref.value)
 
