@@ -51,3 +51,15 @@ def test_whatever_the_words_the_cut_keeps_every_word_and_drops_the_badge(words, 
     im = strip(words, badge_at=end + badge_gap, width=end + badge_gap + 40)
     span = dark_span(ink_columns(im, (0, 0, im.width, im.height)), H)
     assert span is not None and span[1] == end - 1
+
+
+def test_the_text_height_is_the_inks_own_whatever_the_box_around_it():
+    """Detector boxes vary by a sixth with the digits inside; the ink a number leaves does not."""
+    im = Image.new("RGB", (120, 60), (20, 30, 60))
+    d = ImageDraw.Draw(im)
+    d.rectangle((10, 20, 100, 20 + H - 1), fill=(250, 250, 250))  # light digits on a dark card
+    from observatory.extract.ink import text_height
+
+    assert text_height(im, (0, 5, 120, 50)) == H
+    assert text_height(im, (0, 12, 120, 40)) == H
+    assert text_height(im, (0, 27, 120, 60)) == 20 + H - 27  # the list's edge cuts the glyphs: shorter ink

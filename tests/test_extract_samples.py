@@ -29,7 +29,7 @@ FLOORS = {
     "bear_damage": (1.0, 1.0, 1.0, 1.0),
     "bear_overview": (1.0, 1.0, 1.0, 1.0),
     # two rows of uncertain names (the labeller could not read them either) are doubtful now, not stored garbled
-    "contribution": (0.94, 1.0, 1.0, 1.0),
+    "contribution": (0.96, 1.0, 1.0, 1.0),
     "foundry_result": (1.0, 1.0, 1.0, 0.85),
     "foundry_signup": (0.96, 1.0, 0.95, 1.0),
 }

@@ -51,3 +51,31 @@ def dark_box(im: Image.Image, box: tuple[int, int, int, int], text_h: float) -> 
     l, t, r, b = box
     pad = round(text_h / 3)
     return l, t, min(r, l + span[1] + 1 + pad), b
+
+
+def text_height(im: Image.Image, box: tuple[int, int, int, int]) -> int:
+    """How many pixel rows of `box` hold the text's ink (the minority class of an Otsu split): the glyphs' own
+    height, steadier than a detector's box, which varies by a sixth with the digits and commas inside."""
+    crop = im.crop(box).convert("L")
+    hist = crop.histogram()
+    total = sum(hist)
+    if not total:
+        return 0
+    mean = sum(i * n for i, n in enumerate(hist)) / total
+    best, split = -1.0, 128
+    below = below_sum = 0.0
+    for t in range(255):
+        below += hist[t]
+        below_sum += t * hist[t]
+        if not below or below == total:
+            continue
+        m0, m1 = below_sum / below, (mean * total - below_sum) / (total - below)
+        between = below * (total - below) * (m0 - m1) ** 2
+        if between > best:
+            best, split = between, t
+    dark_is_text = sum(hist[:split + 1]) < total / 2
+    px = crop.load()
+    w, h = crop.size
+    rows = [y for y in range(h)
+            if sum(1 for x in range(w) if (px[x, y] <= split) == dark_is_text) >= MIN_PIXELS]
+    return rows[-1] - rows[0] + 1 if rows else 0
