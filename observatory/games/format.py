@@ -154,6 +154,9 @@ class ReadModel(BaseModel):
     value: str | None = None          # ranking: the row field the list is ordered by
     table: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$")  # ranking: its rows' table (default <kind>_entries)
     full_races: int | None = Field(None, ge=1)  # team_match: races in a full match (a sub's score is scaled to it)
+    # what a row field measures (power: chief_power): readings of one measure on different screens are cross-checked,
+    # an exact one against an abbreviated one (211.5M); fields of different measures never are
+    measures: dict[str, str] = Field(default_factory=dict)
 
 
 class KindDefinition(BaseModel):

@@ -98,6 +98,9 @@ def _check_kind(kind: KindDefinition, pack: Pack, fail: Any) -> None:
                 fail(f"field read_model.group_by: {g!r} is not a meta field of this kind")
         if rm.value is not None and rm.value not in rows:
             fail(f"field read_model.value: {rm.value!r} is not a row field of this kind")
+        for f in rm.measures:
+            if f not in rows:
+                fail(f"field read_model.measures.{f}: not a row field of this kind")
 
 
 def load_pack(folder: Path) -> Pack:

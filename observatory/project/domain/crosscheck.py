@@ -7,8 +7,8 @@ truncate to it, widened by the growth (or loss) plausible between the two captur
 reading outside that is doubtful: a digit misread (an icon read as a leading 3, a dropped digit)
 is far outside, real growth is not.
 
-Only readings of one measure are compared, so a kind's field is compared only when `MEASURES`
-says what it measures: the foundry and championship sign-ups show troop power (3,582 beside a
+Only readings of one measure are compared, so a kind's field is compared only when its pack
+declares what it measures (`read_model.measures`, gathered in `MEASURES`): the foundry and championship sign-ups show troop power (3,582 beside a
 roster's 285.4M), a different measure, and are never compared with the roster's chief power.
 """
 
@@ -22,13 +22,23 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from ...games import kinds
+
 UNITS = {"K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
 _ABBREV = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*([KMBT])\s*$", re.I)
 
-# (kind, field) -> (measure, the field holding the value as shown when it is abbreviated, or None)
-MEASURES: Mapping[tuple[str, str], tuple[str, str | None]] = {
-    ("alliance_members", "power"): ("chief_power", "power_text"),
-}
+def _declared() -> dict[tuple[str, str], tuple[str, str | None]]:
+    """(kind, field) -> (measure, the field holding the value as shown when abbreviated), from the packs'
+    `read_model.measures`: a field is compared only with readings its pack says measure the same thing."""
+    out: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for name, k in kinds().items():
+        for field, measure in (k.read_model.measures if k.read_model else {}).items():
+            text = next((f.text_of for f in k.fields if f.name == field and f.type == "abbrev"), None)
+            out[(name, field)] = (measure, text)
+    return out
+
+
+MEASURES: Mapping[tuple[str, str], tuple[str, str | None]] = _declared()
 WINDOW = timedelta(days=7)  # "near in time": readings further apart are not compared
 GROWTH_PER_DAY = 0.02  # a measure may grow (or fall) by this share a day between two captures
 SLACK = timedelta(hours=1)  # even readings taken at the same moment get an hour's growth
