@@ -310,3 +310,21 @@ def test_a_doubtful_row_shows_how_the_other_screenshots_of_its_hunt_read_it(doub
     others = page[page.index('data-subject="' + SID[:12] + '#2"'):]
     others = others[others.index('class="obs-others"'):others.index("</div>", others.index('class="obs-others"'))]
     assert sha_of(f"HEI/{second}")[:12] in others and "damage=3720524673" in others and "Quill" not in others
+
+
+def test_the_page_shows_the_newest_items_and_links_to_more(doubtful):
+    web = Browser(make_datasette(load_settings()))
+    page = web.get("/-/review?limit=2").text
+    assert len(re.findall(r'class="obs-item"', page)) == 2 and 'id="obs-more"' in page
+    assert "limit=8" in page  # the link asks for more
+    assert 'id="obs-more"' not in web.get("/-/review").text  # everything fits on the default page
+
+
+def test_a_browser_test_fails_rather_than_skips_without_chromium(monkeypatch, tmp_path):
+    import browser
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(pytest.fail.Exception, match="chromium not installed"):
+        browser.chromium()
+    with pytest.raises(pytest.fail.Exception, match="chromedriver not installed"):
+        browser.chromedriver()

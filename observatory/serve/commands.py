@@ -45,7 +45,7 @@ def print_password_hash(ctx: click.Context, _param: click.Parameter, value: bool
 @server_options
 @click.option(
     "--hash-password", is_flag=True, expose_value=False, is_eager=True, callback=print_password_hash,
-    help="Ask for a password, print its hash for OBSERVATORY_WEB_PASSWORD_HASH, and exit.",
+    help="Ask for a password, print its hash (for OBSERVATORY_WEB_PASSWORD_HASH or OBSERVATORY_WEB_USERS), and exit.",
 )
 @pass_ctx
 def serve(obj, host: str, port: int) -> None:  # type: ignore[no-untyped-def]

@@ -37,7 +37,8 @@ from . import runtime
 from .crops import WHOLE, locate
 from .roles import writer
 
-LIMIT = 200
+LIMIT = 50  # items per page: each row item reads its screenshot's rows and corrections
+MAX_LIMIT = 500
 _RECORDING = threading.Lock()  # one fix at a time in this process: two catch-ups at once would race on the checkpoint
 DEFAULT_REASON = "fixed on the review page"
 REASONS = ("doubtful", "low_confidence", "conflict", "name_disagreement", "unmatched_name", "duplicate_player",
@@ -275,19 +276,22 @@ async def review_view(datasette, request):  # type: ignore[no-untyped-def]
         return await _post(datasette, request)
     config = await _may_view(datasette, request)
     args = request.args
+    limit = args.get("limit", "")
     return await _page(datasette, request, config, community=args.get("community", ""), reason=args.get("reason", ""),
-                       done=args.get("done"), seq=args.get("seq"))
+                       done=args.get("done"), seq=args.get("seq"),
+                       limit=min(int(limit), MAX_LIMIT) if limit.isdigit() and int(limit) > 0 else LIMIT)
 
 
 async def _page(datasette, request, config, *, community: str, reason: str, done: str | None = None,  # type: ignore[no-untyped-def]
-                seq: str | None = None, error: str | None = None, status: int = 200, form: dict[str, str] | None = None):
+                seq: str | None = None, error: str | None = None, status: int = 200, form: dict[str, str] | None = None,
+                limit: int = LIMIT):
     settings = runtime.current()
     path = _db_path(datasette, config)
 
     def read() -> tuple[list[Item], list[str], bool]:
         conn = _connect(path)
         try:
-            items = queue(conn, settings, community, reason)
+            items = queue(conn, settings, community, reason, limit)
             communities = [c for (c,) in conn.execute("SELECT DISTINCT community FROM screenshots ORDER BY 1")]
             waiting = bool(seq and seq.isdigit() and not caught_up(conn, int(seq)))
             return items, communities, waiting
@@ -298,7 +302,9 @@ async def _page(datasette, request, config, *, community: str, reason: str, done
     who = _writer(datasette, request, config)
     here = {k: val for k, val in (("community", community), ("reason", reason)) if val}
     return Response.html(await datasette.render_template("observatory_review.html", {
-        "items": items, "communities": communities, "reasons": REASONS, "community": community, "reason": reason,
+        "items": items, "limit": limit, "more": len(items) >= limit and limit < MAX_LIMIT,
+        "more_url": datasette.urls.path("/-/review?" + urlencode({**here, "limit": str(min(limit * 4, MAX_LIMIT))})),
+        "communities": communities, "reasons": REASONS, "community": community, "reason": reason,
         "done": done, "seq": seq, "waiting": waiting, "error": error, "form": form or {}, "writer": who,
         "kinds": KINDS, "back": urlencode(here), "crop_url": crop_url,
         "caught_up_url": datasette.urls.path(f"/-/review/caught-up.json?seq={quote(seq or '0')}"),
