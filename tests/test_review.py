@@ -328,3 +328,18 @@ def test_a_browser_test_fails_rather_than_skips_without_chromium(monkeypatch, tm
         browser.chromium()
     with pytest.raises(pytest.fail.Exception, match="chromedriver not installed"):
         browser.chromedriver()
+
+
+def test_likely_duplicate_players_are_merged_from_the_page(doubtful):
+    with open_log(load_settings()) as store:
+        store.append(shot("Screenshot_20251113_100000_Whiteout Survival.jpg", "bear_damage",
+                          [{"rank": 1, "name": "[HEI]Stevens", "damage": 4483222355}], {"trap_id": 1}))
+        project_now(load_settings(), store)
+    web = Browser(make_datasette(load_settings()))
+    page = web.get("/-/review?reason=duplicate_player").text
+    assert "Merge Stevens into Stevie" in page and "Merge Stevie into Stevens" in page
+    ids = dict(q(doubtful, "SELECT display_name, player_id FROM players WHERE display_name IN ('Stevie', 'Stevens')"))
+    assert web.fix(action="merge-players", source=ids["Stevens"], target=ids["Stevie"], community="HEI").status_code == 303
+    assert q(doubtful, "SELECT count(*) FROM players WHERE display_name = 'Stevens'") == [(0,)]
+    assert "Merge Stevens into Stevie" not in web.get("/-/review?reason=duplicate_player").text
+    assert q(doubtful, "SELECT kind, actor FROM corrections")[0][0] == "merge_players"
