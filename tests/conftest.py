@@ -1,4 +1,9 @@
-"""Shared fixtures: real SQLite files in a temp home, the shared sample screenshots."""
+"""Shared fixtures: real SQLite files in a temp home, the shared sample screenshots, a hunt on a real log.
+
+Helpers that are not fixtures live in modules of their own: `builders` (events as the
+product writes them), `stores` (real logs, projections and the CLI), `paths`, `polling`,
+`local_server`, `openai_stub`, `webhook_stub`. Test modules import those, never each other.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO.parent / "shared" / "samples" / "wos"
+from builders import trap1_hunt
+from observatory.eventlog import EventStore
+from paths import SAMPLES
+from stores import run
 
 
 @pytest.fixture
@@ -25,3 +32,14 @@ def samples_dir() -> Path:
     if not SAMPLES.is_dir():
         pytest.skip(f"shared samples not found at {SAMPLES}")
     return SAMPLES
+
+
+@pytest.fixture
+def hunt(home: Path) -> Path:
+    """A home whose log holds the Trap 1 hunt (`builders.trap1_hunt`), projected by `observatory project`."""
+    store = EventStore(home / "events" / "events.db")
+    for batch in trap1_hunt():
+        store.append(batch)
+    store.close()
+    assert run("project").exit_code == 0
+    return home

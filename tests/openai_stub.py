@@ -3,6 +3,7 @@
 It serves scripted replies to POST /v1/chat/completions (canned completions in the
 structured-output shape, errors with headers, slow replies) and records what it saw:
 each request's arrival time and body, and the most requests it ever held at once.
+`label_answer` is what a perfect model answers for a labelled sample.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from local_server import LocalServer
+from observatory.extract.vision.schema import PAGES
 
 USAGE = {"prompt_tokens": 1234, "completion_tokens": 56, "total_tokens": 1290}
 
@@ -117,3 +119,14 @@ class StubOpenAI(LocalServer):
                     pass  # the client gave up (a timeout): that is the point of a slow reply
 
         return Handler
+
+
+def label_answer(label: dict) -> dict:
+    """What a perfect model answers for a labelled screenshot: full rows, then the partial ones."""
+    page_meta = {k: None for k in PAGES[label["kind"]].model_fields["meta"].annotation.model_fields}
+    page_meta.update({k: v for k, v in label["meta"].items() if k in page_meta})
+    keep = [k for k in PAGES[label["kind"]].model_fields["rows"].annotation.__args__[0].model_fields]
+    rows = [{**{k: r.get(k) for k in keep}, "visibility": "full", "confidence": 0.97} for r in label["rows"]]
+    rows += [{**{k: r.get(k) for k in keep}, "visibility": "partial", "confidence": 0.5}
+             for r in label.get("partial_rows", []) if all(r.get(k) is not None for k in ("name",))]
+    return {"page": {"kind": label["kind"], "confidence": 0.95, "meta": page_meta, "rows": rows}}

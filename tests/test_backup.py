@@ -9,7 +9,8 @@ import sys
 
 from click.testing import CliRunner
 
-from factories import extracted, ingested, tamper
+from builders import extracted, ingested
+from stores import tamper
 from observatory.backup.online import list_backups
 from observatory.cli import cli
 from observatory.eventlog import EventStore, key_source

@@ -13,15 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from domain_fixtures import correction
+from builders import correction, label, sample_events
+from datasette_client import get, make_datasette, rows
 from observatory.eventlog import EventStore
 from observatory.ingest.blobs import BlobStore
 from observatory.process.pipeline import project_now
 from observatory.settings import Settings
-from test_datasette_support import append_events, build_projection, get, label, make_datasette, rows, sample_events
+from paths import BEAR
+from paths import SAMPLES as WOS
+from stores import append_events, build_projection
 
-WOS = Path(__file__).resolve().parents[2] / "shared" / "samples" / "wos"
-BEAR = "Screenshot_20251112_173538_Whiteout Survival.jpg"
 OVERVIEW = "Screenshot_20251113_233005_Whiteout Survival.jpg"
 CONTRIBUTION = "Screenshot_20251112_121042_Whiteout Survival.jpg"
 FOUNDRY_RESULT = "Screenshot_20251114_001505_Whiteout Survival.jpg"

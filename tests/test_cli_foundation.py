@@ -10,7 +10,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from factories import classified, extracted, ingested, tamper
+from builders import classified, extracted, ingested
+from stores import tamper
 from observatory.cli import cli
 from observatory.eventlog import EventStore
 

@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from observatory.cli import cli
+from builders import FIRST, OVERVIEW
 from observatory.correct.fields import FIELDS, META_FIELDS, ROW_FIELDS, FieldError, coerce
-from test_corrections_cli import FIRST, OVERVIEW, events, hunt  # noqa: F401 - `hunt` is a fixture
+from stores import event_count
 
 BOUNDED = sorted(name for name, spec in FIELDS.items() if spec.min is not None)
 CHOICE = sorted(name for name, spec in FIELDS.items() if spec.choices)
@@ -103,29 +104,29 @@ def scores(home):
     (("reclassify", FIRST[:10], "bear_damages"), "unknown kind"),
 ])
 def test_out_of_bounds_corrections_exit_1_and_append_nothing(hunt, args, message):  # noqa: F811
-    before, shown = events(hunt), scores(hunt)
+    before, shown = event_count(hunt), scores(hunt)
     r = correct(*args)
     assert r.exit_code == 1, r.output
     assert message in r.output and "Nothing was recorded" in r.output
-    assert events(hunt) == before
+    assert event_count(hunt) == before
     assert scores(hunt) == shown
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(field=st.sampled_from(["rank", "damage"]), value=st.integers(-BIG, -1))
 def test_any_negative_score_or_rank_is_refused_by_the_cli(hunt, field, value):  # noqa: F811
-    before = events(hunt)
+    before = event_count(hunt)
     r = correct("set-value", FIRST[:10], "2", field, "--", str(value))
     assert r.exit_code == 1, r.output
     assert f"{field} must be >= {FIELDS[field].min}" in r.output
-    assert events(hunt) == before
+    assert event_count(hunt) == before
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=st.integers(0, BIG))
 def test_any_damage_within_bounds_is_recorded_by_the_cli(hunt, value):  # noqa: F811
-    before = events(hunt)
+    before = event_count(hunt)
     r = correct("set-value", FIRST[:10], "2", "damage", str(value))
     assert r.exit_code == 0, r.output
-    assert events(hunt) == before + 1
+    assert event_count(hunt) == before + 1
     assert dict(scores(hunt))[2] == value

@@ -4,48 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 
 import pytest
 from click.testing import CliRunner
 
-from domain_fixtures import sha_of
+from builders import FIRST, OVERVIEW
 from observatory.cli import cli
 from observatory.eventlog import EventStore
-from test_domain import trap1_hunt
-
-FIRST = sha_of("HEI/Screenshot_20251112_173538_Whiteout Survival.jpg")
-OVERVIEW = sha_of("HEI/Screenshot_20251113_233005_Whiteout Survival.jpg")
-
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-@pytest.fixture
-def hunt(home):
-    store = EventStore(home / "events" / "events.db")
-    for batch in trap1_hunt():
-        store.append(batch)
-    store.close()
-    assert run("project").exit_code == 0
-    return home
-
-
-def q(home, sql: str, *params):
-    conn = sqlite3.connect(home / "projections" / "observatory.db")
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def events(home) -> int:
-    store = EventStore(home / "events" / "events.db")
-    try:
-        return store.last_seq()
-    finally:
-        store.close()
+from stores import event_count, q, run
 
 
 def test_set_value_fixes_a_score_and_records_who_and_why(hunt):
@@ -73,11 +39,11 @@ def test_set_value_fixes_a_score_and_records_who_and_why(hunt):
     (("revert", "ffffffff"), "no correction"),
 ])
 def test_invalid_corrections_exit_1_and_append_nothing(hunt, args, message):
-    before = events(hunt)
+    before = event_count(hunt)
     r = CliRunner().invoke(cli, ["correct", *args, "--reason", "test"])
     assert r.exit_code == 1, r.output
     assert message in r.output and "Nothing was recorded" in r.output
-    assert events(hunt) == before
+    assert event_count(hunt) == before
 
 
 def test_reason_is_required(hunt):
@@ -135,15 +101,15 @@ def test_apply_file_validates_all_first_and_is_idempotent(hunt, tmp_path):
 """, encoding="utf-8")
     bad = tmp_path / "bad.yml"
     bad.write_text(good.read_text() + "- command: retract\n  screenshot: 0000000000\n  reason: x\n", encoding="utf-8")
-    before = events(hunt)
+    before = event_count(hunt)
     r = CliRunner().invoke(cli, ["correct", "apply", str(bad)])
-    assert r.exit_code == 1 and "item 3 (retract)" in r.output and events(hunt) == before
+    assert r.exit_code == 1 and "item 3 (retract)" in r.output and event_count(hunt) == before
     r = run("correct", "apply", str(good))
     assert r.exit_code == 0 and "2 correction(s) recorded, 0 already applied" in r.output
-    after = events(hunt)
+    after = event_count(hunt)
     r = run("correct", "apply", str(good))
     assert r.exit_code == 0 and "0 correction(s) recorded, 2 already applied" in r.output
-    assert events(hunt) == after
+    assert event_count(hunt) == after
     assert q(hunt, "SELECT damage FROM bear_scores WHERE rank = 1") == [(6442016309,)]
     actors = [c["actor"] for c in json.loads(run("corrections", "--json").output)]
     assert "officer-kim" in actors

@@ -18,7 +18,8 @@ from observatory.project.framework import ensure_schema
 from observatory.serve.config import PASSWORD_ENV, config_for, find_metadata, load_yml
 from observatory.serve.thumbnails import blob_file
 from observatory.settings import SettingsError, load_settings
-from test_datasette_support import build_projection, get, make_datasette
+from datasette_client import get, make_datasette
+from stores import build_projection
 
 PASSWORD = "correct horse battery staple"
 

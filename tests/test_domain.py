@@ -4,53 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain_fixtures import correction, from_label, sha_of, shot
+from builders import correction, from_label, sha_of, shot, trap1_hunt
 from observatory.eventlog import EventStore
 from observatory.project import all_projectors, catch_up, open_db
-from observatory.project.rebuild import rebuild
-
-TRAP1 = [
-    (1, "[HEI]Valorin", 6442016308), (2, "[HEI]Stevieツ", 4483222355), (3, "[HEI]D A D D Y࿐", 3720524673),
-    (4, "[HEI]Xoxo", 3706838781), (5, "[HEI]jack275", 3553763918), (6, "[HEI]Orrin", 3400000001),
-    (7, "[HEI]Kestrel", 3300000002), (8, "[HEI]Bourne", 3200000003), (9, "[HEI]Lumen", 3150000004),
-    (10, "[HEI]Tamsin", 3100000005), (11, "[HEI]Atropos", 3082522535), (12, "[HEI]Mar", 3073141146),
-    (13, "[HEI]MissKris", 2951875698), (14, "[HEI]Van Milder", 2721049503), (15, "[HEI]Moensori", 2699056476),
-    (16, "[HEI]Quill", 2600000006), (17, "[HEI]Marra", 2500000007), (18, "[HEI]Sable", 2400000008),
-    (19, "[HEI]Wren", 2300000009), (20, "[HEI]Yarrow", 2200000010),
-]
-
-
-def ranking(ranks: range) -> list[dict]:
-    return [{"rank": r, "name": n, "damage": d} for r, n, d in TRAP1 if r in ranks]
-
-
-def build(tmp_path: Path, events, **kw) -> sqlite3.Connection:
-    store = EventStore(tmp_path / "events.db")
-    for batch in events:
-        store.append(batch)
-    rebuild(store, tmp_path / "p.db", all_projectors(), **kw)
-    store.close()
-    conn = sqlite3.connect(tmp_path / "p.db")
-    conn.row_factory = sqlite3.Row
-    return conn
-
-
-def trap1_hunt() -> list[list]:
-    """The issue's example: four scroll positions of the Trap 1 ranking, and the overview mail 30 hours later."""
-    overview = [{"rank": r, "name": n.removeprefix("[HEI]"), "damage": d} for r, n, d in TRAP1[:4]]
-    return [
-        shot("Screenshot_20251112_173538_Whiteout Survival.jpg", "bear_damage", ranking(range(1, 6)), {"trap_id": 1}),
-        shot("Screenshot_20251112_173547_Whiteout Survival.jpg", "bear_damage", ranking(range(5, 11)), {"trap_id": 1}),
-        shot("Screenshot_20251112_173552_Whiteout Survival.jpg", "bear_damage", ranking(range(10, 16)), {"trap_id": 1}),
-        shot("Screenshot_20251112_173559_Whiteout Survival.jpg", "bear_damage", ranking(range(15, 21)), {"trap_id": 1}),
-        shot("Screenshot_20251113_233005_Whiteout Survival.jpg", "bear_overview", overview,
-             {"trap_id": 1, "rallies": 50, "total_damage": 57815870631, "mail_time": "2025-11-11 22:30:05"}),
-    ]
+from stores import build
 
 
 def test_five_screenshots_of_one_hunt_are_one_hunt_with_twenty_scores(tmp_path):

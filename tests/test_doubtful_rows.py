@@ -6,11 +6,9 @@ import json
 
 import pytest
 
-from domain_fixtures import sha_of, shot
+from builders import sha_of, shot
 from observatory.eventlog import EventStore
-from test_corrections_cli import events as n_events
-from test_corrections_cli import q, run
-from test_replay_corrections import dump
+from stores import dump, event_count, q, run
 
 NAME = "Screenshot_20251112_173538_Whiteout Survival.jpg"
 SID = sha_of(f"HEI/{NAME}")
@@ -80,11 +78,11 @@ def test_confirming_one_of_two_doubtful_fields_keeps_the_row_out(doubtful):
 
 
 def test_confirm_dry_run_appends_nothing(doubtful):
-    before = n_events(doubtful)
+    before = event_count(doubtful)
     r = run("correct", "confirm", SID[:10], "3", "--dry-run", "--reason", "checked")
     assert r.exit_code == 0, r.output
     assert "nothing recorded (--dry-run)" in r.output and "confirm" in r.output
-    assert n_events(doubtful) == before
+    assert event_count(doubtful) == before
     assert q(doubtful, "SELECT count(*) FROM bear_scores WHERE rank = 3") == [(0,)]
 
 
@@ -94,11 +92,11 @@ def test_confirm_dry_run_appends_nothing(doubtful):
     (("9",), "no row with rank 9"),
 ])
 def test_confirm_refuses_what_is_not_doubtful(doubtful, args, message):
-    before = n_events(doubtful)
+    before = event_count(doubtful)
     r = run("correct", "confirm", SID[:10], *args, "--reason", "checked")
     assert r.exit_code == 1
     assert message in r.output and "Nothing was recorded" in r.output
-    assert n_events(doubtful) == before
+    assert event_count(doubtful) == before
 
 
 def test_confirm_in_a_batch_file(doubtful, tmp_path):

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from factories import classified, extracted, ingested, sha, tamper
+from builders import classified, extracted, ingested, screenshot_stream, sha
+from stores import tamper
 from observatory.eventlog import ConcurrencyError, EventStore, Pending, ScreenshotIngested
 from observatory.eventlog.store import GENESIS_HASH
 
@@ -55,7 +56,7 @@ def test_store_api_has_no_way_to_change_a_row():
 def test_same_fact_twice_is_a_no_op(store):
     assert len(store.append([ingested(1)])) == 1
     assert store.append([ingested(1)]) == []
-    assert store.append_one(ingested(1).event, f"screenshot-{sha(1)}", idempotency_key=f"ingest:{sha(1)}") is None
+    assert store.append_one(ingested(1).event, screenshot_stream(1), idempotency_key=ingested(1).idempotency_key) is None
     # within one batch too
     assert len(store.append([ingested(2), ingested(2)])) == 1
     assert store.count() == 2
@@ -63,7 +64,7 @@ def test_same_fact_twice_is_a_no_op(store):
 
 def test_batch_is_atomic(store):
     store.append([ingested(1)])
-    bad = Pending(classified(2).event, f"screenshot-{sha(2)}", expected_version=5)
+    bad = Pending(classified(2).event, screenshot_stream(2), expected_version=5)
     with pytest.raises(ConcurrencyError):
         store.append([ingested(3), bad])
     assert store.count() == 1  # ingested(3) was rolled back with the failed batch
@@ -78,7 +79,7 @@ def test_racing_writers_on_one_stream_conflict_instead_of_interleaving(tmp_path)
     def writer() -> None:
         s = EventStore(path)
         try:
-            s.append([Pending(classified(1).event, f"screenshot-{sha(1)}", expected_version=1)])
+            s.append([Pending(classified(1).event, screenshot_stream(1), expected_version=1)])
             results.append("ok")
         except ConcurrencyError:
             results.append("conflict")
@@ -91,7 +92,7 @@ def test_racing_writers_on_one_stream_conflict_instead_of_interleaving(tmp_path)
     for t in threads:
         t.join()
     assert sorted(results) == ["conflict"] * 3 + ["ok"]
-    versions = [e.stream_version for e in EventStore(path).stream(f"screenshot-{sha(1)}")]
+    versions = [e.stream_version for e in EventStore(path).stream(screenshot_stream(1))]
     assert versions == [1, 2]
 
 

@@ -12,15 +12,14 @@ from rapidfuzz import fuzz
 
 import sqlite3
 
-from domain_fixtures import sha_of, shot
+from builders import ranking, sha_of, shot
 from observatory.eventlog import EventStore
 from observatory.identity import parse_name
 from observatory.project import all_projectors, catch_up, open_db
 from observatory.project.domain.votes import Vote, settle
 from observatory.project.rebuild import rebuild
 from observatory.settings import load_settings
-from test_domain import build, ranking
-from test_replay_corrections import dump
+from stores import build, dump
 
 A = "Screenshot_20251112_173538_Whiteout Survival.jpg"
 B = "Screenshot_20251112_173547_Whiteout Survival.jpg"

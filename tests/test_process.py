@@ -5,46 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from PIL import Image, ImageDraw
 
+from builders import blank_png
 from observatory.cli import cli
-from observatory.eventlog import EventStore, Pending, ScreenshotIngested
+from observatory.eventlog import EventStore
 from observatory.process import Processor, pending_screenshots
 from observatory.process.pipeline import project_now
 from observatory.process.processor import Job, ingested_screenshots
 from observatory.settings import load_settings
-
-BEAR = "Screenshot_20251112_173538_Whiteout Survival.jpg"
-
-
-def put_blob(events_dir: Path, data: bytes, ext: str = "jpg") -> tuple[str, str]:
-    sha = hashlib.sha256(data).hexdigest()
-    rel = f"blobs/{sha[:2]}/{sha}.{ext}"
-    (events_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-    (events_dir / rel).write_bytes(data)
-    return sha, rel
-
-
-def ingest_bytes(store: EventStore, events_dir: Path, data: bytes, name: str) -> str:
-    sha, rel = put_blob(events_dir, data)
-    ev = ScreenshotIngested(sha256=sha, community="HEI", original_path=f"HEI/{name}", file_name=name, byte_size=len(data),
-                            format="JPEG", width=1, height=1, captured_at="2025-11-12T17:35:38+00:00", blob_path=rel)
-    store.append([Pending(ev, f"screenshot-{sha}", idempotency_key=f"ingest:{sha}")])
-    return sha
-
-
-def blank_png(text: str = "hello world") -> bytes:
-    im = Image.new("RGB", (400, 200), "white")
-    ImageDraw.Draw(im).text((20, 80), text, fill="black")
-    from io import BytesIO
-
-    buf = BytesIO()
-    im.save(buf, "PNG")
-    return buf.getvalue()
+from paths import BEAR
+from stores import ingest_bytes
 
 
 @pytest.fixture

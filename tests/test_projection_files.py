@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from factories import classified, extracted, ingested
+from builders import classified, extracted, ingested
 from observatory.eventlog import EventStore
 from polling import free_port, wait_for
 

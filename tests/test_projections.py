@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from factories import classified, duplicate, extracted, failed, ingested, rejected, sha
+from builders import classified, duplicate, extracted, failed, ingested, rejected, sha
 from observatory.eventlog import EventStore
 from observatory.project import all_projectors, catch_up, open_db
 from observatory.project.framework import CHECKPOINTS
@@ -52,7 +52,7 @@ def test_newest_extraction_wins(tmp_path):
     store.append([ingested(1), classified(1), extracted(1, n_rows=5)])
     db = open_db(tmp_path / "p.db")
     catch_up(store, db, all_projectors())
-    store.append([extracted(1, n_rows=2, version="t2")])
+    store.append([extracted(1, n_rows=2, version="t2", request="reprocess-t2")])
     catch_up(store, db, all_projectors())
     assert db["extracted_rows"].count == 2
     assert db["screenshots"].get(sha(1))["engine_version"] == "t2"
@@ -127,11 +127,11 @@ def _materialise(steps):
             if op == "ingest":
                 continue
         if op == "classify":
-            out.append(classified(i, confidence=k / 4))
+            out.append(classified(i, confidence=k / 4, request=f"reprocess-{n}"))
         elif op == "extract":
-            out.append(extracted(i, n_rows=k, version=f"v{n}", base=n))
+            out.append(extracted(i, n_rows=k, version=f"v{n}", base=n, request=f"reprocess-{n}"))
         elif op == "fail":
-            out.append(failed(i, f"reason {n}"))
+            out.append(failed(i, f"reason {n}", request=f"reprocess-{n}"))
         elif op == "dup":
             out.append(duplicate(i, f"HEI/copy{n}.jpg"))
         elif op == "reingest_nokey":

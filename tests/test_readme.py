@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import REPO
+from paths import REPO
 from observatory.cli import cli
 from observatory.settings import Settings, env_name
 

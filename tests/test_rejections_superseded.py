@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import sqlite3
@@ -14,7 +13,8 @@ from hypothesis import given, settings, strategies as st
 from PIL import Image
 
 from observatory.cli import cli
-from observatory.eventlog import DuplicateSighted, EventStore, IngestRejected, Pending, ScreenshotIngested
+from builders import duplicate, ingested, rejected, sha
+from observatory.eventlog import EventStore, Pending
 from observatory.project import all_projectors, catch_up, open_db
 
 
@@ -75,20 +75,12 @@ def to_events(history: list[tuple[str, int]]) -> list[Pending]:
     out = []
     for n, (what, place) in enumerate(history):
         community, path = PLACES[place]
-        sha = hashlib.sha256(f"{n}".encode()).hexdigest()
-        name = path.rsplit("/", 1)[-1]
         if what == "reject":
-            ev = IngestRejected(original_path=path, file_name=name, community=community, code="corrupt",
-                                reason="does not decode", fingerprint=f"{n}:{n}", byte_size=n)
-            out.append(Pending(ev, f"rejected-{community}-{path}", idempotency_key=f"reject:{n}"))
+            out.append(rejected(path, f"{n}:{n}", "corrupt", community=community, reason="does not decode", byte_size=n))
         elif what == "ingest":
-            ev = ScreenshotIngested(sha256=sha, community=community, original_path=path, file_name=name, byte_size=10,
-                                    format="JPEG", width=1, height=1, captured_at="2025-11-12T17:35:38+00:00",
-                                    captured_at_source="filename", blob_path=f"blobs/{sha[:2]}/{sha}.jpg")
-            out.append(Pending(ev, f"screenshot-{sha}", idempotency_key=f"ingest:{sha}"))
+            out.append(ingested(sha(n), community, path=path, name=path.rsplit("/", 1)[-1], byte_size=10, width=1, height=1))
         else:
-            ev = DuplicateSighted(sha256=sha, community=community, original_path=path, file_name=name)
-            out.append(Pending(ev, f"screenshot-{sha}", idempotency_key=f"dup:{n}"))
+            out.append(duplicate(sha(n), path, community))
     return out
 
 

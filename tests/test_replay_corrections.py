@@ -8,18 +8,17 @@ row or player has since gone.
 
 from __future__ import annotations
 
-import sqlite3
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain_fixtures import correction, result, sha_of, shot
+from builders import correction, result, sha_of, shot
 from observatory.correct.state import correction_id
 from observatory.eventlog import EventStore
 from observatory.identity import normalize, parse_name
 from observatory.project import all_projectors, catch_up, open_db
 from observatory.project.domain.players import player_id
 from observatory.project.rebuild import rebuild
+from stores import dump
 
 NAMES = ["[HEI]Valorin", "Valorln", "Mar", "Marra", "[HEI]Xoxo", "Xox0", "必須認真", "Stevieツ"]
 KINDS = ["bear_damage", "contribution", "alliance_members"]
@@ -125,15 +124,6 @@ class Log:
         added = self.store.append(_events(s, self.made, self.kinds if kinds is None else kinds, self.cids, n))
         self.cids += [correction_id(ev.event_id) for ev in added if ev.type == "CorrectionApplied"]
         return added
-
-
-def dump(path) -> dict[str, list]:
-    conn = sqlite3.connect(path)
-    try:
-        tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-        return {t: sorted(conn.execute(f"SELECT * FROM [{t}]").fetchall(), key=repr) for t in tables}
-    finally:
-        conn.close()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

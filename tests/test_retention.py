@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 from PIL import Image
 
-from observatory.eventlog import EventStore, ExtractionFailed, Pending, ScoresExtracted, ScreenshotIngested
+from builders import extracted, failed, ingested
+from observatory.eventlog import EventStore
 from observatory.ingest.ignore import IgnoreRules
 from observatory.ingest.retention import apply_retention
 from observatory.settings import load_settings
@@ -28,15 +29,12 @@ def _drop(settings, rel: str, seed: int, *, result: str | None = "ok") -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     sha = hashlib.sha256(data).hexdigest()
-    ev = ScreenshotIngested(sha256=sha, community=rel.split("/")[0], original_path=rel, file_name=path.name,
-                            byte_size=len(data), format="PNG", width=8, height=8,
-                            captured_at="2025-11-12T17:35:38+00:00", blob_path=f"blobs/{sha[:2]}/{sha}.png")
-    batch = [Pending(ev, f"screenshot-{sha}", idempotency_key=f"ingest:{sha}")]
+    batch = [ingested(sha, rel.split("/")[0], path=rel, name=path.name, byte_size=len(data), format="PNG", width=8,
+                      height=8, captured_at_source="unknown")]
     if result == "ok":
-        batch.append(Pending(ScoresExtracted(sha256=sha, kind="bear_damage", engine="t", engine_version="1"), f"screenshot-{sha}"))
+        batch.append(extracted(sha, rows=[], meta={}, dropped_rows=[], engine="t", version="1"))
     elif result == "failed":
-        batch.append(Pending(ExtractionFailed(sha256=sha, stage="extract", reason="blurred", engine="t", engine_version="1"),
-                             f"screenshot-{sha}"))
+        batch.append(failed(sha, "blurred", engine="t", version="1"))
     with EventStore(settings.events_db) as store:
         store.append(batch)
     return sha

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from factories import ingested
+from builders import ingested
 from observatory.cli import cli
 from observatory.eventlog import EventStore
 from observatory.health.files import read_json

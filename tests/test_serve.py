@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from factories import extracted, ingested
+from builders import extracted, ingested
 from observatory.eventlog import EventStore
 from observatory.process.pipeline import project_now
 from observatory.project import all_projectors
@@ -20,7 +20,7 @@ from observatory.project.rebuild import rebuild
 from observatory.serve import DatasetteServer
 from observatory.settings import load_settings
 from polling import free_port, wait_for
-from test_datasette_support import build_projection
+from stores import build_projection
 
 
 def get_json(url: str):

@@ -7,11 +7,11 @@ import importlib.util
 from PIL import Image
 
 from browser import chromium
-from conftest import REPO
 from observatory.serve import DatasetteServer
 from observatory.settings import load_settings
 from polling import free_port
-from test_datasette_support import build_projection
+from paths import REPO
+from stores import build_projection
 
 
 

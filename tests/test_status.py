@@ -9,7 +9,8 @@ import sys
 
 from click.testing import CliRunner
 
-from factories import classified, extracted, failed, ingested, rejected, tamper
+from builders import classified, extracted, failed, ingested, rejected
+from stores import tamper
 from observatory.cli import cli
 from observatory.eventlog import EventStore
 from observatory.health.consistency import nightly_check

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from factories import extracted, ingested
+from builders import extracted, ingested
 from observatory.backup.online import backup_head, list_backups
 from observatory.eventlog import EventStore, key_source
 from observatory.eventlog.chain import GENESIS_HASH, row_hash

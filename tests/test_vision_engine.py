@@ -10,26 +10,15 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from factories import output_contract
-from openai_stub import USAGE, StubOpenAI, completion, error
+from builders import output_contract
+from openai_stub import USAGE, StubOpenAI, completion, error, label_answer
 
 from observatory.extract import KINDS
 from observatory.extract.vision import Backoff, VisionConfig, VisionEngine, VisionFailed
 from observatory.extract.vision.schema import PAGES
+from paths import BEAR
 
-BEAR = "Screenshot_20251112_173538_Whiteout Survival.jpg"
 FAST = Backoff(base=0.02, cap=0.1)
-
-
-def label_answer(label: dict) -> dict:
-    """What a perfect model answers for a labelled screenshot: full rows, then the partial ones."""
-    page_meta = {k: None for k in PAGES[label["kind"]].model_fields["meta"].annotation.model_fields}
-    page_meta.update({k: v for k, v in label["meta"].items() if k in page_meta})
-    keep = [k for k in PAGES[label["kind"]].model_fields["rows"].annotation.__args__[0].model_fields]
-    rows = [{**{k: r.get(k) for k in keep}, "visibility": "full", "confidence": 0.97} for r in label["rows"]]
-    rows += [{**{k: r.get(k) for k in keep}, "visibility": "partial", "confidence": 0.5}
-             for r in label.get("partial_rows", []) if all(r.get(k) is not None for k in ("name",))]
-    return {"page": {"kind": label["kind"], "confidence": 0.95, "meta": page_meta, "rows": rows}}
 
 
 @pytest.fixture

@@ -7,10 +7,8 @@ import json
 import openai
 import pytest
 from click.testing import CliRunner
-from factories import output_contract
-from openai_stub import USAGE, StubOpenAI, completion, error
-from test_process import BEAR, blank_png, ingest_bytes
-from test_vision_engine import label_answer
+from builders import blank_png, output_contract
+from openai_stub import USAGE, StubOpenAI, completion, error, label_answer
 
 from observatory.cli import cli
 from observatory.eventlog import EventStore
@@ -18,6 +16,8 @@ from observatory.process.engines import plan_for
 from observatory.process.pipeline import process_and_project
 from observatory.process.processor import pending_screenshots
 from observatory.settings import SettingsError, load_settings
+from paths import BEAR
+from stores import ingest_bytes
 
 KEY = "sk-test-secret-0123456789"
 NOTE_ANSWER = {"page": {"kind": "unknown", "confidence": 0.9, "meta": {"what": "a note saying hello world"}}}

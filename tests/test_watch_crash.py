@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from observatory.eventlog import EventStore, Pending, ScreenshotIngested
+import builders
+from observatory.eventlog import EventStore
 from observatory.ingest.blobs import BlobStore
 from observatory.settings import load_settings
 from observatory.watch import Inbox
@@ -167,15 +168,11 @@ def test_sigterm_does_not_wait_for_ocr_in_hand(home: Path) -> None:
     """
     settings = load_settings()
     sha = "f" * 64
-    blob_rel = f"blobs/ff/{sha}.png"
-    fifo = settings.events_dir / blob_rel
+    fifo = settings.events_dir / builders.blob_path(sha, "png")
     fifo.parent.mkdir(parents=True)
     os.mkfifo(fifo)
     with EventStore(settings.events_db) as store:
-        store.append([Pending(ScreenshotIngested(
-            sha256=sha, community="HEI", original_path="HEI/stuck.png", file_name="stuck.png", byte_size=100, format="PNG",
-            width=1080, height=2340, captured_at="2025-11-12T17:35:38+00:00", captured_at_source="filename",
-            blob_path=blob_rel), f"screenshot-{sha}", idempotency_key=f"ingest:{sha}")])
+        store.append([builders.ingested(sha, "HEI", name="stuck.png", byte_size=100, format="PNG")])
 
     def worker_is_reading() -> int | None:
         try:  # succeeds only once a reader (the OCR worker) has the FIFO open; then its read blocks for good
