@@ -1,5 +1,5 @@
 # The two front-door commands: `make run` and `make test`. Both set up what is missing first.
-.PHONY: setup run test bench demo clean-data
+.PHONY: setup run test test-fast bench demo clean-data
 
 setup:
 	@bash scripts/setup.sh
@@ -9,6 +9,10 @@ run: setup
 
 test: setup
 	.venv/bin/python -m pytest -q
+
+# The loop to run while changing code: every package, no OCR over the samples, no multi-second servers.
+test-fast: setup
+	.venv/bin/python -m pytest -q -m "not slow"
 
 demo: setup
 	.venv/bin/observatory demo --count 3

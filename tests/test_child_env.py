@@ -57,6 +57,7 @@ def assert_no_secret(env: dict[str, str], who: str) -> None:
     assert leaked == [], f"{who} got {leaked}"
 
 
+@pytest.mark.slow
 def test_datasette_gets_no_secret_but_its_password_hash_and_what_python_needs(home):
     from datasette_auth_passwords.utils import hash_password
 

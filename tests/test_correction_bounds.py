@@ -51,6 +51,7 @@ def test_a_number_within_its_field_bound_is_accepted(field, data):
     assert coerce(field, spec, str(value)) == value
 
 
+@pytest.mark.slow
 @given(field=st.sampled_from(CHOICE), text=st.text(min_size=1).filter(lambda t: t.strip().lower() not in ("", "null", "none")))
 def test_a_choice_outside_its_list_is_refused(field, text):
     spec = FIELDS[field]

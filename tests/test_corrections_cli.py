@@ -115,6 +115,7 @@ def test_apply_file_validates_all_first_and_is_idempotent(hunt, tmp_path):
     assert "officer-kim" in actors
 
 
+@pytest.mark.slow
 def test_corrections_survive_reprocess_and_reclassify_re_extracts(home, samples_dir):
     """Real OCR: a fix addressed by rank still applies after the screenshot is read again."""
     inbox = home / "watch_dir" / "HEI"

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from observatory.cli import cli
@@ -17,6 +18,7 @@ def _fields(row: dict, like: dict) -> dict:
     return {k: row.get(k) for k in like}
 
 
+@pytest.mark.slow
 def test_the_real_extractor_reads_the_generated_screens(tmp_path):
     shots = generate(tmp_path / "DEMO", seed=11, count=len(SCREENS))
     out = subprocess.run([sys.executable, "-m", "observatory", "extract", "--json", str(tmp_path / "DEMO")],

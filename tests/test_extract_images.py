@@ -28,6 +28,7 @@ def bear(samples_dir: Path) -> tuple[Image.Image, list[dict]]:
     return im, extract(samples_dir / BEAR).rows
 
 
+@pytest.mark.slow
 def test_a_jpeg_with_exif_orientation_6_reads_like_the_upright_one(bear):
     upright, rows = bear
     stored = upright.transpose(Image.Transpose.ROTATE_90)  # what a phone stores before the EXIF turn
@@ -40,6 +41,7 @@ def test_a_jpeg_with_exif_orientation_6_reads_like_the_upright_one(bear):
     assert all(row_matches(g, r) for g, r in zip(got.rows, rows))  # re-compressed: a glyph may differ, no more
 
 
+@pytest.mark.slow
 def test_a_16_bit_png_reads_like_the_8_bit_one(bear):
     upright, rows = bear
     sixteen = Image.fromarray(np.asarray(upright.convert("L"), dtype=np.uint16) * 257)

@@ -33,6 +33,7 @@ def bear_bytes(samples_dir) -> bytes:
     return (samples_dir / BEAR).read_bytes()
 
 
+@pytest.mark.slow
 def test_pending_screenshots_are_extracted_and_projected(env, bear_bytes):
     settings, store = env
     bear = ingest_bytes(store, settings.events_dir, bear_bytes, BEAR)
@@ -121,6 +122,7 @@ def test_missing_blob_is_a_clear_failure(env):
     assert not outcome.ok and "missing" in (outcome.error or "")
 
 
+@pytest.mark.slow
 def test_extract_command_is_a_dry_run_with_the_json_contract(home, samples_dir, tmp_path):
     img = tmp_path / "drop" / BEAR
     img.parent.mkdir()
@@ -152,6 +154,7 @@ def test_job_is_a_value_object():
     assert Job("a", "b") == Job("a", "b", None, "initial")
 
 
+@pytest.mark.slow
 def test_ingest_command_processes_and_projects_what_it_ingested(home, samples_dir, tmp_path):
     drop = tmp_path / "phone"
     drop.mkdir()
@@ -180,6 +183,7 @@ def test_process_command_ocrs_what_ingest_left_pending(home, tmp_path):
     assert db.execute("SELECT status, kind FROM screenshots").fetchall() == [("extracted", "unknown")]
 
 
+@pytest.mark.slow
 def test_a_burst_settles_the_domain_tables_at_its_end_when_settling_is_slow(env, bear_bytes):
     """The daemon's loop: rows of each chunk appear at once, hunts and players when the burst is read."""
     import sqlite3

@@ -79,6 +79,7 @@ def live_process():
     proc.wait()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["project"], ["replay"]])
 def test_the_next_command_removes_what_a_killed_replay_left_and_keeps_a_live_ones(home, killed_replay, live_process,
                                                                                command):
@@ -101,6 +102,7 @@ def test_the_next_command_removes_what_a_killed_replay_left_and_keeps_a_live_one
     assert sorted(p.name for p in (home / "projections").iterdir() if ".rebuild-" in p.name) == [live.name]
 
 
+@pytest.mark.slow
 def test_serve_removes_rebuild_files_of_dead_processes(home, live_process):
     assert observatory(home, "project").wait(60) == 0
     dead = scratch_of(home, dead_pid())
@@ -169,6 +171,7 @@ class Readers:
             t.join()
 
 
+@pytest.mark.slow
 def test_publish_with_a_reader_open_leaves_no_wal(tmp_path):
     from observatory.project import all_projectors
     from observatory.project.rebuild import rebuild
@@ -185,6 +188,7 @@ def test_publish_with_a_reader_open_leaves_no_wal(tmp_path):
     store.close()
 
 
+@pytest.mark.slow
 def test_replays_and_catch_ups_under_constant_reading_keep_the_wal_bounded(tmp_path):
     from observatory.project import all_projectors, catch_up, open_db
     from observatory.project.rebuild import rebuild

@@ -139,6 +139,7 @@ def _materialise(steps):
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_event_lists(), st.lists(st.integers(1, 9), min_size=1, max_size=8), st.randoms(use_true_random=False))
 def test_incremental_catch_up_in_any_batches_equals_full_replay(tmp_path_factory, steps, sizes, rnd):

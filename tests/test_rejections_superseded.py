@@ -8,12 +8,13 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings, strategies as st
 from PIL import Image
 
-from observatory.cli import cli
 from builders import duplicate, ingested, rejected, sha
+from observatory.cli import cli
 from observatory.eventlog import EventStore, Pending
 from observatory.project import all_projectors, catch_up, open_db
 
@@ -94,6 +95,7 @@ def expected(history: list[tuple[str, int]]) -> list[tuple[int, int | None]]:
     return rows
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(history=steps, batch=st.integers(min_value=1, max_value=8), split=st.integers(min_value=0, max_value=25))
 def test_superseded_refusals_are_a_pure_function_of_the_log(history: list[tuple[str, int]], batch: int, split: int) -> None:

@@ -8,6 +8,7 @@ row or player has since gone.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -126,6 +127,7 @@ class Log:
         return added
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(step, min_size=1, max_size=40), st.lists(st.integers(1, 7), min_size=1, max_size=6),
        st.randoms(use_true_random=False))
@@ -151,6 +153,7 @@ def test_replay_with_corrections_equals_incremental(tmp_path_factory, steps, siz
 FIX_STEPS = step.filter(lambda s: s[0] not in ("shot", "revert"))
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(step, min_size=1, max_size=25), FIX_STEPS)
 def test_a_reverted_correction_leaves_no_trace_in_the_tables(tmp_path_factory, steps, fix):

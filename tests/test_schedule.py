@@ -116,6 +116,7 @@ def test_assess_alerts_once_per_stale_period():
     assert not assess(now, now - timedelta(hours=1), 86400, None).stale
 
 
+@pytest.mark.slow
 def test_stale_ingest_posts_the_webhook_with_retries_once_per_period(home, caplog):
     caplog.set_level(logging.INFO)
     with WebhookStub([500, 204]) as stub:
@@ -148,6 +149,7 @@ def test_rescan_job_asks_the_inbox(home):
         ops.stop()
 
 
+@pytest.mark.slow
 def test_watch_daemon_runs_the_scheduler_and_stops_it_on_sigterm(home):
     env = {**os.environ, "OBSERVATORY_HOME": str(home), "OBSERVATORY_POLLING": "true", "OBSERVATORY_WORKERS": "1",
            "OBSERVATORY_SCHEDULE_BACKUP": "every 1s", "OBSERVATORY_HEALTH_SECONDS": "1"}

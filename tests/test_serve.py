@@ -45,11 +45,13 @@ def count(server, table: str) -> int:
     return len(data["rows"])
 
 
+@pytest.mark.slow
 def test_serves_an_empty_projection_before_anything_is_ingested(served):
     _, _, server = served
     assert count(server, "screenshots") == 0
 
 
+@pytest.mark.slow
 def test_new_rows_and_replays_appear_without_restart(served):
     settings, store, server = served
     store.append([ingested(1), extracted(1, n_rows=4)])
@@ -62,6 +64,7 @@ def test_new_rows_and_replays_appear_without_restart(served):
     assert {r["name"] for r in rows} == {"[HEI]Player0"}
 
 
+@pytest.mark.slow
 def test_projections_deleted_and_made_again_are_served_after_follow(served):
     """An admin deletes projections/; the pipeline rebuilds them as a new file at the same path."""
     settings, store, server = served
@@ -83,6 +86,7 @@ def test_projections_deleted_and_made_again_are_served_after_follow(served):
     assert not server.follow()
 
 
+@pytest.mark.slow
 def test_csv_export_and_metadata_are_served(served):
     settings, store, server = served
     store.append([ingested(1), extracted(1, n_rows=2)])
@@ -94,6 +98,7 @@ def test_csv_export_and_metadata_are_served(served):
     assert meta["title"] == "Observatory"
 
 
+@pytest.mark.slow
 def test_the_web_cannot_write(served):
     settings, store, server = served
     store.append([ingested(1)])
@@ -128,6 +133,7 @@ def test_refuses_to_bind_beyond_localhost_without_auth(home):
         DatasetteServer(load_settings(), "0.0.0.0", 8001)
 
 
+@pytest.mark.slow
 def test_datasette_goes_with_a_sigkilled_observatory_and_frees_the_port(home):
     """Killed by the OOM killer, say: a restarted `observatory serve` must be able to bind the port again."""
     import signal
@@ -158,6 +164,7 @@ def hammer(url: str, stop: threading.Event, results: list) -> None:  # type: ign
             results.append((None, repr(exc)))
 
 
+@pytest.mark.slow
 def test_canned_queries_keep_answering_while_observatory_replay_runs(served, samples_dir):
     settings, _, server = served
     build_projection(settings, sorted(samples_dir.glob("*.jpg")))

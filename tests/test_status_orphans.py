@@ -11,6 +11,7 @@ import random
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from PIL import Image
 
@@ -33,6 +34,7 @@ def status_json() -> dict:
     return json.loads(result.output)
 
 
+@pytest.mark.slow
 def test_orphans_are_listed_by_status_after_the_daemon_logged_them(home: Path, caplog) -> None:
     settings = load_settings()
     blobs = BlobStore(settings.blobs_dir, settings.events_dir)

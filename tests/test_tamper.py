@@ -17,6 +17,7 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from builders import extracted, ingested
@@ -99,6 +100,7 @@ def anchor(home: Path) -> dict:
 # --- 1. the last event deleted ---------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_deleting_the_last_event_is_a_log_that_ends_before_its_anchored_head(home):
     db = make_log(9)  # 18 events
     ok = obs("verify")
@@ -114,6 +116,7 @@ def test_deleting_the_last_event_is_a_log_that_ends_before_its_anchored_head(hom
 # --- 2. a payload edited and the chain recomputed without the key -----------------------
 
 
+@pytest.mark.slow
 def test_an_edit_rechained_with_the_unkeyed_hash_function_fails_verify_and_the_nightly_job(home):
     db = make_log(9)
     attack(db, "UPDATE events SET payload = replace(payload, 'HEI', 'XXX') WHERE seq = 5")
@@ -126,6 +129,7 @@ def test_an_edit_rechained_with_the_unkeyed_hash_function_fails_verify_and_the_n
     assert "BROKEN at sequence 5" in report.summary() and "match a rebuild" not in report.summary()
 
 
+@pytest.mark.slow
 @hsettings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(n=st.integers(min_value=1, max_value=12), data=st.data())
 def test_any_row_rewritten_without_the_key_is_the_first_broken_one(tmp_path_factory, n, data):
@@ -153,6 +157,7 @@ def test_declaring_the_log_unkeyed_and_rechaining_it_all_is_caught(home):
 # --- 3. the triggers dropped -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_dropped_triggers_are_named_stay_dropped_on_reopen_and_are_repaired_on_purpose(home):
     db = make_log(2)
     attack(db, leave_dropped=True)  # drop the guards, change nothing else
@@ -188,6 +193,7 @@ def test_a_new_log_gets_its_triggers(home):
 # --- 4. status sees a broken chain without waiting for the nightly job -----------------------
 
 
+@pytest.mark.slow
 def test_status_is_unhealthy_on_a_broken_chain_checked_from_the_anchor(home):
     db = make_log(3)
     first = obs("status", "--json")
@@ -203,6 +209,7 @@ def test_status_is_unhealthy_on_a_broken_chain_checked_from_the_anchor(home):
     assert s["event_log"]["first_broken_seq"] == 7 and s["event_log"]["anchored_seq"] == 6
 
 
+@pytest.mark.slow
 def test_status_catches_a_rechained_log_before_the_anchor(home):
     db = make_log(3)
     assert obs("status").returncode == 0  # anchors sequence 6
@@ -216,6 +223,7 @@ def test_status_catches_a_rechained_log_before_the_anchor(home):
 # --- 5. replay, watch and run refuse a broken chain ------------------------------------------
 
 
+@pytest.mark.slow
 def test_replay_refuses_a_broken_chain_in_one_line_unless_accepted(home):
     db = make_log(3)
     attack(db, "UPDATE events SET payload = replace(payload, 'HEI', 'XXX') WHERE seq = 4")
@@ -229,6 +237,7 @@ def test_replay_refuses_a_broken_chain_in_one_line_unless_accepted(home):
     assert "Replayed 6 events" in accepted.stdout and "broken at sequence 4" in accepted.stderr
 
 
+@pytest.mark.slow
 def test_watch_and_run_refuse_a_broken_chain_unless_accepted(home):
     db = make_log(2)
     assert obs("verify").returncode == 0
@@ -262,6 +271,7 @@ def test_watch_and_run_refuse_a_broken_chain_unless_accepted(home):
 # --- the head in every backup --------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_backup_carries_the_head_and_one_cut_short_is_refused(home):
     db = make_log(3)
     made = obs("backup")
@@ -277,6 +287,7 @@ def test_a_backup_carries_the_head_and_one_cut_short_is_refused(home):
     assert "ends before the head its backup recorded (sequence 6)" in refused.stderr
 
 
+@pytest.mark.slow
 def test_restore_moves_the_anchor_back_to_the_restored_head(home):
     db = make_log(2)
     assert obs("backup").returncode == 0
@@ -292,6 +303,7 @@ def test_restore_moves_the_anchor_back_to_the_restored_head(home):
 # --- the key ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_key_file_is_made_0600_and_the_key_is_never_printed(home):
     assert obs("project").returncode == 0  # the first start on a fresh home
     key_file = home / "events" / "log.key"
@@ -307,6 +319,7 @@ def test_the_key_file_is_made_0600_and_the_key_is_never_printed(home):
     assert "another-key-of-enough-length" not in wrong.stderr
 
 
+@pytest.mark.slow
 def test_a_key_from_the_setting_makes_no_file_and_shows_as_set(home):
     secret = "s3cret-value-for-the-log-chain"
     env = {"OBSERVATORY_LOG_KEY": secret}
@@ -323,6 +336,7 @@ def test_a_key_from_the_setting_makes_no_file_and_shows_as_set(home):
     assert short.returncode == 2 and "OBSERVATORY_LOG_KEY" in short.stderr and "'short'" not in short.stderr
 
 
+@pytest.mark.slow
 def test_a_log_written_before_keying_still_verifies_and_is_keyed_from_the_next_event(home):
     db = home / "events" / "events.db"
     db.parent.mkdir()

@@ -138,6 +138,7 @@ def test_client_errors_are_not_retried(bear):
     assert len(stub.seen) == 1 and "HTTP 401" in exc.value.reason
 
 
+@pytest.mark.slow
 def test_the_rate_and_concurrency_limits_hold_under_load(bear):
     """Many threads, one engine: the stub never sees more than `concurrency` at once or `rpm` per period."""
     _, label = bear

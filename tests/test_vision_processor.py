@@ -76,6 +76,7 @@ def test_openai_engine_records_rows_model_and_tokens(home, bear, client_spy, cap
     assert KEY not in caplog.text and KEY not in settings.events_db.read_bytes().decode("latin-1")
 
 
+@pytest.mark.slow
 def test_persistent_failure_falls_back_to_the_local_reader(home, bear):
     image, label = bear
     with StubOpenAI(error(500)) as stub:
@@ -92,6 +93,7 @@ def test_persistent_failure_falls_back_to_the_local_reader(home, bear):
     assert ev.metadata["openai"]["fallback"] == "rapidocr" and ev.metadata["openai"]["attempts"] == 2
 
 
+@pytest.mark.slow
 def test_auto_asks_openai_only_for_low_confidence_screenshots(home, bear):
     image, _ = bear
     with StubOpenAI(completion(NOTE_ANSWER)) as stub:

@@ -48,6 +48,7 @@ def spawn(home: Path, *args: str, stderr=subprocess.DEVNULL) -> subprocess.Popen
                             stdout=subprocess.DEVNULL, stderr=stderr)
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_loses_and_duplicates_nothing(home: Path) -> None:
     rng = random.Random(20251112)
     inbox = home / "watch_dir"
@@ -129,6 +130,7 @@ def test_blob_without_event_is_readopted_or_reported(home: Path, monkeypatch: py
     assert not half.exists()
 
 
+@pytest.mark.slow
 def test_ocr_workers_of_a_sigkilled_daemon_exit(home: Path, samples_dir: Path) -> None:
     """A killed daemon cannot stop its process pool; its workers must notice and go, not wait forever."""
     (home / "watch_dir" / "HEI").mkdir(parents=True)
@@ -159,6 +161,7 @@ def test_an_ocr_worker_ends_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+@pytest.mark.slow
 def test_sigterm_does_not_wait_for_ocr_in_hand(home: Path) -> None:
     """A service manager's stop must not wait on OCR: one screenshot can take many CPU-seconds on a loaded machine.
 
