@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 
+import pytest
 from PIL import Image
 
 from browser import chromium
@@ -13,6 +14,7 @@ from polling import free_port
 from paths import REPO
 from stores import build_projection
 
+pytestmark = pytest.mark.slow  # a real server and headless Chromium: seconds per page
 
 
 def load_script():  # type: ignore[no-untyped-def]
