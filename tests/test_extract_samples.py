@@ -19,6 +19,7 @@ from observatory.extract import ENGINE_NAME, KINDS, Extraction, ExtractionError,
 from observatory.extract.scoring import Summary, row_matches, score_image
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "wos"
+pytestmark = pytest.mark.slow  # OCR over the whole sample set (minutes on two cores)
 
 # (min recall, min precision, min categorical-field accuracy, min meta accuracy) per kind on the
 # development samples, a little under what `benchmarks/accuracy.py` measures (README scoring rule)
@@ -52,14 +53,12 @@ def sample_results() -> dict[str, tuple[dict, dict]]:
     return {p: (results[p], labels[p]) for p in labels}
 
 
-@pytest.mark.slow
 def test_every_sample_is_classified(sample_results):
     wrong = {Path(p).name: (r["kind"], lab["kind"]) for p, (r, lab) in sample_results.items()
              if r["kind"] != lab["kind"]}
     assert not wrong, f"misclassified (got, want): {wrong}"
 
 
-@pytest.mark.slow
 def test_results_follow_the_contract(sample_results):
     for r, _ in sample_results.values():
         ex = Extraction.model_validate(r)
@@ -70,7 +69,6 @@ def test_results_follow_the_contract(sample_results):
         assert all("reason" in d and "row" in d for d in ex.dropped_rows)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(FLOORS))
 def test_accuracy_floor(sample_results, kind):
     sm = Summary()
@@ -86,7 +84,6 @@ def test_accuracy_floor(sample_results, kind):
     assert sm.meta_accuracy >= meta, f"{kind} meta {sm.meta_accuracy:.3f} < {meta}"
 
 
-@pytest.mark.slow
 def test_the_selected_tab_gives_the_period_and_lane(sample_results):
     """Choosing the first tab instead of the highlighted one must fail here (period and lane are meta)."""
     checked = 0
@@ -98,7 +95,6 @@ def test_the_selected_tab_gives_the_period_and_lane(sample_results):
     assert checked == 18  # 7 contribution screens and 11 championship screens
 
 
-@pytest.mark.slow
 def test_doubtful_rows_say_which_fields_and_why(sample_results):
     for r, _ in sample_results.values():
         for row in r["rows"]:
@@ -123,7 +119,6 @@ def test_unknown_screen_and_corrupt_bytes():
     assert extract(blank.getvalue()).kind == "unknown"
 
 
-@pytest.mark.slow
 def test_arabic_names_are_read_by_the_second_reader(sample_results):
     """PP-OCRv6 has no Arabic: Tesseract's Arabic model reads these names, words in reading order."""
     found = 0
@@ -136,7 +131,6 @@ def test_arabic_names_are_read_by_the_second_reader(sample_results):
     assert found == 2
 
 
-@pytest.mark.slow
 def test_names_half_hidden_by_an_overlay_are_doubtful_not_stored(sample_results):
     """The phone's screenshot thumbnail covers `jac` of jack275 and `Ae` of Aesir: `k275` and `sir` are no players."""
     rows = next(r["rows"] for r, lab in sample_results.values() if lab["file"].endswith("114629_Whiteout Survival.jpg"))

@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
@@ -67,6 +68,7 @@ def _tables(db: Path) -> dict[str, list[tuple]]:
         conn.close()
 
 
+@pytest.mark.slow  # OCR over the sample crops
 def test_total_battle_crops_become_one_ranking_with_ranks_and_replay_gives_the_same(home, tmp_path):
     drop = tmp_path / "phone"
     shutil.copytree(TB, drop, ignore=shutil.ignore_patterns("*.json"))
@@ -90,6 +92,7 @@ def test_total_battle_crops_become_one_ranking_with_ranks_and_replay_gives_the_s
     assert _tables(db) == got
 
 
+@pytest.mark.slow  # OCR of two sample crops
 def test_the_packs_canned_query_and_table_description_reach_datasette(home, tmp_path):
     from observatory.serve.config import config_for
     from observatory.settings import load_settings

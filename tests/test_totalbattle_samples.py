@@ -13,6 +13,7 @@ from observatory.extract import extract
 from observatory.extract.scoring import Summary, score_image
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "totalbattle"
+pytestmark = pytest.mark.slow  # OCR over the whole sample set
 RECALL, PRECISION = 0.97, 0.97
 
 

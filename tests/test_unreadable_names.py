@@ -14,7 +14,7 @@ from observatory.extract import DEFINITIONS
 from observatory.extract.names import lookalike_guess, name_hole
 from observatory.extract.ocr import Word
 from observatory.extract.pipeline import extract_page
-from test_extract_stages import NAMES, RecordedReader, bear_ranking
+from recorded_readings import NAMES, RecordedReader, bear_ranking
 
 W, H = 1080, 2340
 VALUES = [9_000_000, 8_000_000, 7_000_000, 6_000_000, 5_000_000]
