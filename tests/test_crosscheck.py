@@ -84,7 +84,7 @@ def _build(tmp_path, events):
 
 
 def _roster_and_signup(signup_powers: dict[str, int]):
-    from domain_fixtures import shot
+    from builders import shot
 
     roster = shot("Screenshot_20251112_114619_Whiteout Survival.jpg", "alliance_members",
                   [{"name": "xBes", "power_text": "285.4M", "power": 285_400_000, "furnace_text": "30", "tier": "R4"},
