@@ -71,6 +71,7 @@ def test_pending_screenshots_are_extracted_and_projected(env, bear_bytes):
     assert db.execute("SELECT COUNT(*) FROM extracted_rows WHERE screenshot_id = ?", [bear]).fetchone()[0] == len(rows)
 
 
+@pytest.mark.slow
 def test_a_result_is_recorded_once_even_when_two_processors_race(env):
     settings, store = env
     sha = ingest_bytes(store, settings.events_dir, blank_png("race"), "race.png")
@@ -83,6 +84,7 @@ def test_a_result_is_recorded_once_even_when_two_processors_race(env):
     assert len(results) == 1 and results[0].payload["sha256"] == sha
 
 
+@pytest.mark.slow
 def test_after_a_crash_between_ocr_and_append_nothing_is_skipped(env):
     """A screenshot whose result never reached the log is still pending after a restart."""
     settings, store = env
