@@ -29,6 +29,7 @@ from observatory.eventlog.models import correction_adapter
 from observatory.ingest.blobs import BlobStore
 from observatory.ingest.service import dup_key, ingest_key, reject_key, reject_stream
 from observatory.process.processor import Job, result_events
+from observatory.process.reading import Reading
 
 Shot = int | str  # a screenshot: a small number standing for sha(n), or its sha256
 
@@ -54,7 +55,9 @@ def _id(shot: Shot) -> str:
 
 def screenshot_stream(shot: Shot) -> str:
     """A screenshot's stream as the processor names it (the product has no helper that only names it)."""
-    return result_events(Job(_id(shot), ""), _failure("name the stream", "extract", "tesseract", "t1"))[0].stream_id
+    s = _id(shot)
+    failure = Reading.failure(s, stage="extract", reason="none", engine="tesseract", engine_version="t1", requested_kind=None)
+    return result_events(Job(s, ""), failure)[0].stream_id
 
 
 def blob_path(shot: Shot, ext: str = "jpg") -> str:
@@ -105,16 +108,12 @@ def rejected(path: str, fingerprint: str = "0:0", code: str = "empty", *, commun
 
 # --- what the processor appends --------------------------------------------------------------------
 
-def _failure(reason: str, stage: str, engine: str, version: str) -> dict[str, Any]:
-    return {"ok": False, "stage": stage, "reason": reason, "engine": engine, "engine_version": version}
-
-
 def reading(shot: Shot, kind: str = "bear_damage", rows: list[dict[str, Any]] | None = None,
             meta: dict[str, Any] | None = None, *, confidence: float = 0.95, row_confidence: list[float] | None = None,
             evidence: list[str] | None = None, dropped_rows: list[dict[str, Any]] | None = None,
             engine: str = "tesseract", version: str = "test", requested_kind: str | None = None,
             request: str = "initial") -> list[Pending]:
-    """ScreenshotClassified + ScoresExtracted for one request, built by the processor's `result_events`.
+    """ScreenshotClassified + ScoresExtracted for one request, as the processor's `result_events` records a reading.
 
     `request` is part of their idempotency keys: a later reading of the same screenshot
     (a reprocess) needs a request of its own, as in the product, or the log skips it.
@@ -124,7 +123,8 @@ def reading(shot: Shot, kind: str = "bear_damage", rows: list[dict[str, Any]] | 
               "engine_version": version, "meta": meta or {}, "rows": rows,
               "row_confidence": row_confidence if row_confidence is not None else [confidence] * len(rows),
               "dropped_rows": dropped_rows or []}
-    return result_events(Job(_id(shot), blob_path(shot), requested_kind, request), {"ok": True, "result": result})
+    s = _id(shot)
+    return result_events(Job(s, blob_path(s), requested_kind, request), Reading.read(s, result, requested_kind))
 
 
 def classified(shot: Shot, kind: str = "bear_damage", confidence: float = 0.93, **kw: Any) -> Pending:
@@ -149,8 +149,10 @@ def extracted(shot: Shot, n_rows: int = 3, version: str = "t1", base: int = 0, *
 def failed(shot: Shot, reason: str = "blurred", *, stage: str = "extract", engine: str = "tesseract",
            version: str = "t1", requested_kind: str | None = None, request: str = "initial") -> Pending:
     """ExtractionFailed as the processor appends it for a reading that failed."""
-    job = Job(_id(shot), blob_path(shot), requested_kind, request)
-    (ev,) = result_events(job, _failure(reason, stage, engine, version))
+    s = _id(shot)
+    reading = Reading.failure(s, stage=stage, reason=reason, engine=engine, engine_version=version,
+                              requested_kind=requested_kind)
+    (ev,) = result_events(Job(s, blob_path(s), requested_kind, request), reading)
     return ev
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from domain_fixtures import correction, sha_of, shot
+from builders import correction, sha_of, shot
 from observatory.correct.state import correction_id
 from observatory.eventlog import EventStore
 from observatory.identity import normalize

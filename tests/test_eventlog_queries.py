@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from factories import extracted, failed, ingested, sha
+from builders import correction, extracted, failed, ingested, screenshot_stream, sha
 from observatory.eventlog import CorrectionApplied, EventStore, Pending, ScreenshotIngested
 from observatory.eventlog.chain import link
 from observatory.eventlog.models import Reclassify, Retract, Revert
@@ -38,13 +38,13 @@ def _insert_raw(store: EventStore, type_: str, version: int, stream: str, payloa
 
 def _v1_ingest(store: EventStore, i: int) -> None:
     s = sha(i)
-    _insert_raw(store, "ScreenshotIngested", 1, f"screenshot-{s}", {
+    _insert_raw(store, "ScreenshotIngested", 1, screenshot_stream(s), {
         "sha256": s, "path": f"HEI/Screenshot_{i}.jpg", "byte_size": 10, "format": "JPEG", "width": 1080,
         "height": 2340, "captured_at": "2025-11-12T17:35:38+00:00", "blob_path": f"blobs/{s[:2]}/{s}.jpg"})
 
 
-def _fix(correction, actor: str = "ana") -> Pending:
-    return Pending(CorrectionApplied(correction=correction, actor=actor, reason="seen in game"), "corrections")
+def _fix(fix, actor: str = "ana") -> Pending:
+    return correction(fix.model_dump(), actor=actor, reason="seen in game")
 
 
 def test_unanswered_lists_ingests_without_a_result_oldest_first_and_upcasts_old_ones(store):
@@ -64,13 +64,13 @@ def test_latest_and_earliest_by_type_and_stream(store):
     assert store.latest(["ScreenshotIngested"]) is None
     _v1_ingest(store, 1)
     store.append([ingested(2), extracted(1, version="t1"), failed(1), extracted(2)])
-    stream = f"screenshot-{sha(1)}"
+    stream = screenshot_stream(1)
     newest = store.latest(RESULTS, stream_id=stream)
     assert newest is not None and newest.type == "ExtractionFailed" and newest.event.reason == "blurred"
     first = store.earliest(["ScreenshotIngested"], stream_id=stream)
     assert first is not None and first.event.file_name == "Screenshot_1.jpg"  # filled in by the upcaster
     assert store.latest(["ScreenshotIngested"]).payload["sha256"] == sha(2)
-    assert store.earliest(RESULTS, stream_id=f"screenshot-{sha(9)}") is None
+    assert store.earliest(RESULTS, stream_id=screenshot_stream(9)) is None
 
 
 def test_corrections_filters_by_kind_in_log_order(store):
