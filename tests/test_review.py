@@ -10,69 +10,23 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from datasette_auth_passwords.utils import hash_password
-from PIL import Image, ImageDraw
+from PIL import Image
 
-from domain_fixtures import sha_of, shot
+from builders import sha_of, shot
+from datasette_client import make_datasette
 from observatory.cli import cli
 from observatory.eventlog import open_log
 from observatory.process.pipeline import project_now
 from observatory.serve.roles import password_envs, writer
 from observatory.settings import SettingsError, load_settings
-from test_datasette_support import make_datasette
-
-PASSWORD = "correct horse battery staple"
-NAME = "Screenshot_20251112_173538_Whiteout Survival.jpg"
-OLDER = "Screenshot_20251105_120000_Whiteout Survival.jpg"
-SID = sha_of(f"HEI/{NAME}")
-ROWS = [
-    {"rank": 1, "name": "[HEI]Valorin", "damage": 6442016308},
-    {"rank": 2, "name": "[HEI]Stevie", "damage": 4483222355},
-    {"rank": 3, "name": "[HEI]Xoxo", "damage": 7720524673, "doubtful": ["damage"],
-     "doubt_reasons": {"damage": "7,720,524,673 breaks the descending order of the list"}},
-]
-
-
-def q(home: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(home / "projections" / "observatory.db")
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def last_seq(home: Path) -> int:
-    with open_log(load_settings(home=home), readonly=True) as store:
-        return store.last_seq()
-
-
-def draw_blob(home: Path, sha: str, size: tuple[int, int] = (1080, 2340)) -> None:
-    """A real image where the events say the screenshot's blob is (rows of text-like bars)."""
-    path = home / "events" / "blobs" / sha[:2] / f"{sha}.jpg"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    img = Image.new("RGB", size, (40, 60, 90))
-    d = ImageDraw.Draw(img)
-    for y in range(200, size[1] - 200, 180):
-        d.rectangle((80, y, size[0] - 80, y + 120), fill=(230, 220, 200))
-    img.save(path, "JPEG")
-
-
-def seed(home: Path) -> None:
-    """A hunt with a doubtful row, an older screenshot whose name matches no one, and an unknown screen."""
-    with open_log(load_settings()) as store:
-        store.append(shot(NAME, "bear_damage", ROWS, {"trap_id": 1}))
-        store.append(shot(OLDER, "bear_damage", [{"rank": 1, "name": "[HEI]Valorim", "damage": 5000000000},
-                                                 {"rank": 2, "name": "[HEI]Qwertyuiop", "damage": 4000000000}],
-                          {"trap_id": 2}))
-        store.append(shot("Screenshot_20251110_090000_Whiteout Survival.jpg", "unknown", []))
-        project_now(load_settings(), store)
-    draw_blob(home, SID)
+from review_scenario import PASSWORD, SID, last_seq, seed
+from stores import q
 
 
 @pytest.fixture
@@ -285,7 +239,7 @@ def test_web_users_alone_allow_serving_beyond_localhost_with_one_login_each(home
 
 def test_the_page_after_a_fix_waits_for_the_projections_checkpoint(doubtful):
     """A correction appended elsewhere (the CLI, another officer) and not yet projected is waited for, not assumed."""
-    from domain_fixtures import correction
+    from builders import correction
 
     web = Browser(make_datasette(load_settings()))
     with open_log(load_settings()) as store:

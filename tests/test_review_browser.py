@@ -24,7 +24,10 @@ from observatory.cli import cli
 from observatory.serve import DatasetteServer
 from observatory.settings import load_settings
 from polling import free_port
-from test_review import PASSWORD, SID, last_seq, q, seed
+from review_scenario import PASSWORD, SID, last_seq, seed
+from stores import q
+
+pytestmark = pytest.mark.slow  # a real server and headless Chromium: seconds per page
 
 
 @pytest.fixture
