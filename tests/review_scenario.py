@@ -1,10 +1,13 @@
 """The review pages' scenario on a real log: a hunt with a doubtful row, an older screenshot whose
 name matches no one, and an unknown screen; shared by the review tests in Datasette's client and
-in a real browser."""
+in a real browser. `Browser` is Datasette's client with a session, logins and the review form."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw
 
@@ -51,3 +54,38 @@ def seed(home: Path) -> None:
         store.append(shot("Screenshot_20251110_090000_Whiteout Survival.jpg", "unknown", []))
         project_now(load_settings(), store)
     draw_blob(home, SID)
+
+
+class Browser:
+    """Datasette's ASGI test client with a cookie jar, the way a browser keeps its session."""
+
+    def __init__(self, ds: Any) -> None:
+        self.ds = ds
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, **kw: Any) -> Any:
+        async def go() -> Any:
+            await self.ds.invoke_startup()
+            return await self.ds.client.request(method, path, cookies=self.cookies, **kw)
+
+        resp = asyncio.run(go())
+        for name in ("ds_csrftoken", "ds_actor"):
+            if name in resp.cookies:
+                self.cookies[name] = resp.cookies[name]
+        return resp
+
+    def get(self, path: str) -> Any:
+        return self.request("GET", path)
+
+    def token(self, path: str) -> str:
+        found = re.search(r'name="csrftoken" value="([^"]+)"', self.get(path).text)
+        assert found, f"no form with a CSRF token on {path}"
+        return found.group(1)
+
+    def login(self, user: str) -> None:
+        resp = self.request("POST", "/-/login", data={"username": user, "password": PASSWORD,
+                                                       "csrftoken": self.token("/-/login")})
+        assert resp.status_code == 302, resp.text[:300]
+
+    def fix(self, **form: str) -> Any:
+        return self.request("POST", "/-/review", data={"csrftoken": self.token("/-/review"), **form})

@@ -7,15 +7,15 @@ import io
 
 from PIL import Image
 
-from domain_fixtures import shot
+from builders import shot
+from datasette_client import make_datasette
 from observatory.eventlog import ScoresExtracted, open_log
 from observatory.eventlog.upcasting import upcast
 from observatory.extract import extract
 from observatory.process.pipeline import project_now
 from observatory.serve.crops import BAND, FIELD, WHOLE
 from observatory.settings import load_settings
-from test_datasette_support import make_datasette
-from test_review import NAME, ROWS, SID, Browser, draw_blob
+from review_scenario import NAME, ROWS, SID, Browser, draw_blob
 
 
 def test_old_extractions_are_read_with_no_boxes():

@@ -7,11 +7,9 @@ without the form's CSRF token.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -25,7 +23,7 @@ from observatory.eventlog import open_log
 from observatory.process.pipeline import project_now
 from observatory.serve.roles import password_envs, writer
 from observatory.settings import SettingsError, load_settings
-from review_scenario import PASSWORD, SID, last_seq, seed
+from review_scenario import PASSWORD, SID, Browser, last_seq, seed
 from stores import q
 
 
@@ -44,41 +42,6 @@ def logins(doubtful: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for env, value in password_envs(load_settings()).values():
         monkeypatch.setenv(env, value)
     return doubtful
-
-
-class Browser:
-    """Datasette's ASGI test client with a cookie jar, the way a browser keeps its session."""
-
-    def __init__(self, ds: Any) -> None:
-        self.ds = ds
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, **kw: Any) -> Any:
-        async def go() -> Any:
-            await self.ds.invoke_startup()
-            return await self.ds.client.request(method, path, cookies=self.cookies, **kw)
-
-        resp = asyncio.run(go())
-        for name in ("ds_csrftoken", "ds_actor"):
-            if name in resp.cookies:
-                self.cookies[name] = resp.cookies[name]
-        return resp
-
-    def get(self, path: str) -> Any:
-        return self.request("GET", path)
-
-    def token(self, path: str) -> str:
-        found = re.search(r'name="csrftoken" value="([^"]+)"', self.get(path).text)
-        assert found, f"no form with a CSRF token on {path}"
-        return found.group(1)
-
-    def login(self, user: str) -> None:
-        resp = self.request("POST", "/-/login", data={"username": user, "password": PASSWORD,
-                                                       "csrftoken": self.token("/-/login")})
-        assert resp.status_code == 302, resp.text[:300]
-
-    def fix(self, **form: str) -> Any:
-        return self.request("POST", "/-/review", data={"csrftoken": self.token("/-/review"), **form})
 
 
 def test_an_officer_fixes_a_doubtful_value_and_the_audit_names_the_officer(logins):
