@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from mimetypes import guess_type
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from datasette.utils.asgi import NotFound, Response, asgi_send_file
 from markupsafe import Markup, escape
 
 from ..eventlog import open_log
-from . import review, runtime
+from . import player, review, runtime
 from .crops import crop, locate
 from .thumbnails import SHA256, blob_file, thumbnail
 
@@ -28,6 +28,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 # Columns that hold a screenshot id, and in the screenshots table the column that shows its thumbnail.
 SCREENSHOT_ID_COLUMNS = {"screenshot_id"}
 SCREENSHOTS_THUMB_COLUMN = "original_path"
+# Columns that name a player: the id itself, and the names shown on a row that carries the player's id.
+PLAYER_ID_COLUMNS = {"player_id"}
+PLAYER_NAME_COLUMNS = {"name", "display_name", "current_name", "name_then"}
 
 
 def _config(datasette) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
@@ -85,6 +88,7 @@ def register_routes():  # type: ignore[no-untyped-def]
         (r"^/-/crop/(?P<sha>[^/]+)/(?P<row>[^/]+)/(?P<field>[^/]+)$", crop_view),
         (r"^/-/review$", review.review_view),
         (r"^/-/review/caught-up\.json$", review.caught_up_view),
+        (r"^/-/player/(?P<player_id>[^/]+?)(\.(?P<format>csv))?$", player.player_view),
     ]
 
 
@@ -113,6 +117,20 @@ def thumbnail_html(datasette, sha: str, text: str, href: str) -> Markup:  # type
     )
 
 
+def player_link(datasette, row, value, column: str) -> Markup | None:  # type: ignore[no-untyped-def]
+    """A player's id, or a name on a row that has the player's id, links to the player's page."""
+    if column not in PLAYER_ID_COLUMNS and column not in PLAYER_NAME_COLUMNS:
+        return None
+    keys = row.keys() if hasattr(row, "keys") else ()
+    pid = value if column in PLAYER_ID_COLUMNS else (row["player_id"] if "player_id" in keys else None)
+    pid = pid.get("value") if isinstance(pid, dict) else pid  # an expanded foreign key
+    if not isinstance(pid, str) or not pid or value is None:
+        return None
+    text = value.get("label") or pid if isinstance(value, dict) else value
+    href = datasette.urls.path(f"/-/player/{quote(pid, safe='')}")
+    return Markup(f'<a class="obs-player" href="{escape(href)}">{escape(text)}</a>')
+
+
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):  # type: ignore[no-untyped-def]
     config = _config(datasette)
@@ -123,6 +141,9 @@ def render_cell(row, value, column, table, database, datasette):  # type: ignore
         if isinstance(sha, str) and SHA256.match(sha):
             return thumbnail_html(datasette, sha, value or "", datasette.urls.row(database, "screenshots", sha))
         return None
+    link = player_link(datasette, row, value, column)
+    if link is not None:
+        return link
     if column in SCREENSHOT_ID_COLUMNS:
         sha = value.get("value") if isinstance(value, dict) else value  # an expanded foreign key
         if isinstance(sha, str) and SHA256.match(sha):
