@@ -1,7 +1,8 @@
 """The packs' part of Datasette's metadata: each game brings its tables' descriptions, canned queries and charts.
 
 `datasette-metadata.yml` stays the readable file users edit; a table or query it names wins over a
-pack's. A `ranking` kind's entries table is described from the kind's declaration (its fields'
+pack's. A query of the file that counts players across events writes `/* RANKING ENTRIES */` where
+every ranking kind's entries table is to join in (`participation`); the packs' tables are filled in here. A `ranking` kind's entries table is described from the kind's declaration (its fields'
 descriptions), so a new game's table is documented without anyone writing it twice.
 """
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..games import Pack, field_spec, packs, ranking_table, shape_of
+from ..games import Pack, field_spec, kinds, packs, ranking_table, shape_of
+
+RANKING_ENTRIES = "/* RANKING ENTRIES */"
 
 GENERIC_COLUMNS = {
     "ranking_id": "The ranking (rankings.ranking_id): one capture session of the list",
@@ -39,6 +42,12 @@ def _ranking_tables(pack: Pack) -> dict[str, Any]:
     return out
 
 
+def ranking_entries(sql: str) -> str:
+    """`sql` with its RANKING_ENTRIES marker made a `union` of (ranking_id, player_id) of every entries table."""
+    tables = sorted({ranking_table(k) for name, k in kinds().items() if shape_of(name) == "ranking"})
+    return sql.replace(RANKING_ENTRIES, "".join(f"union select ranking_id, player_id from [{t}] " for t in tables))
+
+
 def with_packs(meta: dict[str, Any], database: str) -> dict[str, Any]:
     """`meta` with every pack's tables and queries added where the file does not already have them."""
     meta = copy.deepcopy(meta)
@@ -54,4 +63,7 @@ def with_packs(meta: dict[str, Any], database: str) -> dict[str, Any]:
             boards = meta.setdefault("plugins", {}).setdefault("datasette-dashboards", {})
             for name, spec in pack.datasette["dashboards"].items():
                 boards.setdefault(name, spec)
+    for spec in queries.values():
+        if isinstance(spec, dict) and RANKING_ENTRIES in spec.get("sql", ""):
+            spec["sql"] = ranking_entries(spec["sql"])
     return meta
