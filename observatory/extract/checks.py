@@ -1,7 +1,8 @@
 """Cross-checks: what a screen itself says about its numbers (pure).
 
 A ranked list never increases down the ranks; a total shown on the screen bounds
-each row it totals. A value that breaks a check is re-read another way by the
+each row it totals, and where the screen shows a team's total its rows add up to it
+(a row missed or misread shows there). A value that breaks a check is re-read another way by the
 pipeline; one that still breaks it is stored as doubtful, with the reason, and
 stays out of the facts until a person confirms or corrects it. The checks a kind
 gets are declared with it (`KindDefinition.checks`).
@@ -81,7 +82,33 @@ def check_rows(checks: list[Check], rows: list[dict[str, Any]], meta: dict[str, 
             for i, v in vals:
                 if v <= 0:
                     doubt(i, c.field, f"{_fmt(v)} is not a possible {c.field}")
+        elif c.type == "sum_meta":
+            for key, members in _groups(rows, c.group).items():
+                name = (c.meta or "").format(key) if c.group else c.meta or ""
+                total = meta.get(name)
+                if not isinstance(total, int) or isinstance(total, bool):
+                    continue
+                got = [rows[i].get(c.field) for i in members]
+                if all(isinstance(v, int) and not isinstance(v, bool) for v in got) and sum(got) == total:
+                    continue
+                who = f"{c.group} {key}'s" if c.group else "the"
+                known = sum(v for v in got if isinstance(v, int) and not isinstance(v, bool))
+                why = (f"{who} {len(members)} row{'s' if len(members) > 1 else ''} add up to {_fmt(known)}, not the screen's {name} {_fmt(total)}"
+                       + ("" if len(got) == sum(isinstance(v, int) for v in got) else " (a value is missing)"))
+                for i in members:
+                    doubt(i, c.field, why)
     return doubts
+
+
+def _groups(rows: list[dict[str, Any]], group: str | None) -> dict[Any, list[int]]:
+    """Row indexes by the value of `group` (all rows in one group without it)."""
+    out: dict[Any, list[int]] = {}
+    for i, r in enumerate(rows):
+        key = r.get(group) if group else None
+        if group and key is None:
+            continue
+        out.setdefault(key, []).append(i)
+    return out
 
 
 def passes(checks: list[Check], rows: list[dict[str, Any]], meta: dict[str, Any], index: int,

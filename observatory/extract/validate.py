@@ -298,9 +298,12 @@ def cross_check(defn: KindDefinition, page: Page, kept: list[RowCtx], public: li
     order = defn.rows.sequence_field if defn.rows.sequence == "ascending" else None
     doubts = check_rows(defn.checks, public, meta, order)
     second = TesseractReader() if page.reader.name != "tesseract" else None
+    reread = False
     for i, fields in sorted(doubts.items()):
         for f, why in list(fields.items()):
             reqs = kept[i].reqs.get(f) or []
+            if reread and passes(defn.checks, public, meta, i, f, public[i][f], order):
+                continue  # another row's re-read settled it
             if second is None or not reqs:
                 continue
             q = reqs[-1]
@@ -311,6 +314,9 @@ def cross_check(defn: KindDefinition, page: Page, kept: list[RowCtx], public: li
                                 f"re-read as {value} by {second.name}")
                 public[i][f] = value
                 del fields[f]
+                reread = True
+    if reread:  # a value re-read can settle other rows' doubts too (a team's sum)
+        doubts = check_rows(defn.checks, public, meta, order)
     name_field = next((f.name for f in defn.fields if f.type == "name"), None)
     for i, r in enumerate(kept):
         why = r.name_doubt or (r.name_suspect and _second_opinion(page, r, name_field, public[i], second))

@@ -101,12 +101,15 @@ class RowSpec(BaseModel):
 class Check(BaseModel):
     """A cross-check the screen allows (see checks.py): `non_increasing` (a ranked
     list's value never rises down the ranks), `at_most_meta` (no row exceeds the
-    total shown in meta field `meta`), `positive`."""
+    total shown in meta field `meta`), `positive`, `sum_meta` (the rows add up to
+    meta field `meta`; with `group`, the rows of each value of that row field add up
+    to `meta` with `{}` replaced by the value: `team{}_total`)."""
 
     model_config = ConfigDict(extra="forbid")
-    type: Literal["non_increasing", "at_most_meta", "positive"]
+    type: Literal["non_increasing", "at_most_meta", "positive", "sum_meta"]
     field: str
     meta: str | None = None
+    group: str | None = None
 
 
 class FieldSpec(BaseModel):

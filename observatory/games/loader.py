@@ -89,7 +89,11 @@ def _check_kind(kind: KindDefinition, pack: Pack, fail: Any) -> None:
     for i, c in enumerate(kind.checks):
         if c.field not in rows:
             fail(f"field checks.{i}.field: {c.field!r} is not a row field of this kind")
-        if c.meta is not None and c.meta not in kind.meta_fields():
+        if c.group is not None and c.group not in rows:
+            fail(f"field checks.{i}.group: {c.group!r} is not a row field of this kind")
+        metas = [c.meta] if c.group is None else [m for m in kind.meta_fields()
+                                                   if re.fullmatch(re.escape(c.meta or "").replace(r"\{\}", r".+"), m)]
+        if c.meta is not None and not any(m in kind.meta_fields() for m in metas):
             fail(f"field checks.{i}.meta: {c.meta!r} is not a meta field of this kind")
     rm = kind.read_model
     if rm is not None:

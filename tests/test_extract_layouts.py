@@ -1,0 +1,71 @@
+"""Generic layouts the engine reads for any game, on recorded readings (no OCR model runs): a total per
+team the rows add up to, tied ranks, blocks of rows (teams) and their totals, a name's "(7)" mark,
+columns side by side, and dense lists whose rows the page pass missed many of.
+
+A toy game's kinds are declared inline: these are engine features, not one game's."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from observatory.extract.checks import check_rows
+from observatory.extract.models import Check, KindDefinition
+from observatory.extract.ocr import Word
+from observatory.extract.pipeline import extract_page
+from observatory.extract.readers import RapidReader
+
+
+@dataclass
+class RecordedReader(RapidReader):
+    """The first reader answering from recorded page words; a region read afresh says what `crops` records
+    at a point inside it, else nothing."""
+
+    words: list[Word] = field(default_factory=list)
+    crops: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    def page(self, im):
+        return list(self.words)
+
+    def recognise(self, im, boxes):
+        out = []
+        for l, t, r, b in boxes:
+            hit = next((txt for (x, y), txt in self.crops.items() if l <= x <= r and t <= y <= b), "")
+            out.append((hit, 99.0 if hit else 0.0))
+        return out
+
+
+def run(kind: dict, size: tuple[int, int], words: list[Word], crops: dict | None = None) -> dict:
+    defn = KindDefinition.model_validate(kind)
+    return extract_page(Image.new("RGB", size, "white"), defn.name, {defn.name: defn},
+                        RecordedReader(words=words, crops=crops or {}))
+
+
+# ---------------------------------------------------------------- sum_meta: a team's rows add up to its total
+
+TEAM_SUM = [Check(type="sum_meta", field="score", group="team", meta="team{}_total")]
+
+
+def test_rows_that_add_up_to_their_teams_total_raise_no_doubt():
+    rows = [{"team": 1, "score": 10}, {"team": 1, "score": 5}, {"team": 2, "score": 7}]
+    assert check_rows(TEAM_SUM, rows, {"team1_total": 15, "team2_total": 7}) == {}
+
+
+def test_a_team_that_does_not_add_up_is_doubtful_as_a_whole_with_the_sum_and_the_total():
+    rows = [{"team": 1, "score": 10}, {"team": 1, "score": 5}, {"team": 2, "score": 7}]
+    doubts = check_rows(TEAM_SUM, rows, {"team1_total": 18, "team2_total": 7})
+    assert set(doubts) == {0, 1}
+    assert doubts[0]["score"] == "team 1's 2 rows add up to 15, not the screen's team1_total 18"
+
+
+def test_a_missing_value_is_named_and_a_total_not_shown_checks_nothing():
+    rows = [{"team": 1, "score": 10}, {"team": 1, "score": None}, {"team": 2, "score": 7}]
+    doubts = check_rows(TEAM_SUM, rows, {"team1_total": 15})
+    assert set(doubts) == {0, 1} and doubts[1]["score"].endswith("(a value is missing)")
+
+
+def test_without_a_group_all_rows_add_up_to_the_one_total():
+    check = [Check(type="sum_meta", field="points", meta="total")]
+    rows = [{"points": 3}, {"points": 4}]
+    assert check_rows(check, rows, {"total": 7}) == {}
+    assert set(check_rows(check, rows, {"total": 8})) == {0, 1}
