@@ -69,3 +69,43 @@ def test_without_a_group_all_rows_add_up_to_the_one_total():
     rows = [{"points": 3}, {"points": 4}]
     assert check_rows(check, rows, {"total": 7}) == {}
     assert set(check_rows(check, rows, {"total": 8})) == {0, 1}
+
+
+# ---------------------------------------------------------------- ties: 1, 2, 2, 4
+
+RACE = {
+    "name": "toy_race", "phrases": [],
+    "rows": {"anchor": r"^(\d{1,5})$", "anchor_x": [0.86, 0.97], "band_up": 0.9, "band_down": 0.9,
+             "sequence_field": "rank", "ties": True},
+    "fields": [
+        {"name": "rank", "type": "int", "source": "region", "x_range": [0.42, 0.505], "whitelist": "0123456789"},
+        {"name": "name", "type": "name", "source": "same_line", "x_range": [0.52, 0.735], "required": True},
+        {"name": "score", "type": "int", "source": "anchor"},
+    ],
+}
+NAMES = ["Red", "Princess", "Kimberly", "Shelby", "Mituo", "Pauly P"]
+
+
+def race(ranks: list[int]) -> list[Word]:
+    words = []
+    for i, (rank, name) in enumerate(zip(ranks, NAMES)):
+        y = 64 + 52 * i
+        words += [Word(str(rank), 575, y, 22, 25, 99), Word(name, 682, y + 2, 120, 20, 99),
+                  Word(str(2000 - 10 * i), 1150, y + 1, 66, 23, 99)]
+    return words
+
+
+def test_a_tie_repeats_the_rank_and_the_next_rank_skips():
+    res = run(RACE, (1280, 720), race([1, 2, 2, 4, 5, 6]))
+    assert [(r["rank"], r["name"]) for r in res["rows"]] == list(zip([1, 2, 2, 4, 5, 6], NAMES))
+
+
+def test_a_misread_rank_that_is_no_tie_is_still_repaired():
+    res = run(RACE, (1280, 720), race([1, 2, 8, 4, 5, 6]))
+    assert [r["rank"] for r in res["rows"]] == [1, 2, 3, 4, 5, 6]
+
+
+def test_without_ties_a_repeated_rank_is_a_misread():
+    no_ties = {**RACE, "rows": {**RACE["rows"], "ties": False}}
+    res = run(no_ties, (1280, 720), race([1, 2, 2, 4, 5, 6]))
+    assert [r["rank"] for r in res["rows"]] == [1, 2, 3, 4, 5, 6]

@@ -104,7 +104,8 @@ def _full_name(r: RowCtx, f: RowField) -> str:
 def _repair_sequence(defn: KindDefinition, rows: list[RowCtx], pinned_seen: bool = False):
     """Ranks/orders are consecutive on these screens: infer unreadable medal
     ranks and fix misreads from the majority offset; a last row that breaks
-    the sequence is the pinned self-row of the capturer.
+    the sequence is the pinned self-row of the capturer.  Where the kind allows
+    ties, a rank read equal to the row above's is a tie and stays.
 
     Rows are placed on slots by their vertical pitch, so a row the OCR missed
     does not shift the ranks of the rows below it.
@@ -152,6 +153,10 @@ def _repair_sequence(defn: KindDefinition, rows: list[RowCtx], pinned_seen: bool
                 dropped.append({"row": public_row(defn, r),
                                 "reason": f"pinned self-row out of sequence ({f} {v}, expected {exp})"})
                 continue
+        if exp is not None and v != exp and defn.rows.ties and kept and isinstance(v, int) \
+                and v == kept[-1].values.get(f) and (step == 1 and v < exp or step == -1 and v > exp):
+            kept.append(r)  # a tie repeats the rank above (1, 2, 2, 4): the next rank is the slot's again
+            continue
         if exp is not None and v != exp:
             if v is not None:
                 warnings.append(f"{f} {v} read, {exp} inferred from sequence")

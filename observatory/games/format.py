@@ -96,6 +96,7 @@ class RowSpec(BaseModel):
     pinned_policy: Literal["drop", "keep"] = "drop"
     unranked: str | None = None
     overlay: str | None = None
+    ties: bool = False               # the sequence may repeat a value: tied ranks 1, 2, 2, 4
 
 
 class Check(BaseModel):
