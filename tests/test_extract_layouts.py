@@ -109,3 +109,63 @@ def test_without_ties_a_repeated_rank_is_a_misread():
     no_ties = {**RACE, "rows": {**RACE["rows"], "ties": False}}
     res = run(no_ties, (1280, 720), race([1, 2, 2, 4, 5, 6]))
     assert [r["rank"] for r in res["rows"]] == [1, 2, 3, 4, 5, 6]
+
+
+# ---------------------------------------------------------------- blocks of rows (teams) and their totals
+
+TABLE = {
+    "name": "toy_war", "phrases": [],
+    "meta": [{"name": "team1_total", "type": "block_total", "block": 1},
+             {"name": "team2_total", "type": "block_total", "block": 2}],
+    "rows": {"anchor": r"^(\d{1,3})$", "anchor_x": [0.5, 0.62], "band_up": 0.6, "band_down": 0.6, "block_gap": 1.25},
+    "checks": [{"type": "sum_meta", "field": "score", "group": "team", "meta": "team{}_total"}],
+    "fields": [
+        {"name": "team", "type": "int", "source": "block"},
+        {"name": "name", "type": "name", "source": "same_line", "x_range": [0.3, 0.56], "required": True},
+        {"name": "score", "type": "int", "source": "anchor"},
+    ],
+}
+TEAM1 = [("Dave", 107), ("Haru", 90), ("Corbs", 87), ("Wilbur", 82), ("Nick", 56), ("Cynical (5)", 27)]
+TEAM2 = [("Toopa", 115), ("CrazyKG", 104), ("Raph", 81), ("Toshida", 77), ("Chadofy", 75), ("Nero", 39)]
+
+
+def war_table(team1=TEAM1, team2=TEAM2, total1=449, total2=491) -> list[Word]:
+    """Two blocks one above the other, a little further apart than their rows, each with its big total."""
+    words = []
+    y = 111
+    for rows in (team1, team2):
+        for name, score in rows:
+            words += [Word(name, 700, y, 20 * len(name), 42, 99), Word(str(score), 970, y + 2, 52, 40, 99)]
+            y += 75
+        y += 35
+    return words + [Word(str(total1), 1290, 250, 288, 126, 99), Word(str(total2), 1286, 760, 266, 127, 99)]
+
+
+def test_two_blocks_are_two_teams_with_their_totals_and_a_total_is_no_row():
+    res = run(TABLE, (1720, 1114), war_table())
+    assert [(r["team"], r["score"]) for r in res["rows"]] == [(1, s) for _, s in TEAM1] + [(2, s) for _, s in TEAM2]
+    assert res["meta"] == {"team1_total": 449, "team2_total": 491}
+    assert not any(r.get("doubtful") for r in res["rows"])
+
+
+def test_a_team_whose_rows_do_not_add_up_is_doubtful_with_the_reason():
+    res = run(TABLE, (1720, 1114), war_table(total1=459))
+    team1 = [r for r in res["rows"] if r["team"] == 1]
+    assert all(r["doubtful"] == ["score"] for r in team1)
+    assert team1[0]["doubt_reasons"]["score"] == "team 1's 6 rows add up to 449, not the screen's team1_total 459"
+    assert not any(r.get("doubtful") for r in res["rows"] if r["team"] == 2)
+
+
+def test_each_column_is_a_block():
+    side = {**TABLE, "rows": {**TABLE["rows"], "anchor_x": [0.2, 0.9], "columns": [[0.0, 0.5], [0.5, 1.0]],
+                              "block_gap": None},
+            "fields": [TABLE["fields"][0], TABLE["fields"][2]]}
+    words = []
+    for i in range(6):
+        y = 550 + 65 * i
+        words += [Word(str(60 + i), 400, y, 40, 26, 99), Word(str(70 + i), 1300, y, 40, 26, 99)]
+    words += [Word("375", 300, 350, 267, 99, 99), Word("435", 1171, 347, 271, 99, 99)]
+    res = run(side, (1600, 1030), words)
+    assert sorted((r["team"], r["score"]) for r in res["rows"]) == (
+        [(1, 60 + i) for i in range(6)] + [(2, 70 + i) for i in range(6)])
+    assert (res["meta"]["team1_total"], res["meta"]["team2_total"]) == (375, 435)

@@ -35,6 +35,7 @@ class RowCtx:
     name_bottom: float | None = None
     name_suspect: str | None = None  # why the name reading may lack letters: the second reader is asked (validate)
     name_doubt: str | None = None    # why the name cannot be trusted: the row is kept, its name doubtful
+    block: int = 1                  # which block of rows (a team) the row sits in, 1 = first
 
 
 def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:
@@ -87,9 +88,37 @@ def find_anchors(defn: KindDefinition, page: Page) -> list[RowCtx]:
         if any(d.col == r.col and abs(d.anchor.cy - r.anchor.cy) < 0.6 * r.anchor.height for d in dedup):
             continue
         dedup.append(r)
+    dedup = _drop_totals(dedup)
     _trim_tall_anchors(dedup)
     _set_bands(spec, dedup)
     return dedup
+
+
+TOTAL_H = 2.5  # a number this many times taller than the rows' numbers is a total the screen shows, not a row
+
+
+def _drop_totals(rows: list[RowCtx]) -> list[RowCtx]:
+    """Rows share one font: a number far taller than the others (a team's total beside its
+    column) is no row of the list."""
+    if len(rows) < 3:
+        return rows
+    med = statistics.median(r.anchor.height for r in rows)
+    return [r for r in rows if r.anchor.height <= TOTAL_H * med]
+
+
+def assign_blocks(spec, rows: list[RowCtx]) -> None:
+    """Number the blocks of rows (teams): each column is a block, and within a column a gap of
+    `block_gap` row pitches or more starts the next one; blocks count left to right, top to bottom."""
+    n = 0
+    for c in sorted({r.col for r in rows}):
+        col = sorted((r for r in rows if r.col == c), key=lambda r: r.anchor.cy)
+        gaps = [b.anchor.cy - a.anchor.cy for a, b in zip(col, col[1:])]
+        pitch = statistics.median(gaps) if gaps else 0
+        n += 1
+        for i, r in enumerate(col):
+            if i and spec.block_gap and pitch and gaps[i - 1] >= spec.block_gap * pitch:
+                n += 1
+            r.block = n
 
 
 def _set_bands(spec, rows: list[RowCtx]) -> None:
@@ -262,6 +291,7 @@ def _learned_boxes(defn: KindDefinition, rows: list[RowCtx], boxes: list[NameBox
 
 def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: Cropper) -> None:
     W = page.W
+    assign_blocks(defn.rows, rows)
     above: dict[str, list[NameBox | None]] = {}
     start = find_first(page, defn.rows.start_after)
     y0 = start.bottom if start else 0

@@ -2,7 +2,9 @@
 and values re-read from their own strip."""
 from __future__ import annotations
 
+import math
 import re
+import statistics
 from collections import Counter
 from typing import Any
 
@@ -36,6 +38,8 @@ def extract_meta(defn: KindDefinition, page: Page) -> tuple[dict[str, Any], list
     warnings: list[str] = []
     cache: dict[str, str] = {}
     for mf in defn.meta:
+        if mf.type == "block_total":
+            continue  # read once the rows are located (`block_meta`)
         text = page.text
         if mf.region_above and mf.type != "choice_tab":
             text = _region_read(page, mf.region_above, mf.region_h, cache)[0] or text
@@ -140,3 +144,39 @@ def _section_titles(page: Page, headers: list[tuple[Segment, str]]) -> list[str]
         best = vote_name([(t, c) for t, c in reads if re.fullmatch(r"[A-Za-z][A-Za-z ]{2,}", t)])
         out.append(f"{badge} {best[0]}" if best and best[2] >= 2 else badge)
     return out
+
+
+TOTAL_NUMBER = r"^\D{0,2}(\d[\d,.]*)\D{0,2}$"
+
+
+def block_meta(defn: KindDefinition, page: Page, rows: list, meta: dict[str, Any]) -> None:
+    """`block_total` meta: the totals a screen shows per block of rows (a team's score beside or
+    above its column), numbers much taller than the rows' own. Each total belongs to the block whose
+    rows' centre is nearest it; each block takes one total. Needs the located rows (`locate.RowCtx`)."""
+    wanted = [mf for mf in defn.meta if mf.type == "block_total"]
+    if not wanted:
+        return
+    for mf in wanted:
+        meta.setdefault(mf.name, None)
+    if not rows:
+        return
+    ah = statistics.median(r.anchor.height for r in rows)
+    centres: dict[int, tuple[float, float]] = {}
+    for b in sorted({r.block for r in rows}):
+        members = [r.anchor for r in rows if r.block == b]
+        centres[b] = (statistics.fmean((a.left + a.right) / 2 for a in members), statistics.fmean(a.cy for a in members))
+    for mf in wanted:
+        rx = re.compile(mf.pattern or TOTAL_NUMBER)
+        big = [(s, num.parse_int(m.group(mf.group))) for s in page.segs
+               if s.height >= mf.min_height * ah and (m := rx.search(s.text))]
+        pairs = sorted(((math.dist(((s.left + s.right) / 2, s.cy), c), b, id(s), v)
+                        for s, v in big if v is not None for b, c in centres.items()))
+        taken_b: set[int] = set()
+        taken_s: set[int] = set()
+        for _, b, sid, v in pairs:
+            if b in taken_b or sid in taken_s:
+                continue
+            taken_b.add(b)
+            taken_s.add(sid)
+            if b == mf.block:
+                meta[mf.name] = v

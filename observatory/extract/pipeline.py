@@ -20,7 +20,7 @@ from PIL import Image
 from .boxes import row_fields
 from .classify import classify
 from .locate import find_anchors, plan_fields, probe_missing_anchors
-from .meta import extract_meta
+from .meta import block_meta, extract_meta
 from .models import KindDefinition
 from .page import Cropper, Page, analyse_page
 from .readers import Reader
@@ -64,6 +64,7 @@ def extract_page(im: Image.Image, forced_kind: str | None, definitions: dict[str
     rows = probe_missing_anchors(defn, page, find_anchors(defn, page))
     cropper = Cropper(page)
     plan_fields(defn, page, rows, cropper)
+    block_meta(defn, page, rows, meta)
     cropper.run()
     cjk = cjk_retry(defn, rows, cropper)
     tiebreak_names(defn, rows, cropper)

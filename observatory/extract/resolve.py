@@ -81,7 +81,9 @@ def resolve_fields(defn: KindDefinition, page: Page, rows: list[RowCtx]) -> None
             conf = None
             reqs = r.reqs.get(f.name)
             results = [q.result for q in reqs] if reqs else []
-            if f.source == "anchor" and f.type == "int":
+            if f.source == "block":
+                val = r.block
+            elif f.source == "anchor" and f.type == "int":
                 val, conf = _ocr_int(results, defn.rows.anchor)
                 if val is None:  # fall back to the page pass
                     m = re.search(defn.rows.anchor, r.anchor.text, re.I)

@@ -333,7 +333,8 @@ def cross_check(defn: KindDefinition, page: Page, kept: list[RowCtx], public: li
         if why.startswith("the name"):
             cut = [name_field]
         else:
-            cut = [f.name for f in defn.fields if f.type in ("int", "abbrev") and public[i].get(f.name) is not None]
+            cut = [f.name for f in defn.fields if f.type in ("int", "abbrev") and f.source != "block"
+                   and public[i].get(f.name) is not None]
         for f in [c for c in cut if c] or [name_field]:
             doubts.setdefault(i, {}).setdefault(f, why)
     for i, fields in doubts.items():

@@ -28,12 +28,14 @@ class MetaField(BaseModel):
     (group 1 with the name repairs, e.g. a garbled ``[TAG]`` bracket),
     const (``value`` when the pattern matches), choice_tab (the option whose
     phrase sits on the brightest tab background, i.e. the selected tab),
-    sections (all group-header texts matching ``pattern``).
+    sections (all group-header texts matching ``pattern``), block_total (the
+    total a screen shows for block ``block`` of rows, e.g. a team: a number
+    ``min_height`` times taller than the rows' own, nearest that block).
     """
 
     model_config = ConfigDict(extra="forbid")
     name: str
-    type: Literal["int", "text", "name", "const", "choice_tab", "sections", "reocr_text"] = "int"
+    type: Literal["int", "text", "name", "const", "choice_tab", "sections", "reocr_text", "block_total"] = "int"
     pattern: str | None = None
     group: int = 1
     value: Any = None
@@ -43,6 +45,8 @@ class MetaField(BaseModel):
     whitelist: str = "0123456789-:"  # reocr_text: characters allowed in the re-read
     region_above: str | None = None  # re-OCR a full-width strip above the segment matching this
     region_h: float = 2.0            # strip height in multiples of that segment's height
+    block: int = 1                   # block_total: the block of rows (1 = first) whose total this is
+    min_height: float = 2.0          # block_total: a total's digits are at least this many row numbers tall
 
 
 class RowField(BaseModel):
@@ -54,12 +58,14 @@ class RowField(BaseModel):
     band (regex options searched in the text of the row band), section (the
     nearest group header above the anchor).
     ``type``: int, abbrev (``211.5M``), text, name, flag (bool), choice.
+    ``block`` (source): the 1-based block of rows the row sits in (columns left to
+    right, then runs of rows a wider gap parts, top to bottom): a team.
     """
 
     model_config = ConfigDict(extra="forbid")
     name: str
     type: Literal["int", "abbrev", "text", "name", "flag", "choice", "const"] = "text"
-    source: Literal["anchor", "above", "same_line", "below", "region", "band", "section"] = "anchor"
+    source: Literal["anchor", "above", "same_line", "below", "region", "band", "section", "block"] = "anchor"
     pattern: str | None = None
     x_range: XRange | None = None
     max_dy: float = 2.0
@@ -97,6 +103,7 @@ class RowSpec(BaseModel):
     unranked: str | None = None
     overlay: str | None = None
     ties: bool = False               # the sequence may repeat a value: tied ranks 1, 2, 2, 4
+    block_gap: float | None = None   # rows part into blocks where anchors stand this many pitches apart
 
 
 class Check(BaseModel):
