@@ -169,3 +169,33 @@ def test_each_column_is_a_block():
     assert sorted((r["team"], r["score"]) for r in res["rows"]) == (
         [(1, 60 + i) for i in range(6)] + [(2, 70 + i) for i in range(6)])
     assert (res["meta"]["team1_total"], res["meta"]["team2_total"]) == (375, 435)
+
+
+# ---------------------------------------------------------------- a name's "(7)": races a sub played
+
+SUBS = {**TABLE, "fields": [TABLE["fields"][0],
+                            {**TABLE["fields"][1],
+                             "suffix": {"pattern": r"[\s·.]*[(\[{]\s*(\d{1,2})\s*[)\]}]?", "field": "races",
+                                        "text": "name_text"}},
+                            TABLE["fields"][2]]}
+
+
+def test_a_sub_keeps_the_races_played_apart_from_the_name():
+    res = run(SUBS, (1720, 1114), war_table())
+    sub = next(r for r in res["rows"] if r["name"] == "Cynical")
+    assert (sub["races"], sub["name_text"]) == (5, "Cynical (5)")
+    assert all(r["races"] is None and r["name_text"] is None for r in res["rows"] if r["name"] != "Cynical")
+
+
+def test_a_races_mark_the_page_pass_missed_is_read_from_the_pixels():
+    """The page pass saw `Stickman` but not the detached `(7)` after it; the name's box read afresh has it."""
+    team1 = [("Stickman", 44)] + TEAM1[1:]
+    res = run(SUBS, (1720, 1114), war_table(team1, total1=44 + 90 + 87 + 82 + 56 + 27),
+              crops={(760, 130): "Stickman (7)"})
+    row = res["rows"][0]
+    assert (row["name"], row["races"], row["name_text"]) == ("Stickman", 7, "Stickman (7)")
+
+
+def test_another_name_in_the_fresh_read_gives_no_mark():
+    res = run(SUBS, (1720, 1114), war_table(), crops={(760, 130): "Davey (7)"})
+    assert res["rows"][0]["name"] == "Dave" and res["rows"][0]["races"] is None

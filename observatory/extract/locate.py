@@ -340,6 +340,9 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
                 r.reqs[f.name] = [cropper.add((left, top - ph, x1, bot + ph), text_h=bot - top, mode=m,
                                               letters=f.type == "name")
                                   for m in f.modes]
+                if f.suffix:  # the page pass can miss a detached "(7)": the pixels are read once more
+                    r.reqs[f.name + ":suffix"] = [cropper.add((left, top - ph, x1, bot + ph), text_h=bot - top,
+                                                              letters=True, fresh=True)]
                 if f.source == "above" and nb.full:
                     ft, fb = nb.full
                     fph = 0.25 * (fb - ft) + 2

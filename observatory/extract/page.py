@@ -26,10 +26,11 @@ class Page:
 
     def read(self, boxes: list[Box], *, whitelist: str | None = None, lang: str = "eng",
              text_heights: list[float | None] | None = None, mode: str = "auto", psm: int = 6,
-             letters: bool = False, small: bool = False) -> list[CropResult]:
+             letters: bool = False, small: bool = False, fresh: bool = False) -> list[CropResult]:
         """What each region of the image says, from the page's reader (`letters`: the regions hold names;
-        `small`: a small glyph such as a badge's digit)."""
-        return self.reader.regions(self.image, self.words, boxes, whitelist=whitelist, lang=lang,
+        `small`: a small glyph such as a badge's digit; `fresh`: read the pixels again, not the page
+        pass's text runs, which can miss a detached piece such as the `(7)` after a name)."""
+        return self.reader.regions(self.image, [] if fresh else self.words, boxes, whitelist=whitelist, lang=lang,
                                    text_heights=text_heights, mode=mode, psm=psm, letters=letters, small=small)
 
     @property
@@ -73,7 +74,7 @@ def analyse_page(im: Image.Image, reader: Reader | None = None) -> Page:
 @dataclass
 class CropReq:
     box: tuple[int, int, int, int]
-    key: tuple[str, str, str, bool, bool]  # (whitelist, lang, preprocessing mode, words expected, small glyph)
+    key: tuple[str, str, str, bool, bool, bool]  # (whitelist, lang, mode, words expected, small glyph, fresh read)
     text_h: float | None = None
     suffix: str = ""                # CJK/kana glyph recovered by the CJK pass
     cjk_box: tuple | None = None    # box for the CJK pass when it differs (taller glyphs)
@@ -89,19 +90,21 @@ class Cropper:
         self.reqs: list[CropReq] = []
 
     def add(self, box, whitelist: str | None = None, lang: str = "eng",
-            text_h: float | None = None, mode: str = "auto", letters: bool = False, small: bool = False) -> CropReq:
-        req = CropReq(clamp_box(self.im, box), (whitelist or "", lang, mode, letters, small), text_h)
+            text_h: float | None = None, mode: str = "auto", letters: bool = False, small: bool = False,
+            fresh: bool = False) -> CropReq:
+        req = CropReq(clamp_box(self.im, box), (whitelist or "", lang, mode, letters, small, fresh), text_h)
         self.reqs.append(req)
         return req
 
     def run(self) -> None:
-        groups: dict[tuple[str, str, str, bool, bool], list[CropReq]] = {}
+        groups: dict[tuple[str, str, str, bool, bool, bool], list[CropReq]] = {}
         for r in self.reqs:
             if r.result is None:
                 groups.setdefault(r.key, []).append(r)
-        for (wl, lang, mode, letters, small), reqs in groups.items():
+        for (wl, lang, mode, letters, small, fresh), reqs in groups.items():
             res = self.page.read([r.box for r in reqs], whitelist=wl or None, lang=lang,
-                                 text_heights=[r.text_h for r in reqs], mode=mode, letters=letters, small=small)
+                                 text_heights=[r.text_h for r in reqs], mode=mode, letters=letters, small=small,
+                                 fresh=fresh)
             for r, cr in zip(reqs, res):
                 r.result = cr
 

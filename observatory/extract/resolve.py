@@ -10,7 +10,8 @@ from typing import Any
 from . import numbers as num
 from .locate import RowCtx
 from .models import KindDefinition, RowField
-from .names import clean_name, common_tag, lookalike_guess, name_hole, repair_known_tag, split_tag, vote_name
+from .names import (clean_name, common_tag, lookalike_guess, name_hole, name_key, repair_known_tag, split_tag,
+                    vote_name)
 from .ocr import CropResult
 from .page import CropReq, Cropper, Page, trim_noise
 
@@ -112,6 +113,8 @@ def resolve_fields(defn: KindDefinition, page: Page, rows: list[RowCtx]) -> None
                         val += sfx
                     if not val:
                         val = None
+                if f.suffix:
+                    val = _split_suffix(f, r, val)
                 if f.text_of and val:
                     tag, rest = split_tag(val)
                     r.values[f.text_of] = tag
@@ -140,6 +143,35 @@ def resolve_fields(defn: KindDefinition, page: Page, rows: list[RowCtx]) -> None
             r.values[f.name] = val
             if conf is not None:
                 r.confs.append(max(0.0, min(100.0, conf)) / 100.0)
+
+
+def _split_suffix(f: RowField, r: RowCtx, name: str | None) -> str | None:
+    """Split a name's trailing mark (``Stickman (7)``) into its own field: from the voted name, or
+    else from the fresh read of the name's pixels when it is the same name plus the mark (the page
+    pass can miss a detached ``(7)``)."""
+    sx = f.suffix
+    rx = re.compile(sx.pattern + r"\s*$")
+    r.values.setdefault(sx.field, None)
+    if sx.text:
+        r.values.setdefault(sx.text, None)
+    m = rx.search(name or "")
+    text = name
+    if not m:
+        fresh = [q.result.text for q in r.reqs.get(f.name + ":suffix") or [] if q.result and q.result.text]
+        for t in fresh:
+            mm = rx.search(t)
+            if mm and name and name_key(t[:mm.start()]) == name_key(name):
+                m, text = mm, t
+                break
+    if not m:
+        return name
+    base = text[:m.start()].strip()
+    if not base:
+        return name
+    r.values[sx.field] = int(m.group(1))
+    if sx.text:
+        r.values[sx.text] = f"{base} ({m.group(1)})"
+    return base
 
 
 def _name_reads(reqs: list[CropReq] | None) -> tuple[str, float, int] | None:

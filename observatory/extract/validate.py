@@ -188,6 +188,10 @@ def public_row(defn: KindDefinition, r: RowCtx) -> dict[str, Any]:
         if f.text_of and f.type == "name":
             out[f.text_of] = r.values.get(f.text_of)
         out[f.name] = r.values.get(f.name)
+        if f.suffix:
+            out[f.suffix.field] = r.values.get(f.suffix.field)
+            if f.suffix.text:
+                out[f.suffix.text] = r.values.get(f.suffix.text)
         if f.text_of and f.type == "abbrev":
             out[f.text_of] = r.values.get(f.text_of)
     return out

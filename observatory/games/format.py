@@ -49,6 +49,19 @@ class MetaField(BaseModel):
     min_height: float = 2.0          # block_total: a total's digits are at least this many row numbers tall
 
 
+class Suffix(BaseModel):
+    """A name's trailing mark that is a value of its own (``Stickman (7)``: 7 races played).
+
+    ``pattern`` is searched at the end of the name (group 1 is the value, an int);
+    ``field`` receives it; ``text``, when set, receives the name with the mark as
+    ``Stickman (7)`` on the rows that carry one."""
+
+    model_config = ConfigDict(extra="forbid")
+    pattern: str
+    field: str
+    text: str | None = None
+
+
 class RowField(BaseModel):
     """Where a row field is found relative to the row anchor, and its type.
 
@@ -75,6 +88,7 @@ class RowField(BaseModel):
     text_of: str | None = None  # for abbrev: also emit this field with the raw text
     required: bool = False
     modes: list[Literal["auto", "gray", "white", "dark"]] = Field(default_factory=lambda: ["auto"])
+    suffix: Suffix | None = None   # name: a trailing "(7)" split off into a field of its own
 
 
 class RowSpec(BaseModel):
@@ -194,6 +208,8 @@ class KindDefinition(BaseModel):
         for f in self.fields:
             out += [f.text_of] if f.text_of else []
             out.append(f.name)
+            if f.suffix:
+                out += [f.suffix.field] + ([f.suffix.text] if f.suffix.text else [])
         return out
 
     def meta_fields(self) -> list[str]:

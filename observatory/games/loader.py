@@ -67,6 +67,7 @@ def _regexes(kind: KindDefinition) -> list[tuple[str, str | None]]:
             out.append((f"rows.{key}", getattr(kind.rows, key)))
     for i, f in enumerate(kind.fields):
         out.append((f"fields.{i}.pattern", f.pattern))
+        out += [(f"fields.{i}.suffix.pattern", f.suffix.pattern)] if f.suffix else []
         out += [(f"fields.{i}.options.{j}", rx) for j, (_, rx) in enumerate(f.options)]
     return out
 
