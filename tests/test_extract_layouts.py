@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from observatory.extract.checks import check_rows
+from observatory.extract.locate import layout_rows
 from observatory.extract.models import Check, KindDefinition
-from observatory.extract.ocr import Word
+from observatory.extract.ocr import Segment, Word
+from observatory.extract.page import Page, build_lines
 from observatory.extract.pipeline import extract_page
 from observatory.extract.readers import RapidReader
 
@@ -199,3 +201,47 @@ def test_a_races_mark_the_page_pass_missed_is_read_from_the_pixels():
 def test_another_name_in_the_fresh_read_gives_no_mark():
     res = run(SUBS, (1720, 1114), war_table(), crops={(760, 130): "Davey (7)"})
     assert res["rows"][0]["name"] == "Dave" and res["rows"][0]["races"] is None
+
+
+# ---------------------------------------------------------------- columns side by side; layout evidence
+
+
+
+TEAMS = {
+    "name": "toy_teams", "phrases": [],
+    "rows": {"anchor": r"^(\d{1,3})$", "anchor_x": [0.4, 0.86], "columns": [[0.0, 0.5], [0.5, 1.0]],
+             "band_up": 0.6, "band_down": 0.6},
+    "fields": [
+        {"name": "team", "type": "int", "source": "block"},
+        {"name": "name", "type": "name", "source": "same_line", "anchor_relative": True, "x_range": [-0.27, -0.01],
+         "required": True},
+        {"name": "score", "type": "int", "source": "anchor"},
+    ],
+}
+
+
+def two_columns() -> list[Word]:
+    words = []
+    for i in range(6):
+        y = 550 + 65 * i
+        words += [Word(f"ΣND L{i}", 369, y, 140, 23, 99), Word(str(94 - i), 839, y - 1, 40, 26, 99),
+                  Word(f"Boo R{i}", 1030, y, 145, 23, 99), Word(str(110 - i), 1500, y - 1, 40, 26, 99)]
+    return words
+
+
+def test_names_sit_the_same_distance_left_of_each_columns_scores():
+    res = run(TEAMS, (1836, 1030), two_columns())
+    assert sorted((r["team"], r["name"], r["score"]) for r in res["rows"]) == sorted(
+        [(1, f"ΣND L{i}", 94 - i) for i in range(6)] + [(2, f"Boo R{i}", 110 - i) for i in range(6)])
+
+
+def test_layout_evidence_counts_only_anchors_with_their_companion_column():
+    defn = KindDefinition.model_validate({**TEAMS, "layout_columns": [{"pattern": r"^\d{1,3}$", "x_range": [0.78, 0.86]}]})
+    words = two_columns()
+    segs = [Segment([w]) for w in words]
+    page = Page(Image.new("RGB", (1836, 1030)), segs, build_lines(segs), RecordedReader(words=words), words)
+    assert layout_rows(defn, page) == 12
+    alone = [w for w in words if w.left < 900]  # the left column without the right one
+    segs = [Segment([w]) for w in alone]
+    page = Page(Image.new("RGB", (1836, 1030)), segs, build_lines(segs), RecordedReader(words=alone), alone)
+    assert layout_rows(defn, page) == 0

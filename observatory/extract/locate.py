@@ -106,6 +106,21 @@ def _drop_totals(rows: list[RowCtx]) -> list[RowCtx]:
     return [r for r in rows if r.anchor.height <= TOTAL_H * med]
 
 
+def layout_rows(defn: KindDefinition, page: Page) -> int:
+    """How many rows of the kind's shape the page shows, wherever its titles are: anchors at the
+    kind's place, each with the kind's `layout_columns` on its line (a rank left of the score)."""
+    probe = defn.model_copy(update={"rows": defn.rows.model_copy(update={"start_after": None})})
+    rows = find_anchors(probe, page)
+    cols = [(re.compile(c.pattern, re.I), c.x_range) for c in defn.layout_columns]
+
+    def beside(r: RowCtx, rx: re.Pattern, xr: tuple[float, float]) -> bool:
+        a = r.anchor
+        return any(abs(s.cy - a.cy) < 0.6 * max(a.height, s.height) and xr[0] * page.W <= s.left <= xr[1] * page.W
+                   and rx.search(s.text) for s in page.segs)
+
+    return sum(all(beside(r, rx, xr) for rx, xr in cols) for r in rows)
+
+
 def assign_blocks(spec, rows: list[RowCtx]) -> None:
     """Number the blocks of rows (teams): each column is a block, and within a column a gap of
     `block_gap` row pitches or more starts the next one; blocks count left to right, top to bottom."""
@@ -332,7 +347,8 @@ def plan_fields(defn: KindDefinition, page: Page, rows: list[RowCtx], cropper: C
                         r.name_top, r.name_bottom = top, bot
                         r.name_cut = nb.cut_left
                 else:
-                    lo, hi = xr[0] * W, xr[1] * W
+                    base = anchor_edge(defn, a) if f.anchor_relative else 0.0
+                    lo, hi = base + xr[0] * W, base + xr[1] * W
                     top, bot = a.top - 0.15 * h, a.bottom + 0.15 * h
                     x0, x1 = lo, hi
                 ph = 0.25 * (bot - top) + 2

@@ -19,7 +19,7 @@ from PIL import Image
 
 from .boxes import row_fields
 from .classify import classify
-from .locate import find_anchors, plan_fields, probe_missing_anchors
+from .locate import find_anchors, layout_rows, plan_fields, probe_missing_anchors
 from .meta import block_meta, extract_meta
 from .models import KindDefinition
 from .page import Cropper, Page, analyse_page
@@ -36,8 +36,7 @@ def layout_scores(page: Page, definitions: dict[str, KindDefinition]) -> dict[st
     for name, d in definitions.items():
         if d.layout_weight <= 0 or d.rows is None:
             continue
-        probe = d.model_copy(update={"rows": d.rows.model_copy(update={"start_after": None})})
-        n = len(find_anchors(probe, page))
+        n = layout_rows(d, page)
         if n >= d.layout_min_rows:
             out[name] = (d.layout_weight, f"{n} row anchors of {name} layout")
     return out

@@ -88,6 +88,7 @@ class RowField(BaseModel):
     text_of: str | None = None  # for abbrev: also emit this field with the raw text
     required: bool = False
     modes: list[Literal["auto", "gray", "white", "dark"]] = Field(default_factory=lambda: ["auto"])
+    anchor_relative: bool = False  # same_line: x_range from the anchor's aligned edge (columns side by side)
     suffix: Suffix | None = None   # name: a trailing "(7)" split off into a field of its own
 
 
@@ -184,6 +185,15 @@ class ReadModel(BaseModel):
     measures: dict[str, str] = Field(default_factory=dict)
 
 
+class LayoutColumn(BaseModel):
+    """A column that stands beside a kind's row anchors on the same line (a rank left of
+    the score): only anchors with it count as the kind's layout evidence."""
+
+    model_config = ConfigDict(extra="forbid")
+    pattern: str
+    x_range: XRange
+
+
 class KindDefinition(BaseModel):
     """Everything that defines one screen kind (see KINDS.md)."""
 
@@ -200,6 +210,7 @@ class KindDefinition(BaseModel):
     fields: list[RowField] = Field(default_factory=list)
     layout_weight: float = 0.0   # score added when >= layout_min_rows row anchors are present
     layout_min_rows: int = 4
+    layout_columns: list[LayoutColumn] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
 
     def row_fields(self) -> list[str]:

@@ -65,6 +65,7 @@ def _regexes(kind: KindDefinition) -> list[tuple[str, str | None]]:
     if kind.rows:
         for key in ("anchor", "start_after", "end_before", "unranked", "overlay"):
             out.append((f"rows.{key}", getattr(kind.rows, key)))
+    out += [(f"layout_columns.{i}.pattern", c.pattern) for i, c in enumerate(kind.layout_columns)]
     for i, f in enumerate(kind.fields):
         out.append((f"fields.{i}.pattern", f.pattern))
         out += [(f"fields.{i}.suffix.pattern", f.suffix.pattern)] if f.suffix else []
