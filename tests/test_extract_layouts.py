@@ -5,17 +5,19 @@ columns side by side, and dense lists whose rows the page pass missed many of.
 A toy game's kinds are declared inline: these are engine features, not one game's."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+from hypothesis import assume, given, strategies as st
 from PIL import Image
 
 from observatory.extract.checks import check_rows
-from observatory.extract.locate import layout_rows
+from observatory.extract.locate import layout_rows, row_pitch
 from observatory.extract.models import Check, KindDefinition
 from observatory.extract.ocr import Segment, Word
-from observatory.extract.page import Page, build_lines
+from observatory.extract.page import Page, build_lines, digit_box
 from observatory.extract.pipeline import extract_page
-from observatory.extract.readers import RapidReader
+from observatory.extract.readers import RapidReader, _fits
 
 
 @dataclass
@@ -245,3 +247,47 @@ def test_layout_evidence_counts_only_anchors_with_their_companion_column():
     segs = [Segment([w]) for w in alone]
     page = Page(Image.new("RGB", (1836, 1030)), segs, build_lines(segs), RecordedReader(words=alone), alone)
     assert layout_rows(defn, page) == 0
+
+
+# ---------------------------------------------------------------- dense lists: missed rows, merged runs
+
+
+
+@given(st.floats(20, 300), st.lists(st.sampled_from([1, 1, 1, 2, 3]), min_size=3, max_size=12))
+def test_the_pitch_survives_missed_rows(pitch, steps):
+    assume(steps.count(1) > len(steps) // 4)  # more than a quarter of the neighbours are found
+    assert abs(row_pitch([k * pitch for k in steps]) - pitch) < 0.01 * pitch
+
+
+def test_rows_the_page_pass_missed_in_a_dense_list_are_read_from_the_pixels():
+    """Rows 1.4 number heights apart, four of ten scores unseen by the page pass: each hole is read again."""
+    seen = {0, 1, 2, 5, 8, 9}
+    words, crops = [], {}
+    for i in range(10):
+        y = 136 + 42 * i
+        words += [Word(str(i + 1), 66, y, 17, 19, 99), Word(f"Player{i}", 153, y, 130, 22, 99)]
+        if i in seen:
+            words.append(Word(str(139 - 5 * i), 540, y, 45, 30, 99))
+        else:
+            crops[(560, y + 15)] = str(139 - 5 * i)
+    kind = {**RACE, "name": "toy_standings",
+            "rows": {**RACE["rows"], "anchor_x": [0.38, 0.46]},
+            "fields": [{**RACE["fields"][0], "x_range": [0.03, 0.09]}, {**RACE["fields"][1], "x_range": [0.11, 0.39]},
+                       RACE["fields"][2]]}
+    res = run(kind, (1280, 720), words, crops)
+    assert [(r["rank"], r["score"]) for r in res["rows"]] == [(i + 1, 139 - 5 * i) for i in range(10)]
+
+
+def test_a_place_run_into_the_score_is_cut_off_the_numbers_box():
+    seg = Segment([Word("64·9th", 506, 249, 68, 16, 98)])
+    left, _, right, _ = digit_box(seg, re.compile(r"^(\d{1,3})(?:\W{0,3}\d{1,2}(?:st|nd|rd|th))?\W{0,2}$"))
+    assert left == 506 and 506 + 2 * 68 / 6 - 1 <= right < 506 + 3 * 68 / 6
+    whole = Segment([Word("Damage Points: 1,234", 400, 700, 460, 28, 99)])
+    assert digit_box(whole, re.compile(r"Points\W*(\d[\d,]*)"))[2] == 860
+
+
+def test_a_run_spanning_two_lines_does_not_answer_for_a_number_of_one():
+    two_lines = Word("995", 531, 218, 65, 64, 72)
+    assert not _fits(two_lines, (518, 208, 605, 258), letters=False)
+    assert _fits(Word("99", 540, 218, 45, 31, 99), (518, 208, 605, 258), letters=False)
+    assert _fits(two_lines, (518, 208, 605, 258), letters=True)  # a tall decorated name is still a name

@@ -150,6 +150,20 @@ def _set_bands(spec, rows: list[RowCtx]) -> None:
                 r.bottom, n.top = cut, cut
 
 
+PROBE_PITCH = 1.3  # rows closer than this many number heights are not probed (one row's box would reach the next)
+
+
+def row_pitch(gaps: list[float]) -> float:
+    """The distance between neighbouring rows, from the gaps between the rows found: a gap
+    spanning k missed rows counts as k pitches (measured against the lower quartile gap), so a list
+    with many holes still gives its true pitch."""
+    gaps = sorted(g for g in gaps if g > 0)
+    if not gaps:
+        return 0.0
+    q1 = gaps[len(gaps) // 4]
+    return statistics.median(g / max(1, round(g / q1)) for g in gaps)
+
+
 def probe_missing_anchors(defn: KindDefinition, page: Page, rows: list[RowCtx]) -> list[RowCtx]:
     """Rows sit at a regular pitch: re-read the anchor column where the page
     pass left a one-row hole (between two rows, or just above the first row
@@ -166,14 +180,16 @@ def probe_missing_anchors(defn: KindDefinition, page: Page, rows: list[RowCtx]) 
     # first row is made only when that row would be wholly inside the list
     reach = max((f.max_dy for f in defn.fields if f.source == "above" and f.required), default=1.0)
     probes: list[tuple[int, float, list[RowCtx]]] = []
+    pitches: dict[int, float] = {}
     for c in {r.col for r in rows}:
         col = sorted((r for r in rows if r.col == c), key=lambda r: r.anchor.cy)
         if len(col) < 3:
             continue
-        pitch = statistics.median(b.anchor.cy - a.anchor.cy for a, b in zip(col, col[1:]))
+        pitch = row_pitch([b.anchor.cy - a.anchor.cy for a, b in zip(col, col[1:])])
         h = statistics.median(r.anchor.height for r in col)
-        if pitch < 2 * h:
+        if pitch < PROBE_PITCH * h:
             continue
+        pitches[c] = pitch
         for a, b in zip(col, col[1:]):
             k = round((b.anchor.cy - a.anchor.cy) / pitch)
             probes += [(c, a.anchor.cy + i * (b.anchor.cy - a.anchor.cy) / k, col) for i in range(1, k)]
@@ -185,15 +201,35 @@ def probe_missing_anchors(defn: KindDefinition, page: Page, rows: list[RowCtx]) 
     boxes = []
     for c, cy, col in probes:
         h = statistics.median(r.anchor.height for r in col)
+        # dense rows (a game's results list): the probe stays clear of its neighbours and of the list's edge
+        dense = pitches[c] < 2 * h
+        half = min(0.9 * h, 0.55 * pitches[c])
         left = min(r.anchor.left for r in col) - 0.2 * h
-        right = max(r.anchor.right for r in col) + 1.5 * h
-        boxes.append((left, cy - 0.9 * h, right, cy + 0.9 * h, h))
+        right = (statistics.median(r.anchor.right for r in col) + 0.4 * h if dense
+                 else max(r.anchor.right for r in col) + 1.5 * h)
+        boxes.append((left, cy - half, right, cy + half, h))
+    # between two rows the page pass saw nothing that matched: the pixels are read again; above the first
+    # row (the list's head or its title) only what the page pass saw is taken
+    inner = [i for i, (c, cy, col) in enumerate(probes) if cy > col[0].anchor.cy]
+    outer = [i for i in range(len(probes)) if i not in inner]
+    reads: list = [None] * len(probes)
+    for idx, fresh in ((inner, True), (outer, False)):
+        got = page.read([boxes[i][:4] for i in idx], text_heights=[boxes[i][4] for i in idx], fresh=fresh) if idx else []
+        for i, cr in zip(idx, got):
+            reads[i] = cr
     found = []
-    for (c, cy, col), box, cr in zip(probes, boxes, page.read([b[:4] for b in boxes], text_heights=[b[4] for b in boxes])):
+    for (c, cy, col), box, cr in zip(probes, boxes, reads):
         words = image_words(cr, box[:4])
         m = rx.search(" ".join(w.text for w in words)) if words else None
         if not m:
             continue
+        h = box[4]
+        if words and max(w.height for w in words) > 1.4 * h:
+            # a reading of the whole probe (not word boxes): the number sits where the column's numbers do
+            left = statistics.median(r.anchor.left for r in col)
+            right = statistics.median(r.anchor.right for r in col)
+            words = [Word(" ".join(w.text for w in words), round(left), round(cy - h / 2), max(1, round(right - left)),
+                          round(h), min(w.conf for w in words))]
         seg = Segment(words)
         if spec.anchor_x[0] * page.W <= seg.left <= spec.anchor_x[1] * page.W:
             found.append(RowCtx(seg, c, page_w=page.W))

@@ -124,14 +124,30 @@ def find_first(page: Page, pattern: str | None) -> Segment | None:
 
 
 def digit_box(seg: Segment, rx: re.Pattern) -> tuple[int, int, int, int]:
-    """Box of the number inside an anchor segment (label words cut off)."""
+    """Box of the number inside an anchor segment (label words cut off; a word run into the
+    number's end, such as a place `9th` after a score `64`, cut off too)."""
     words = [w for w in seg.words if re.search(r"\d", w.text)]
     if not words:
         return seg.box()
     first = words[0]
     idx = next(i for i, ch in enumerate(first.text) if ch.isdigit())
     left = first.left + first.width * idx / max(1, len(first.text))
-    return (int(left), seg.top, words[-1].right, seg.bottom)
+    return (int(left), seg.top, _number_right(seg, rx) or words[-1].right, seg.bottom)
+
+
+def _number_right(seg: Segment, rx: re.Pattern) -> int | None:
+    """Where the anchor's number ends, when a word of letters and digits follows it in the same
+    text run (`64·9th`): estimated from the characters' share of the run's width."""
+    m = rx.search(seg.text)
+    span = next((m.span(i) for i in range(1, (m.re.groups if m else 0) + 1) if m.group(i)), None)
+    if span is None or not re.search(r"\w\w", seg.text[span[1]:]):
+        return None
+    pos = 0
+    for w in seg.words:
+        if pos <= span[1] <= pos + len(w.text):
+            return int(w.left + w.width * (span[1] - pos) / max(1, len(w.text)))
+        pos += len(w.text) + 1
+    return None
 
 
 def bg_brightness(im: Image.Image, box) -> float:

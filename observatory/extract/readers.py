@@ -186,6 +186,14 @@ def _inside(w: Word, box: Box) -> bool:
     return ix >= 0.5 * max(1, w.width) and iy >= 0.6 * max(1, w.height)
 
 
+TALLER = 1.25  # a run this much taller than a number's region spans two lines (`99` over `96` read as `995`)
+
+
+def _fits(w: Word, box: Box, letters: bool) -> bool:
+    """A run answers a region when it is mostly inside it and, for numbers, no taller than it."""
+    return _inside(w, box) and (letters or w.height <= TALLER * (box[3] - box[1]))
+
+
 def _keep(text: str, whitelist: str | None) -> str:
     if not whitelist:
         return text
@@ -297,7 +305,7 @@ class RapidReader:
         todo: list[int] = []
         for i, box in enumerate(boxes):
             l, t, r, b = clamp_box(im, box)
-            inside = sorted((w for w in page if _inside(w, (l, t, r, b))), key=lambda w: (round(w.cy / 20), w.left))
+            inside = sorted((w for w in page if _fits(w, (l, t, r, b), letters)), key=lambda w: (round(w.cy / 20), w.left))
             numeric = bool(whitelist) and any(ch.isdigit() for ch in whitelist)
             icons = [w for w in inside if numeric and _ICON.match(w.text)]  # only numbers sit behind icons
             runs = [w for w in inside if w not in icons]
