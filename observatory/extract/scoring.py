@@ -25,7 +25,8 @@ import unicodedata
 from .names import name_key
 
 NAME_THRESHOLD = 0.9
-LABEL_ONLY_KEYS = {"name_plain", "uncertain", "order_text", "reason", "name_on_screen", "name_alternatives"}
+LABEL_ONLY_KEYS = {"name_plain", "uncertain", "order_text", "reason", "name_on_screen", "name_alternatives",
+                   "change_text"}  # MK8D: the small "+N" column, read by the labeller, no field of the kind
 NAME_FIELDS = {"name", "alliance", "tag"}
 
 
