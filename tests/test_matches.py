@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from observatory.project.domain.matches import our_team, per_full_match, result, team_totals
+from observatory.project.domain.matches import our_team, per_full_match, result, shown_date, team_totals
 
 
 def test_our_team_is_the_one_whose_players_the_community_sees_elsewhere():
@@ -32,3 +32,11 @@ def test_scaling_never_lowers_a_score_and_a_full_war_is_unchanged(score, races):
 def test_result_and_totals():
     assert [result(500, 484), result(484, 500), result(492, 492), result(None, 1)] == ["win", "loss", "draw", None]
     assert team_totals([(1, 80), (1, 70), (2, 90), (None, 5), (2, None)]) == {1: 150, 2: 90}
+
+
+def test_the_date_a_table_shows_is_read_in_the_formats_table_bots_print():
+    from datetime import date
+
+    assert shown_date("18 Jul 2025") == shown_date("2025-07-18") == shown_date("18.07.2025") == date(2025, 7, 18)
+    assert shown_date("July 18, 2025") == date(2025, 7, 18)
+    assert shown_date("Race 12") is None and shown_date("") is None

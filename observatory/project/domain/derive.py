@@ -10,7 +10,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -24,7 +24,7 @@ from ...identity import normalize, parse_name
 from ...identity.matching import MIN_FUZZY_LENGTH
 from .crosscheck import Measured, disagreements
 from .grouping import cluster
-from .matches import our_team, per_full_match, result, team_totals
+from .matches import our_team, per_full_match, result, shown_date, team_totals
 from .ranking import stitch
 from .model import DomainConfig, Shot, iso, local_to_utc, parse_time, stable_id
 from .players import Identity, likely_duplicates, resolve_players
@@ -151,7 +151,7 @@ def derive(community: str, shots: Sequence[Shot], records: Sequence[Record], cfg
     _ac(community, groups.ac, cfg, out, usage)
     _foundry(community, groups.signups, groups.foundry_mails, cfg, event_time, notes, out, usage)
     _rankings(community, groups.rankings, out, usage)
-    _matches(community, groups.matches, used, out, usage)
+    _matches(community, groups.matches, used, cfg, out, usage)
     _races(community, groups.races, out, usage)
     _players(community, ident, cfg, out)
     times = [parse_time(s.captured_at) for s in shots]
@@ -716,11 +716,18 @@ def _result_groups(used: Sequence[Used], shape: str) -> list[list[Used]]:
                       if u.pids[i] is not None and isinstance(r.get("score"), int))
         if len(rows) >= 4:
             yield ("rows", tuple(rows))
-    return cluster(_shaped(used, shape), time=lambda u: u.time, window=timedelta(0),
+    # each screenshot its own key: only evidence joins (tables downloaded together share their file times)
+    return cluster(_shaped(used, shape), time=lambda u: u.time, window=timedelta(0), key=lambda u: u.shot.id,
                    compatible=lambda a, b: abs(a.time - b.time) <= RESULT_WINDOW, evidence=evidence)
 
 
-def _matches(community: str, groups: list[list[Used]], used: Sequence[Used], out: Rows,
+def _shown_day(text: Any, cfg: DomainConfig) -> datetime | None:
+    """The date a table shows (`18 Jul 2025`), as the start of that day in the screenshots' time zone."""
+    day = shown_date(text) if isinstance(text, str) else None
+    return datetime.combine(day, datetime.min.time(), cfg.tz).astimezone(timezone.utc) if day else None
+
+
+def _matches(community: str, groups: list[list[Used]], used: Sequence[Used], cfg: DomainConfig, out: Rows,
              usage: dict[str, dict[str, Any]]) -> None:
     """Wars: each team's players and scores, the community's own team (the one whose players it sees elsewhere),
     the result, and each score scaled to a full match for subs (matches.py)."""
@@ -768,7 +775,8 @@ def _matches(community: str, groups: list[list[Used]], used: Sequence[Used], out
                 "confidence": win.used.reading.confidence[win.index], "screenshot_id": win.used.shot.id,
                 "readings": len(picks[pid])})
         out["wars"].append({
-            "war_id": wid, "community": community, "kind": anchor.shot.kind, "played_at": iso(members[0].time),
+            "war_id": wid, "community": community, "kind": anchor.shot.kind,
+            "played_at": iso(_shown_day(meta.get("date"), cfg) or members[0].time),
             "date_text": meta.get("date"), "title": meta.get("title"), "our_team": ours, "our_total": our_total,
             "their_total": their_total,
             "diff": (our_total - their_total) if isinstance(our_total, int) and isinstance(their_total, int) else None,

@@ -5,6 +5,7 @@ Pure functions over plain values; derive.py feeds them the readings and writes t
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
+from datetime import date, datetime
 
 
 def our_team(teams: dict[int, list[Hashable]], known: set[Hashable]) -> int:
@@ -35,3 +36,17 @@ def team_totals(rows: Iterable[tuple[int | None, int | None]]) -> dict[int, int]
         if team is not None and isinstance(value, int):
             out[team] = out.get(team, 0) + value
     return out
+
+
+DATE_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d")
+
+
+def shown_date(text: str) -> date | None:
+    """A date as table bots print it (`18 Jul 2025`, `2025-07-18`, `18.07.2025`); None when it is no date."""
+    cleaned = " ".join(text.replace(",", " ").split())
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt).date()
+        except ValueError:
+            continue
+    return None
