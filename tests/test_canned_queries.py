@@ -190,7 +190,7 @@ def test_a_canned_query_exports_as_csv_and_json(season):
     assert [int(r["damage"]) for r in table] == [r["damage"] for r in as_json]
     assert table[0]["name"] == as_json[0]["name"]
     resp = get(ds, "/observatory/hunt_leaderboard.json")
-    assert resp.json()["columns"][:3] == ["rank", "name", "damage"]
+    assert resp.json()["columns"][:4] == ["rank", "name", "current_name", "damage"]
 
 
 def test_query_pages_show_thumbnails(season):

@@ -3,6 +3,7 @@
 The page must find the player's readings in every table the schema holds (a pack's ranking entries
 table included, without naming it), show each value with its crop, every name the player went by,
 power over time, the corrections about them, and narrow all of it (and its CSV) to a date range.
+Leaderboards show the name a player had at the event beside the one they have now.
 """
 
 from __future__ import annotations
@@ -123,3 +124,14 @@ def test_the_page_needs_the_same_login_as_the_tables_and_names_link_to_it(histor
     assert f'<a class="obs-player" href="/-/player/{pid}">[HEI]Valorin</a>' in table
     query = web.get("/observatory/hunt_leaderboard?hunt_id=").text
     assert f'href="/-/player/{pid}"' in query
+
+
+def test_leaderboards_show_the_name_read_at_the_event_beside_the_current_one(history):
+    pid = valorin(history)
+    web = Browser(make_datasette(load_settings()))
+    assert web.fix(action="link-alias", name="[HEI]Zorblax", player=pid, community="HEI").status_code == 303
+    old = q(history, "SELECT hunt_id FROM bear_hunts WHERE started_at LIKE '2025-11-05%'")[0][0]
+    board = web.get(f"/observatory/hunt_leaderboard.json?_shape=array&hunt_id={old}&community=").json()
+    assert [(r["name"], r["current_name"]) for r in board] == [("[HEI]Zorblax", "Valorin")]
+    latest = web.get("/observatory/hunt_leaderboard.json?_shape=array&hunt_id=&community=").json()
+    assert [(r["name"], r["current_name"]) for r in latest] == [("[HEI]Valorin", "Valorin"), ("[HEI]Moensori", "Moensori")]
