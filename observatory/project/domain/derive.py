@@ -198,21 +198,44 @@ def _cli_row(ref: Any, i: int) -> str:
     return str(ref.value) if ref.field != "name" else f"'name:{ref.value}'"
 
 
+def _names(u: Used) -> list[Any]:
+    """The names identity sees: as read, except that on a team screen a leading word most of a team's rows share
+    (`ΣND Zach`, `ΣND ruko`, `ΣND rey`) is the clan's tag, as `[ΣND]` would be, so Zach is Zach on every screen."""
+    names = [row.get("name") for row in u.reading.rows]
+    if shape_of(u.shot.kind) != "team_match":
+        return names
+    teams: dict[Any, list[int]] = defaultdict(list)
+    for i, row in enumerate(u.reading.rows):
+        teams[row.get("team")].append(i)
+    for rows in teams.values():
+        split = {i: names[i].strip().split(" ", 1) for i in rows
+                 if isinstance(names[i], str) and " " in names[i].strip()}
+        firsts = Counter(normalize(first) for first, _ in split.values() if normalize(first))
+        if not firsts:
+            continue
+        key, count = firsts.most_common(1)[0]  # compared as identity does: ΣND read as END is the same tag
+        if count < 3 or count * 2 < len(rows):
+            continue
+        shown = Counter(first for first, _ in split.values() if normalize(first) == key).most_common(1)[0][0]
+        for i, (first, rest) in split.items():
+            if normalize(first) == key and rest.strip():
+                names[i] = f"[{shown}]{rest.strip()}"
+    return names
+
+
 def _identity(community: str, used: list[Used], corrections: list[Any], cfg: DomainConfig) -> Identity:
     sightings = []
     for u in used:
         if not _of_players(u.shot.kind):
             continue
         when = iso(u.time)
-        for row in u.reading.rows:
-            name = row.get("name")
+        for name in _names(u):
             if isinstance(name, str) and normalize(name):
                 sightings.append((name, when, u.shot.id, u.shot.ingest_seq))
     ident = resolve_players(community, sightings, corrections, threshold=cfg.fuzzy_threshold)
     for u in used:
         if _of_players(u.shot.kind):
-            for i, row in enumerate(u.reading.rows):
-                name = row.get("name")
+            for i, name in enumerate(_names(u)):
                 if isinstance(name, str) and normalize(name):
                     u.pids[i] = ident.resolve(name)
     return ident
