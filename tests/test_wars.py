@@ -80,3 +80,25 @@ def test_a_clan_tag_most_of_a_team_shares_is_a_tag_not_part_of_the_name(home, tm
     players = dict(conn.execute("SELECT display_name, tag FROM players").fetchall())
     conn.close()
     assert players.get("Zach") == "ΣND" and "ΣND Zach" not in players
+
+
+def test_corrections_work_on_wars_a_score_fixed_and_a_war_moved(home, tmp_path):
+    drop = tmp_path / "phone"
+    drop.mkdir()
+    shutil.copy(MKW / "sample_Table_With_Flags.jpg", drop / "war.jpg")
+    assert CliRunner().invoke(cli, ["ingest", "--community", "CLAN", str(drop)], catch_exceptions=False).exit_code == 0
+    db = home / "projections" / "observatory.db"
+    conn = sqlite3.connect(db)
+    war_id, shot = conn.execute("SELECT war_id, json_extract(screenshot_ids, '$[0]') FROM wars").fetchone()
+    name, score = conn.execute("SELECT name, score FROM war_scores WHERE war_id = ? ORDER BY score DESC", [war_id]).fetchone()
+    conn.close()
+    fixed = CliRunner().invoke(cli, ["correct", "set-value", shot[:12], f"name:{name}", "score", str(score + 1),
+                                     "--reason", "misread"], catch_exceptions=False)
+    assert fixed.exit_code == 0, fixed.output
+    moved = CliRunner().invoke(cli, ["correct", "set-event-time", war_id, "2025-05-16 21:00", "--reason", "played then"],
+                               catch_exceptions=False)
+    assert moved.exit_code == 0, moved.output
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT score FROM war_scores WHERE war_id = ? AND name = ?", [war_id, name]).fetchone()[0] == score + 1
+    assert conn.execute("SELECT played_at FROM wars WHERE war_id = ?", [war_id]).fetchone()[0] == "2025-05-16T21:00:00+00:00"
+    conn.close()

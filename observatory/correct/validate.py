@@ -103,14 +103,20 @@ class State:
 
     # --- events -------------------------------------------------------------------------------------
     def event_anchor(self, ref: str) -> tuple[str, str]:
-        """(screenshot id, what it is) for a hunt id, a foundry event id or a screenshot id."""
+        """(screenshot id, what it is) for an event's id (a hunt, foundry event, war, race or ranking) or a
+        screenshot id."""
         ref = ref.strip()
-        for table, key, label in (("bear_hunts", "hunt_id", "hunt"), ("foundry_events", "event_id", "foundry event")):
-            row = self.one(f"SELECT screenshot_ids FROM [{table}] WHERE [{key}] = ?", [ref])
+        events = (("bear_hunts", "hunt_id", "hunt"), ("foundry_events", "event_id", "foundry event"),
+                  ("wars", "war_id", "war"), ("races", "race_id", "race"), ("rankings", "ranking_id", "ranking"))
+        for table, key, label in events:
+            try:
+                row = self.one(f"SELECT screenshot_ids FROM [{table}] WHERE [{key}] = ?", [ref])
+            except sqlite3.OperationalError:  # projections built before this table existed
+                continue
             if row is not None:
                 return json.loads(row[0])[0], f"{label} {ref}"
-        if ref[:2] in ("h_", "f_"):
-            raise Invalid(f"no hunt or foundry event {ref!r}")
+        if ref[:2] in ("h_", "f_", "w_", "c_", "k_"):
+            raise Invalid(f"no hunt, foundry event, war, race or ranking {ref!r}")
         shot = self.screenshot(ref)
         return shot["id"], f"screenshot {shot['id'][:12]}"
 

@@ -151,7 +151,7 @@ def derive(community: str, shots: Sequence[Shot], records: Sequence[Record], cfg
     _ac(community, groups.ac, cfg, out, usage)
     _foundry(community, groups.signups, groups.foundry_mails, cfg, event_time, notes, out, usage)
     _rankings(community, groups.rankings, out, usage)
-    _matches(community, groups.matches, used, cfg, out, usage)
+    _matches(community, groups.matches, used, cfg, event_time, out, usage)
     _races(community, groups.races, out, usage)
     _players(community, ident, cfg, out)
     times = [parse_time(s.captured_at) for s in shots]
@@ -750,8 +750,8 @@ def _shown_day(text: Any, cfg: DomainConfig) -> datetime | None:
     return datetime.combine(day, datetime.min.time(), cfg.tz).astimezone(timezone.utc) if day else None
 
 
-def _matches(community: str, groups: list[list[Used]], used: Sequence[Used], cfg: DomainConfig, out: Rows,
-             usage: dict[str, dict[str, Any]]) -> None:
+def _matches(community: str, groups: list[list[Used]], used: Sequence[Used], cfg: DomainConfig,
+             event_time: dict[str, datetime], out: Rows, usage: dict[str, dict[str, Any]]) -> None:
     """Wars: each team's players and scores, the community's own team (the one whose players it sees elsewhere),
     the result, and each score scaled to a full match for subs (matches.py)."""
     for members in groups:
@@ -799,7 +799,7 @@ def _matches(community: str, groups: list[list[Used]], used: Sequence[Used], cfg
                 "readings": len(picks[pid])})
         out["wars"].append({
             "war_id": wid, "community": community, "kind": anchor.shot.kind,
-            "played_at": iso(_shown_day(meta.get("date"), cfg) or members[0].time),
+            "played_at": iso(_forced_time(members, event_time) or _shown_day(meta.get("date"), cfg) or members[0].time),
             "date_text": meta.get("date"), "title": meta.get("title"), "our_team": ours, "our_total": our_total,
             "their_total": their_total,
             "diff": (our_total - their_total) if isinstance(our_total, int) and isinstance(their_total, int) else None,
