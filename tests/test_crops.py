@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 
+import pytest
 from PIL import Image
 
 from builders import shot
@@ -25,6 +26,7 @@ def test_old_extractions_are_read_with_no_boxes():
     assert lifted.row_fields == [] and lifted.rows == v1["rows"] and ScoresExtracted.schema_version == 2
 
 
+@pytest.mark.slow  # real OCR of a sample
 def test_extraction_records_each_fields_box_reader_and_confidence(samples_dir):
     image = samples_dir / "Screenshot_20251111_194047_Whiteout Survival.jpg"  # an alliance power ranking
     got = extract(image)

@@ -175,6 +175,7 @@ def test_replay_of_the_same_log_twice_is_identical(tmp_path):
 
 # --- live readers ----------------------------------------------------------------
 
+@pytest.mark.slow  # three rebuilds of 300 screenshots under a reader
 def test_a_connected_reader_sees_the_rebuild_without_reconnecting_and_never_errors(tmp_path):
     store = EventStore(tmp_path / "events.db")
     store.append([ingested(i) for i in range(200)] + [extracted(i, n_rows=10) for i in range(200)])

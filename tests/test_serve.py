@@ -111,6 +111,7 @@ def test_the_web_cannot_write(served):
     assert count(server, "screenshots") == 1
 
 
+@pytest.mark.slow  # a real server and a CLI subprocess
 def test_a_port_in_use_is_a_clear_error_not_someone_elses_server(home):
     import socket
 
