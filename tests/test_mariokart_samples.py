@@ -19,6 +19,7 @@ from observatory.extract.scoring import Summary, score_image
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
 FOLDERS = ("mk8d", "mkw")
+pytestmark = pytest.mark.slow  # OCR over the whole sample sets
 
 # (min recall, min precision, min meta accuracy) per kind on the development samples
 FLOORS = {

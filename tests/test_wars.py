@@ -6,12 +6,14 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from PIL import Image
 
 from observatory.cli import cli
 
 MKW = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "mkw"
+pytestmark = pytest.mark.slow  # every test reads war tables with real OCR through observatory ingest
 WARS = ("sample_MKW_table.jpg", "sample_Table_With_Flags.jpg", "tables_image.png", "Table1.png")
 
 
