@@ -9,7 +9,7 @@ its Tesseract child processes) and the peak RSS of a worker; for the default
 engine (rapidocr), the Tesseract engine and a baseline of plain full-page
 ``tesseract`` text parsed with regexes, all measured in the same run.
 
-    .venv/bin/python benchmarks/accuracy.py [--samples DIR] [--engines rapidocr,tesseract,baseline] [-v]
+    .venv/bin/python benchmarks/accuracy.py [--samples DIR]... [--all-games] [--engines rapidocr,tesseract,baseline] [-v]
 """
 from __future__ import annotations
 
@@ -137,10 +137,10 @@ def report(title: str, results: dict[str, tuple[dict, float, float]], labels: di
             for m in s.meta_errors:
                 print(f"     meta {m}")
     print(f"\n== {title} ==")
-    print(f"{'kind':<18}{'imgs':>5}{'kind_acc':>10}{'recall':>9}{'precision':>11}{'fields':>8}{'meta_acc':>10}"
+    print(f"{'kind':<22}{'imgs':>5}{'kind_acc':>10}{'recall':>9}{'precision':>11}{'fields':>8}{'meta_acc':>10}"
           f"{'doubtful':>9}{'cpu med':>9}{'cpu p95':>9}")
     for k, sm in sorted(per_kind.items()) + [("OVERALL", overall)]:
-        print(f"{k:<18}{sm.images:>5}{sm.kind_accuracy:>10.1%}{sm.recall:>9.1%}{sm.precision:>11.1%}"
+        print(f"{k:<22}{sm.images:>5}{sm.kind_accuracy:>10.1%}{sm.recall:>9.1%}{sm.precision:>11.1%}"
               f"{sm.categorical_accuracy:>8.1%}{sm.meta_accuracy:>10.1%}{sm.doubtful:>9}"
               f"{_pct(cpu[k], 0.5):>9.2f}{_pct(cpu[k], 0.95):>9.2f}")
     print(f"rows: tp={overall.tp} fn={overall.fn} fp={overall.fp} doubtful={overall.doubtful}; "
@@ -150,21 +150,29 @@ def report(title: str, results: dict[str, tuple[dict, float, float]], labels: di
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--samples", type=Path, default=DEFAULT_SAMPLES)
+    ap.add_argument("--samples", type=Path, action="append",
+                    help=f"a folder of labelled screenshots (repeatable; default {DEFAULT_SAMPLES})")
+    ap.add_argument("--all-games", action="store_true",
+                    help=f"every game folder under {DEFAULT_SAMPLES.parent} (wos, mk8d, mkw, totalbattle), kinds side by side")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (per-image time is still per core)")
     ap.add_argument("--engines", default="rapidocr,tesseract,baseline",
                     help="comma-separated: rapidocr (default engine), tesseract (Tesseract engine), baseline")
     ap.add_argument("--no-baseline", action="store_true", help="the same as leaving baseline out of --engines")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false positives")
     args = ap.parse_args(argv)
-    if not args.samples.is_dir():
-        print(f"samples folder not found: {args.samples}", file=sys.stderr)
-        return 2
+    folders = list(args.samples or [])
+    if args.all_games:
+        folders += sorted(p for p in DEFAULT_SAMPLES.parent.iterdir() if p.is_dir() and any(p.glob("*.json")))
+    folders = folders or [DEFAULT_SAMPLES]
     labels = {}
-    for j in sorted(args.samples.glob("*.json")):
-        img = next((j.with_suffix(s) for s in (".jpg", ".png", ".jpeg") if j.with_suffix(s).exists()), None)
-        if img is not None:
-            labels[str(img)] = json.loads(j.read_text(encoding="utf-8"))
+    for folder in folders:
+        if not folder.is_dir():
+            print(f"samples folder not found: {folder}", file=sys.stderr)
+            return 2
+        for j in sorted(folder.glob("*.json")):
+            img = next((j.with_suffix(s) for s in (".jpg", ".png", ".jpeg") if j.with_suffix(s).exists()), None)
+            if img is not None:
+                labels[str(img)] = json.loads(j.read_text(encoding="utf-8"))
     available = {"rapidocr": ("ENGINE rapidocr (default)", run_pipeline),
                  "tesseract": ("ENGINE tesseract", run_tesseract),
                  "baseline": ("BASELINE plain tesseract + regex", run_baseline)}
