@@ -19,7 +19,7 @@ from datasette.utils.asgi import NotFound, Response, asgi_send_file
 from markupsafe import Markup, escape
 
 from ..eventlog import open_log
-from . import player, review, runtime
+from . import exports, player, review, runtime
 from .crops import crop, locate
 from .thumbnails import SHA256, blob_file, thumbnail
 
@@ -90,6 +90,11 @@ def register_routes():  # type: ignore[no-untyped-def]
         (r"^/-/review/caught-up\.json$", review.caught_up_view),
         (r"^/-/player/(?P<player_id>[^/]+?)(\.(?P<format>csv))?$", player.player_view),
     ]
+
+
+@hookimpl
+def register_output_renderer(datasette):  # type: ignore[no-untyped-def]
+    return exports.renderer()
 
 
 @hookimpl
