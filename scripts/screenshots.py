@@ -6,7 +6,7 @@
 The first run ingests /work/shared/samples/wos (../shared/samples/wos) into
 screenshots/.home with the real pipeline (a minute or two of OCR); later runs reuse it.
 PNGs go to screenshots/ (git-ignored), one per page: the home page, a table with
-thumbnails, the review page, every canned query, every dashboard and every chart.
+thumbnails, the review page, a player's page, every canned query, every dashboard and every chart.
 """
 
 from __future__ import annotations
@@ -44,28 +44,30 @@ def prepare_home(home: Path) -> None:
     subprocess.run([sys.executable, "-m", "observatory", "ingest", str(SAMPLES), "--community", "HEI"], env=env, check=True)
 
 
-def busiest_player(db: Path) -> str:
-    """The player with the most history, so the player pages show something."""
+def busiest_player(db: Path) -> tuple[str, str]:
+    """(name, player id) of the player with the most history, so the player pages show something."""
     conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
     try:
         row = conn.execute(
-            "SELECT p.display_name FROM players p "
+            "SELECT p.display_name, p.player_id FROM players p "
             "LEFT JOIN (SELECT player_id, COUNT(*) n FROM (SELECT player_id FROM roster_snapshots UNION ALL "
             "SELECT player_id FROM bear_scores UNION ALL SELECT player_id FROM contribution_snapshots) GROUP BY player_id) h "
             "USING (player_id) ORDER BY h.n DESC, p.display_name LIMIT 1"
         ).fetchone()
     finally:
         conn.close()
-    return row[0] if row else ""
+    return (row[0] or "", row[1]) if row else ("", "")
 
 
-def pages(player: str) -> dict[str, str]:
+def pages(player: str, player_id: str = "") -> dict[str, str]:
     from observatory.serve.config import load_yml, METADATA_FILE
 
     meta = load_yml(ROOT / METADATA_FILE)
     p = quote(player)
     out = {"home": "/", "table-screenshots": "/observatory/screenshots", "table-bear_scores": "/observatory/bear_scores",
            "review": "/-/review"}
+    if player_id:
+        out["player"] = f"/-/player/{quote(player_id, safe='')}"
     for name in meta["databases"]["observatory"]["queries"]:
         out[f"query-{name}"] = f"/observatory/{name}" + (f"?player={p}" if name == "player_history" else "")
     for slug, dashboard in meta["plugins"]["datasette-dashboards"].items():
@@ -102,10 +104,10 @@ def main() -> int:
     server.start()
     OUT.mkdir(exist_ok=True)
     try:
-        for name, path in pages(busiest_player(settings.projections_db)).items():
+        for name, path in pages(*busiest_player(settings.projections_db)).items():
             png = OUT / f"{name}.png"
             # table pages list every column's description above the rows: a taller window shows both
-            size = args.size if not name.startswith("table-") else args.size.split(",")[0] + ",2400"
+            size = args.size if not name.startswith("table-") and name != "player" else args.size.split(",")[0] + ",2400"
             render(browser, server.url.rstrip("/") + path, png, size)
             print(f"  {png.relative_to(ROOT)}  <- {path}", file=sys.stderr)
     finally:
