@@ -110,3 +110,10 @@ def test_the_packs_canned_query_and_table_description_reach_datasette(home, tmp_
     assert [(r[0], r[3]) for r in rows][:5] == [(1, "RobertCraven"), (2, "Herzog der Ropp"), (3, "Cordaginn"),
                                                  (4, "Bumblebee"), (5, "Court Jester Herzi")]
     assert len(rows) == 7
+
+
+def test_pages_whose_values_tie_stitch_by_their_overlap_whatever_came_first():
+    """values 1, 1, 0, 0 over two pages overlapping by two rows: the pages' values tie, the overlap decides."""
+    a, b = [("p0", 1), ("p1", 1), ("p2", 0)], [("p1", 1), ("p2", 0), ("p3", 0)]
+    assert stitch([b, a]) == (["p0", "p1", "p2", "p3"], [])
+    assert stitch([a, b]) == (["p0", "p1", "p2", "p3"], [])
