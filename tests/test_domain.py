@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from builders import correction, from_label, sha_of, shot, trap1_hunt
 from observatory.eventlog import EventStore
 from observatory.project import all_projectors, catch_up, open_db
+from observatory.project.rebuild import rebuild
 from stores import build
 
 
@@ -134,6 +135,41 @@ def test_incremental_catch_up_settles_each_batch(tmp_path):
         catch_up(store, db, all_projectors(), batch_size=2)
         assert db.execute("SELECT count(*) FROM _domain_dirty").fetchone()[0] == 0
     assert db.execute("SELECT participants FROM bear_hunts").fetchone()[0] == 20
+
+
+def _tables(conn) -> dict[str, list]:
+    """Every table analysts read (not the projectors' own bookkeeping, `_...`), rows in a fixed order."""
+    names = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+             if not t.startswith(("_", "sqlite_"))]
+    return {t: sorted(map(tuple, conn.execute(f"SELECT * FROM [{t}]").fetchall()), key=repr) for t in names}
+
+
+def test_a_screenshot_only_ingested_shows_at_once_without_re_deriving_its_community(tmp_path):
+    """The watcher's ingest, before OCR: its rows appear, and no settle re-derives the whole community."""
+    store = EventStore(tmp_path / "events.db")
+    db = open_db(tmp_path / "p.db")
+    projectors = all_projectors()
+    domain = projectors[-1]
+    first, second, third, *_ = trap1_hunt()
+    store.append(first + second)
+    catch_up(store, db, projectors)
+    store.append(third[:1])  # its ingest alone: OCR has not read it yet
+    catch_up(store, db, projectors, settle=False)
+    assert db.execute("SELECT count(*) FROM _domain_dirty").fetchone()[0] == 0
+    assert domain.settle(db, store) == 0  # no community to re-derive
+    sid = third[0].event.sha256
+    assert db.execute("SELECT used_in FROM screenshot_usage WHERE screenshot_id = ?", [sid]).fetchone()[0] == \
+        "not counted (ingested)"
+    assert db.execute("SELECT screenshots FROM communities").fetchone()[0] == 3
+    rebuild(store, tmp_path / "replayed.db", all_projectors())
+    assert _tables(db.conn) == _tables(sqlite3.connect(tmp_path / "replayed.db"))
+    store.append(third[1:])  # read: now it counts, and its community is re-derived
+    catch_up(store, db, projectors)
+    assert db.execute("SELECT used_in FROM screenshot_usage WHERE screenshot_id = ?", [sid]).fetchone()[0] == \
+        "bear_hunts"
+    rebuild(store, tmp_path / "replayed2.db", all_projectors())
+    assert _tables(db.conn) == _tables(sqlite3.connect(tmp_path / "replayed2.db"))
+    store.close()
 
 
 def _queue_rows(community: str, subjects: set[str], detail: str) -> list[dict]:

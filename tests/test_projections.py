@@ -21,7 +21,10 @@ TABLES = ("screenshots", "extracted_rows", "rejected_files", CHECKPOINTS)
 def dump(path) -> dict[str, list[tuple]]:
     conn = sqlite3.connect(path)
     try:
-        return {t: conn.execute(f"SELECT * FROM [{t}] ORDER BY 1, 2").fetchall() for t in TABLES}
+        # the facts, the checkpoints, and every domain table (a screenshot only ingested adds its own rows)
+        domain = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                  if not t.startswith(("_", "sqlite_")) and t not in TABLES]
+        return {t: sorted(conn.execute(f"SELECT * FROM [{t}]").fetchall(), key=repr) for t in (*TABLES, *domain)}
     finally:
         conn.close()
 

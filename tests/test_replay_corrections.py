@@ -1,6 +1,6 @@
 """Replay with corrections equals applying them incrementally, whatever the interleaving.
 
-Random logs mix extractions, re-extractions and every kind of correction, including
+Random logs mix screenshots only ingested (not read yet), extractions, re-extractions and every kind of correction, including
 reverts (of reverts) and merges of players that are already merged. Corrections are
 appended raw, without validation, so the projections must also cope with fixes whose
 row or player has since gone.
@@ -47,6 +47,7 @@ def _pid(name: str) -> str:
 step = st.one_of(
     st.tuples(st.just("shot"), st.integers(0, 4), st.sampled_from(KINDS),
               st.lists(st.sampled_from(NAMES), min_size=1, max_size=4, unique=True), st.integers(0, 3)),
+    st.tuples(st.just("drop"), st.integers(0, 4)),  # ingested only: read by a later "shot" step, if any
     st.tuples(st.just("set_value"), st.integers(0, 4), st.integers(1, 4), st.integers(1, 99)),
     st.tuples(st.just("delete_row"), st.integers(0, 4), st.integers(1, 4)),
     st.tuples(st.just("confirm"), st.integers(0, 4), st.integers(1, 4), st.sampled_from([[], ["damage"], ["name"]])),
@@ -78,6 +79,11 @@ def _events(st_, made: dict, kinds: dict, cids: list, n: int):
             made[i] = sid
             return shot(_name(i), kind, _rows(kind, names, base), _meta(kind), requested_kind=forced, request=f"r{n}")
         return result(sid, kind, _rows(kind, names, base), _meta(kind), requested_kind=forced, request=f"r{n}")
+    if op == "drop":
+        if a[0] in made:
+            return []
+        made[a[0]] = sha_of(f"HEI/{_name(a[0])}")
+        return shot(_name(a[0]), "bear_damage", [])[:1]
     if op in ("set_value", "confirm", "delete_row", "add_row", "retract", "reclassify", "time", "note") and a[0] not in made:
         return []
     sid = made.get(a[0]) if isinstance(a[0], int) else None
@@ -150,7 +156,7 @@ def test_replay_with_corrections_equals_incremental(tmp_path_factory, steps, siz
     store.close()
 
 
-FIX_STEPS = step.filter(lambda s: s[0] not in ("shot", "revert"))
+FIX_STEPS = step.filter(lambda s: s[0] not in ("shot", "drop", "revert"))
 
 
 @pytest.mark.slow

@@ -2,7 +2,8 @@
 
 The domain tables are a pure function of each community's screenshots and
 corrections (`derive`). A batch only marks the communities its screenshots touched
-as dirty, in the same transaction as its checkpoint; `settle` then recomputes those
+as dirty, in the same transaction as its checkpoint (a screenshot only ingested, not
+read yet, adds its own two rows instead: pending.py); `settle` then recomputes those
 communities in one transaction. The corrections come from the log itself (up to the
 projector's checkpoint), not from the `corrections` table another projector keeps:
 `settle` also marks the communities of corrections newer than the last settle. A
@@ -25,9 +26,12 @@ from ..framework import META, Projector, checkpoint_of
 from . import schema
 from .derive import derive
 from .model import DomainConfig, Shot
+from .pending import add_unread
 
 DIRTY = "_domain_dirty"
-SEEN = "domain_corrections_seen"  # key in META: the checkpoint of the last settle; newer corrections dirty their community
+# Key in META: the seq of the newest correction the last settle derived (0: none); newer ones dirty their community.
+# Not the checkpoint: a batch that needs no settle (pending.py) leaves it as it is, and a replay must agree.
+SEEN = "domain_corrections_seen"
 
 
 def _target(c: Any) -> str:
@@ -98,10 +102,11 @@ class DomainProjector(Projector):
         conn = db.conn
         dirty: set[str] = set()
         shas: set[str] = set()
+        ingested: dict[str, str] = {}
         for ev in events:
             p = ev.payload
             if ev.type == "ScreenshotIngested":
-                dirty.add(p["community"])
+                ingested.setdefault(p["sha256"], p["community"])
             else:
                 shas.add(p["sha256"])
         shas_list = sorted(shas)
@@ -109,6 +114,10 @@ class DomainProjector(Projector):
             chunk = shas_list[i:i + 500]
             q = f"SELECT DISTINCT community FROM screenshots WHERE id IN ({','.join('?' * len(chunk))})"
             dirty.update(c for (c,) in conn.execute(q, chunk))
+        # A screenshot only ingested yet adds its two rows here, not a settle of its whole community (pending.py).
+        unread = {sha: c for sha, c in ingested.items() if sha not in shas and c not in dirty}
+        dirty |= {c for sha, c in ingested.items() if sha not in unread}
+        dirty |= add_unread(conn, unread, self.config, dirty_table=DIRTY, projector=self.name)
         conn.executemany(f"INSERT OR IGNORE INTO [{DIRTY}] (community) VALUES (?)", [(c,) for c in sorted(dirty)])
 
     def settle(self, db: sqlite_utils.Database, store: EventStore) -> int:
@@ -140,7 +149,8 @@ class DomainProjector(Projector):
                 self._recompute(conn, community, mine, empty=empty)
             conn.execute(f"DELETE FROM [{DIRTY}]")
             conn.executemany(f"INSERT OR REPLACE INTO [{META}] (key, value) VALUES (?, ?)",
-                             [("domain_config", self.config.fingerprint), (SEEN, str(upto))])
+                             [("domain_config", self.config.fingerprint),
+                              (SEEN, str(max((r.seq for r in records), default=0)))])
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
