@@ -948,17 +948,19 @@ def child_check(log_path: Path, work: Path) -> dict[str, Any]:
             "rows": {t: v[0] for t, v in ref_d.items() if t != "schema"}}
 
 
-def child_newshot(log_path: Path, projection: Path, work: Path, repeats: int) -> dict[str, Any]:
+def child_newshot(log_path: Path, projection: Path, work: Path, repeats: int, *, cache: bool = True) -> dict[str, Any]:
     """One new screenshot dropped into a replayed history: the projection time until its domain rows are queryable.
 
     On copies of the log and of its replayed projections (a live file, WAL, as `observatory run` keeps it),
     for the busiest community: append the ScreenshotIngested of a new screenshot (a copy of that community's
     newest reading, 10 minutes later) and time `catch_up` (what the watcher's ingest costs), then append its
     ScreenshotClassified and ScoresExtracted and time `catch_up` again (what the extraction costs). No OCR:
-    projection only. Median of `repeats` screenshots, one after the other.
+    projection only. Median of `repeats` screenshots, one after the other; wall-clock and CPU time.
+    `cache=False` forgets the decoded readings between settles (for an A/B of project/domain/shots.py).
     """
     from observatory.eventlog import EventStore, Pending, ScoresExtracted, ScreenshotClassified, ScreenshotIngested
     from observatory.project import all_projectors, catch_up, open_db
+    from observatory.project.domain.shots import CACHE
 
     log_copy, proj_copy = work / "newshot-log.db", work / "newshot-projection.db"
     for src, dst in ((log_path, log_copy), (projection, proj_copy)):
@@ -979,8 +981,10 @@ def child_newshot(log_path: Path, projection: Path, work: Path, repeats: int) ->
     ingested = store.latest(["ScreenshotIngested"], stream_id=f"screenshot-{sha}").payload
     extracted = store.latest(["ScoresExtracted"], stream_id=f"screenshot-{sha}").payload
     at = datetime.fromisoformat(captured)
-    ingest_ms, extract_ms, total_ms = [], [], []
+    ingest_ms, extract_ms, total_ms, cpu_ms = [], [], [], []
     for i in range(repeats):
+        if not cache:
+            CACHE.clear()
         at += timedelta(minutes=10)
         new = hashlib.sha256(f"newshot/{log_path.name}/{i}".encode()).hexdigest()
         stream = f"screenshot-{new}"
@@ -990,7 +994,7 @@ def child_newshot(log_path: Path, projection: Path, work: Path, repeats: int) ->
                                                    "original_path": f"{community}/new-{i}.jpg",
                                                    "file_name": f"new-{i}.jpg"}),
                               stream, idempotency_key=f"ingest:{new}", actor="watcher", occurred_at=when)])
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         catch_up(store, db, projectors)
         ingest_ms.append(1000 * (time.perf_counter() - t))
         common = {k: extracted[k] for k in ("engine", "engine_version")}
@@ -1002,6 +1006,7 @@ def child_newshot(log_path: Path, projection: Path, work: Path, repeats: int) ->
         t = time.perf_counter()
         catch_up(store, db, projectors)
         extract_ms.append(1000 * (time.perf_counter() - t))
+        cpu_ms.append(1000 * (time.process_time() - cpu))
         total_ms.append(ingest_ms[-1] + extract_ms[-1])
         (n,) = conn.execute("SELECT COUNT(*) FROM screenshot_usage WHERE screenshot_id = ? AND kind = ? "
                             "AND (used_in IS NULL OR used_in NOT LIKE 'not counted%')",
@@ -1014,6 +1019,7 @@ def child_newshot(log_path: Path, projection: Path, work: Path, repeats: int) ->
     med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
     return {"community": community, "shots": shots, "kind": extracted["kind"], "repeats": repeats,
             "ingest_ms": med(ingest_ms), "extract_ms": med(extract_ms), "total_ms": med(total_ms),
+            "total_cpu_ms": med(cpu_ms),
             "maxrss_mb": maxrss_mb()}
 
 
@@ -1071,7 +1077,8 @@ def main(argv: list[str] | None = None) -> int:
         elif mode == "check":
             res = child_check(Path(rest[0]), Path(rest[1]))
         elif mode == "newshot":
-            res = child_newshot(Path(rest[0]), Path(rest[1]), Path(rest[2]), int(rest[3]))
+            res = child_newshot(Path(rest[0]), Path(rest[1]), Path(rest[2]), int(rest[3]),
+                                cache=rest[4:] != ["nocache"])
         elif mode == "queries":
             res = child_queries(Path(rest[0]), int(rest[1]))
         else:
@@ -1250,7 +1257,8 @@ def report(n: int, sizes: list[int], logs: dict[int, tuple[Path, str]], log_mb: 
           "its ingest + catch-up after its extraction")
     for s, r in sorted(newshot.items()):
         print(f"  {s:>10,} events  {r['community']} ({r['shots']:,} screenshots), kind {r['kind']}:  "
-              f"ingest {r['ingest_ms']:8.1f} ms + extraction {r['extract_ms']:8.1f} ms = {r['total_ms']:8.1f} ms")
+              f"ingest {r['ingest_ms']:8.1f} ms + extraction {r['extract_ms']:8.1f} ms = {r['total_ms']:8.1f} ms "
+              f"(cpu {r['total_cpu_ms']:.1f} ms)")
     if newshot:
         top, low = newshot[max(newshot)], newshot[min(newshot)]
         growth = top["total_ms"] / low["total_ms"]
@@ -1266,6 +1274,7 @@ def report(n: int, sizes: list[int], logs: dict[int, tuple[Path, str]], log_mb: 
         label = _size_label(s)
         figures[f"new_screenshot_ms@{label}"] = f"{r['total_ms']:.1f}"
         figures[f"new_screenshot_ingest_ms@{label}"] = f"{r['ingest_ms']:.1f}"
+        figures[f"new_screenshot_cpu_ms@{label}"] = f"{r['total_cpu_ms']:.1f}"
     figures["identical"] = "yes" if check["ok"] else "NO"
     print("SUMMARY " + " ".join(f"{k}={v}" for k, v in figures.items()))
 

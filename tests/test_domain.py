@@ -8,7 +8,7 @@ import sqlite3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from builders import correction, from_label, sha_of, shot, trap1_hunt
+from builders import correction, from_label, ranking, result, sha_of, shot, trap1_hunt
 from observatory.eventlog import EventStore
 from observatory.project import all_projectors, catch_up, open_db
 from observatory.project.rebuild import rebuild
@@ -169,6 +169,24 @@ def test_a_screenshot_only_ingested_shows_at_once_without_re_deriving_its_commun
         "bear_hunts"
     rebuild(store, tmp_path / "replayed2.db", all_projectors())
     assert _tables(db.conn) == _tables(sqlite3.connect(tmp_path / "replayed2.db"))
+    store.close()
+
+
+def test_a_screenshot_read_again_shows_its_new_reading_between_settles(tmp_path):
+    """Settles keep decoded readings (shots.py); a new extraction of a screenshot replaces its own."""
+    store = EventStore(tmp_path / "events.db")
+    db = open_db(tmp_path / "p.db")
+    hunt = trap1_hunt()
+    for batch in hunt:
+        store.append(batch)
+        catch_up(store, db, all_projectors())
+    sid = hunt[1][0].event.sha256  # ranks 5-10: rank 7 is on no other screenshot
+    fixed = [{**r, "damage": r["damage"] + 1} if r["rank"] == 7 else r for r in ranking(range(5, 11))]
+    store.append(result(sid, "bear_damage", fixed, {"trap_id": 1}, request="again"))
+    catch_up(store, db, all_projectors())
+    assert db.execute("SELECT damage FROM bear_scores WHERE rank = 7").fetchone()[0] == 3300000003
+    rebuild(store, tmp_path / "replayed.db", all_projectors())
+    assert _tables(db.conn) == _tables(sqlite3.connect(tmp_path / "replayed.db"))
     store.close()
 
 

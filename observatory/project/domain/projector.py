@@ -25,8 +25,9 @@ from ...eventlog import EventStore, StoredEvent
 from ..framework import META, Projector, checkpoint_of
 from . import schema
 from .derive import derive
-from .model import DomainConfig, Shot
+from .model import DomainConfig
 from .pending import add_unread
+from .shots import CACHE, load_shots
 
 DIRTY = "_domain_dirty"
 # Key in META: the seq of the newest correction the last settle derived (0: none); newer ones dirty their community.
@@ -158,7 +159,8 @@ class DomainProjector(Projector):
         return len(dirty)
 
     def _recompute(self, conn: Any, community: str, records: list[Record], *, empty: bool = False) -> None:
-        shots = load_shots(conn, community)
+        # A replay derives each community once: no cache, so its memory stays one community's (shots.py).
+        shots = load_shots(conn, community, None if empty else CACHE)
         tables = derive(community, shots, records, self.config)
         for table in schema.TABLES:
             replace_rows(conn, table, community, tables.get(table) or [], empty=empty)
@@ -211,23 +213,3 @@ def replace_rows(conn: Any, table: str, community: str, rows: list[dict[str, Any
             stale.append((rowid,))
     conn.executemany(f"DELETE FROM [{table}] WHERE rowid = ?", stale)
     conn.executemany(insert, wanted.elements())
-
-
-
-def load_shots(conn: Any, community: str) -> list[Shot]:
-    shots: dict[str, Shot] = {}
-    for sid, seq, captured, status, kind, conf, requested, meta in conn.execute(
-        "SELECT id, ingest_seq, captured_at, status, kind, confidence, requested_kind, meta FROM screenshots "
-        "WHERE community = ? ORDER BY ingest_seq", [community]
-    ):
-        shots[sid] = Shot(sid, community, seq or 0, captured, status, kind, conf, requested,
-                          json.loads(meta) if meta else {})
-    loads = json.loads
-    for sid, data, conf in conn.execute(
-        "SELECT r.screenshot_id, r.data, r.confidence FROM extracted_rows r JOIN screenshots s ON s.id = r.screenshot_id "
-        "WHERE s.community = ? ORDER BY r.screenshot_id, r.row_index", [community]
-    ):
-        s = shots[sid]
-        s.rows.append(loads(data))
-        s.row_confidence.append(conf)
-    return list(shots.values())
