@@ -65,9 +65,14 @@ def test_datasette_gets_no_secret_but_its_password_hash_and_what_python_needs(ho
     proc = start(home, "serve", "--port", str(free_port()), OBSERVATORY_WEB_PASSWORD_HASH=password_hash,
                  DATASETTE_SECRET="cookie-signing", LC_ALL="C.UTF-8")
     try:
-        (child,) = wait_for(lambda: children_of(proc.pid) or proc.poll() is not None, 30, what="the Datasette child")
-        assert proc.poll() is None
-        assert "observatory.serve.child" in cmdline_of(child)
+        def datasette() -> list[int]:
+            # a child is first a fork of `serve` (its command line and environment still the parent's) until it
+            # execs: wait for the exec'd Datasette child, not merely for a child
+            return [c for c in children_of(proc.pid) if "observatory.serve.child" in cmdline_of(c)] or (
+                [] if proc.poll() is None else [-1])
+
+        (child,) = wait_for(datasette, 30, what="the Datasette child", tolerate=(FileNotFoundError, ProcessLookupError))
+        assert proc.poll() is None and child > 0
         env = environ_of(child)
     finally:
         stop(proc)
