@@ -63,3 +63,12 @@ def test_the_text_height_is_the_inks_own_whatever_the_box_around_it():
     assert text_height(im, (0, 5, 120, 50)) == H
     assert text_height(im, (0, 12, 120, 40)) == H
     assert text_height(im, (0, 27, 120, 60)) == 20 + H - 27  # the list's edge cuts the glyphs: shorter ink
+
+
+def test_readings_that_differ_only_between_capital_i_and_small_l():
+    from observatory.extract.readers import _only_i_and_l
+
+    assert _only_i_and_l("ljebu Man", "Ijebu Man’")
+    assert not _only_i_and_l("Ijebu Man", "Ijebu Man")  # no difference: nothing to decide
+    assert not _only_i_and_l("ljebu Man", "Ijebu Mon")  # another letter differs too: no swap
+    assert not _only_i_and_l("Bill", "Bil")

@@ -210,10 +210,10 @@ _EAST_ASIAN = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff
 
 def _with_hangul(im: Image.Image, boxes: list[tuple[int, int, int, int]], heights: list[float | None],
                  read: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    """Names the first reader was not sure of are read again by Tesseract with the Hangul and CJK models, in one call
-    for the page; its reading is taken
-    where it holds East Asian letters and agrees with the first reader on everything else (`[K98] EOS`), since
-    then the first reader's version of those letters (`0|`) was a guess."""
+    """Names the first reader was not sure of are read again by Tesseract (with its Hangul model), in one call for
+    the page. Its reading is taken where it holds East Asian letters and agrees with the first reader on
+    everything else (`[K98] EOS`), since then the first reader's version of those letters (`0|`) was a guess;
+    and where the two differ only between a capital I and a small l, which the first reader cannot tell apart."""
     unsure = [i for i, (_, conf) in enumerate(read) if conf < SURE_NAME]
     if not unsure:
         return read
@@ -225,12 +225,26 @@ def _with_hangul(im: Image.Image, boxes: list[tuple[int, int, int, int]], height
         txt, conf = read[i]
         tag, first = _untag(" ".join(txt.split()))
         other = _untag(" ".join(cr.text.split()))[1]  # Tesseract garbles bracketed tags ([981): keep the first's
+        if _only_i_and_l(first, other):  # `ljebu` / `Ijebu`: where the first reader is unsure, the second decides
+            out[i] = (f"{tag} {other.strip(_EDGE)}".strip(), max(conf, cr.conf))
+            continue
         if not _EAST_ASIAN.search(other) or _EAST_ASIAN.search(first):
             continue
         latin = " ".join(_EAST_ASIAN.sub(" ", other).split())
         if latin and len(latin) >= 0.4 * len(first) and fuzz.ratio(latin, first[:len(latin)]) >= 85:
             out[i] = (f"{tag} {other}".strip(), max(conf * 0.9, cr.conf))
     return out
+
+
+_EDGE = " .,'’`|"
+
+
+def _only_i_and_l(a: str, b: str) -> bool:
+    """The two readings differ, and only where one has a capital I and the other a small l (the same glyph in
+    many UI fonts)."""
+    a, b = a.strip(_EDGE), b.strip(_EDGE)
+    pairs = [(x, y) for x, y in zip(a, b) if x != y]
+    return len(a) == len(b) and bool(pairs) and all({x, y} == {"I", "l"} for x, y in pairs)
 
 
 _TAG = re.compile(r"^(\[[^\]\s]{0,6}[\]|1l)])\s*(.*)$")
