@@ -15,7 +15,7 @@ from PIL import Image
 from observatory.cli import cli
 from observatory.project import all_projectors, open_db
 from observatory.project.framework import ensure_schema
-from observatory.serve.config import PASSWORD_ENV, config_for, find_metadata, load_yml
+from observatory.serve.config import PASSWORD_ENV, config_for
 from observatory.serve.thumbnails import blob_file
 from observatory.settings import SettingsError, load_settings
 from datasette_client import get, make_datasette
@@ -85,7 +85,7 @@ def test_blob_paths_cannot_leave_the_blob_store(tmp_path):
 def test_chart_queries_return_a_players_series(projected):
     settings, _ = projected
     ds = make_datasette(settings)
-    charts = load_yml(find_metadata(settings))["plugins"]["datasette-dashboards"]
+    charts = config_for(settings, "127.0.0.1").metadata["plugins"]["datasette-dashboards"]  # the packs bring them
     for dashboard, params in (("player", "&player=Xoxo"), ("hunts", "&community=HEI")):
         for name, chart in charts[dashboard]["charts"].items():
             sql = re.sub(r"\[\[(.*?)\]\]", r"\1", chart["query"])
