@@ -12,7 +12,7 @@ test: setup
 
 # The loop to run while changing code: every package, no OCR over the samples, no multi-second servers.
 test-fast: setup
-	.venv/bin/python -m pytest -q -m "not slow"
+	.venv/bin/python -m pytest -q -m "not slow" -n auto
 
 demo: setup
 	.venv/bin/observatory demo --count 3
