@@ -144,4 +144,7 @@ try:
 except PackError as exc:
     BROKEN_PACK = exc
 if BROKEN_PACK is None:
-    register_commands()
+    try:
+        register_commands()  # the read model checks what only it knows (a ranking table named like a shape's own)
+    except PackError as exc:
+        BROKEN_PACK = exc

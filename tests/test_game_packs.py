@@ -124,3 +124,12 @@ def test_the_shipped_packs_load_on_their_own():
     assert wos.game == "wos" and len(wos.kinds) >= 8
     for k in wos.kinds:
         assert set(k.row_fields()) <= set(wos.fields) and set(k.meta_fields()) <= set(wos.fields)
+
+
+def test_a_ranking_table_named_like_a_table_of_the_read_model_stops_start_up(tmp_path):
+    kind = KIND + "read_model: {shape: ranking, value: score, table: players}\n"
+    write_pack(tmp_path, PACK, kind)
+    out = run("status", packs=tmp_path)
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1
+    assert "kinds/toy_ranking.yaml: kind toy_ranking: field read_model.table: 'players' is already a table" in lines[0]

@@ -16,7 +16,7 @@ UNKNOWN = "unknown"  # the kind of a screen no pack declares; its only meta is `
 UNKNOWN_FIELDS = {"what": FieldSpec(type="text", description="what the screen is, e.g. chief profile")}
 
 __all__ = ["FieldSpec", "KindDefinition", "Pack", "PackError", "ReadModel", "UNKNOWN", "field_spec", "kind", "kinds",
-           "packs", "ranking_table", "read_model", "shape_of"]
+           "pack_of", "packs", "ranking_table", "read_model", "shape_of"]
 
 
 @lru_cache(maxsize=1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ...games import field_spec, kinds, ranking_table, shape_of
+from ...games import PackError, field_spec, kinds, pack_of, ranking_table, shape_of
 
 TABLES: dict[str, str] = {
     "communities": """
@@ -91,6 +91,10 @@ def _ranking_tables() -> dict[str, str]:
             continue
         cols = [f"[{f}] {_SQL_TYPES[spec.type]}" for f in k.row_fields()
                 if f not in ("rank",) and (spec := field_spec(name, f)) is not None]
+        if ranking_table(k) in TABLES:  # a pack may name its ranking's table, never one of the shapes' own
+            pack = pack_of(name)
+            raise PackError(f"{pack.path if pack else '?'}/kinds/{name}.yaml: kind {name}: field read_model.table: "
+                            f"{ranking_table(k)!r} is already a table of its own; name the ranking's table otherwise")
         tables[ranking_table(k)] = (
             "ranking_id TEXT NOT NULL, player_id TEXT NOT NULL, community TEXT NOT NULL, rank INTEGER, rank_exact INTEGER, "
             + ", ".join(cols) + ", confidence REAL, screenshot_id TEXT, readings INTEGER, PRIMARY KEY (ranking_id, player_id)")
