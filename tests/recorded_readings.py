@@ -14,15 +14,21 @@ NAMES = ["Valorin", "Stevie", "Xoxo", "Bourne", "Hingyyy"]  # distinct: a last r
 
 @dataclass
 class RecordedReader(RapidReader):
-    """The first reader, answering from recorded page words; a region with nothing recorded reads as nothing."""
+    """The first reader, answering from recorded page words; a region read afresh says what `crops` records at a
+    point inside it, else nothing."""
 
     words: list[Word] = field(default_factory=list)
+    crops: dict[tuple[int, int], str] = field(default_factory=dict)
 
     def page(self, im):
         return list(self.words)
 
     def recognise(self, im, boxes):
-        return [("", 0.0)] * len(boxes)
+        out = []
+        for l, t, r, b in boxes:
+            hit = next((txt for (x, y), txt in self.crops.items() if l <= x <= r and t <= y <= b), "")
+            out.append((hit, 99.0 if hit else 0.0))
+        return out
 
 
 def bear_ranking(values: list[int], ranks_shown: list[int | None]) -> list[Word]:

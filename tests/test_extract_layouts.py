@@ -6,7 +6,6 @@ A toy game's kinds are declared inline: these are engine features, not one game'
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from hypothesis import assume, given, strategies as st
 from PIL import Image
@@ -17,26 +16,8 @@ from observatory.extract.models import Check, KindDefinition
 from observatory.extract.ocr import Segment, Word
 from observatory.extract.page import Page, build_lines, digit_box
 from observatory.extract.pipeline import extract_page
-from observatory.extract.readers import RapidReader, _fits
-
-
-@dataclass
-class RecordedReader(RapidReader):
-    """The first reader answering from recorded page words; a region read afresh says what `crops` records
-    at a point inside it, else nothing."""
-
-    words: list[Word] = field(default_factory=list)
-    crops: dict[tuple[int, int], str] = field(default_factory=dict)
-
-    def page(self, im):
-        return list(self.words)
-
-    def recognise(self, im, boxes):
-        out = []
-        for l, t, r, b in boxes:
-            hit = next((txt for (x, y), txt in self.crops.items() if l <= x <= r and t <= y <= b), "")
-            out.append((hit, 99.0 if hit else 0.0))
-        return out
+from observatory.extract.readers import _fits
+from recorded_readings import RecordedReader
 
 
 def run(kind: dict, size: tuple[int, int], words: list[Word], crops: dict | None = None) -> dict:

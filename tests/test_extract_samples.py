@@ -7,9 +7,6 @@ silently regress; no wall-clock assertions.
 from __future__ import annotations
 
 import io
-import json
-import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,6 +14,7 @@ from PIL import Image, ImageDraw
 
 from observatory.extract import ENGINE_NAME, KINDS, Extraction, ExtractionError, extract
 from observatory.extract.scoring import Summary, row_matches, score_image
+from sample_sets import extracted, labelled
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "wos"
 pytestmark = pytest.mark.slow  # OCR over the whole sample set (minutes on two cores)
@@ -36,21 +34,14 @@ FLOORS = {
 }
 
 
-def _extract(path: str) -> dict:
-    return extract(path).model_dump()
-
-
 @pytest.fixture(scope="session")
 def sample_results() -> dict[str, tuple[dict, dict]]:
     if not SAMPLES.is_dir():
         pytest.skip(f"labelled samples not found at {SAMPLES}")
-    labels = {str(j.with_suffix(".jpg")): json.loads(j.read_text(encoding="utf-8"))
-              for j in sorted(SAMPLES.glob("*.json")) if j.with_suffix(".jpg").exists()}
+    labels = labelled("wos")
     if not labels:
         pytest.skip(f"no labelled samples in {SAMPLES}")
-    with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-        results = dict(zip(labels, pool.map(_extract, labels)))
-    return {p: (results[p], labels[p]) for p in labels}
+    return extracted(labels)
 
 
 def test_every_sample_is_classified(sample_results):

@@ -7,17 +7,14 @@ names in scripts the reader confuses (`xı` read as `xi`, `ƒ` as `f`) are the k
 """
 from __future__ import annotations
 
-import json
-import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from observatory.extract import Extraction, extract
+from observatory.extract import Extraction
 from observatory.extract.scoring import Summary, score_image
+from sample_sets import SHARED, extracted, labelled
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
 FOLDERS = ("mk8d", "mkw")
 pytestmark = pytest.mark.slow  # OCR over the whole sample sets
 
@@ -31,23 +28,12 @@ FLOORS = {
 }
 
 
-def _extract(path: str) -> dict:
-    return extract(path).model_dump()
-
-
 @pytest.fixture(scope="module")
 def sample_results() -> dict[str, tuple[dict, dict]]:
-    labels = {}
-    for folder in FOLDERS:
-        for j in sorted((SAMPLES / folder).glob("*.json")):
-            img = next((j.with_suffix(s) for s in (".jpg", ".png") if j.with_suffix(s).exists()), None)
-            if img is not None:
-                labels[str(img)] = json.loads(j.read_text(encoding="utf-8"))
+    labels = labelled(*FOLDERS)
     if not labels:
-        pytest.skip(f"labelled Mario Kart samples not found under {SAMPLES}")
-    with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-        results = dict(zip(labels, pool.map(_extract, labels)))
-    return {p: (results[p], labels[p]) for p in labels}
+        pytest.skip(f"labelled Mario Kart samples not found under {SHARED}")
+    return extracted(labels)
 
 
 def test_every_sample_is_classified_and_follows_the_contract(sample_results):

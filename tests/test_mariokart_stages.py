@@ -4,34 +4,14 @@ the in-game team result's two columns. The engine features themselves: tests/tes
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from PIL import Image
 
 from observatory.extract.ocr import Segment, Word
 from observatory.extract.page import digit_box
 from observatory.extract.pipeline import extract_page
-from observatory.extract.readers import RapidReader
+from recorded_readings import RecordedReader
 from observatory.games import kinds
-
-
-@dataclass
-class RecordedReader(RapidReader):
-    """The first reader answering from recorded page words; a region read afresh says what `crops` records
-    at a point inside it, else nothing."""
-
-    words: list[Word] = field(default_factory=list)
-    crops: dict[tuple[int, int], str] = field(default_factory=dict)
-
-    def page(self, im):
-        return list(self.words)
-
-    def recognise(self, im, boxes):
-        out = []
-        for l, t, r, b in boxes:
-            hit = next((txt for (x, y), txt in self.crops.items() if l <= x <= r and t <= y <= b), "")
-            out.append((hit, 99.0 if hit else 0.0))
-        return out
 
 
 def run(kind: str, size: tuple[int, int], words: list[Word], crops: dict | None = None) -> dict:

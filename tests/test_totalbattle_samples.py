@@ -4,29 +4,22 @@ The floors sit a little under what `benchmarks/accuracy.py --samples ../shared/s
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import pytest
 
-from observatory.extract import extract
 from observatory.extract.scoring import Summary, score_image
+from sample_sets import SHARED, extracted, labelled
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "totalbattle"
 pytestmark = pytest.mark.slow  # OCR over the whole sample set
 RECALL, PRECISION = 0.97, 0.99
 
 
 @pytest.fixture(scope="module")
 def results() -> list[tuple[dict, dict]]:
-    labels = sorted(SAMPLES.glob("*.json"))
+    labels = labelled("totalbattle")
     if not labels:
-        pytest.skip(f"no labelled samples in {SAMPLES}")
-    out = []
-    for j in labels:
-        label = json.loads(j.read_text(encoding="utf-8"))
-        out.append((extract(SAMPLES / label["file"]).model_dump(), label))
-    return out
+        pytest.skip(f"no labelled samples in {SHARED / 'totalbattle'}")
+    return list(extracted(labels).values())
 
 
 def test_every_crop_is_an_event_ranking_read_to_the_floor(results):
