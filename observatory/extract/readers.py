@@ -208,7 +208,7 @@ SURE_NAME = 98.0  # PP-OCRv6 reads a plain Latin name at 99+; the Hangul it gues
 _EAST_ASIAN = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
-def _with_hangul(im: Image.Image, boxes: list[tuple[int, int, int, int]], heights: list[float | None],
+def _second_reading(im: Image.Image, boxes: list[tuple[int, int, int, int]], heights: list[float | None],
                  read: list[tuple[str, float]]) -> list[tuple[str, float]]:
     """Names the first reader was not sure of are read again by Tesseract (with its Hangul model), in one call for
     the page. Its reading is taken where it holds East Asian letters and agrees with the first reader on
@@ -311,7 +311,7 @@ class RapidReader:
             cut = [dark_box(im, clamp_box(im, box), h or (box[3] - box[1]) * 0.6) for box, h in zip(boxes, heights)]
             read = self.recognise(im, cut)
             if letters:
-                read = _with_hangul(im, cut, heights, read)
+                read = _second_reading(im, cut, heights, read)
             return [CropResult(_keep(txt, whitelist), conf, [Word(_keep(txt, whitelist), 0, 0, r - l, b - t, conf)])
                     if _keep(txt, whitelist) else CropResult("", 0.0, [])
                     for (txt, conf), (l, t, r, b) in zip(read, cut)]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -231,14 +233,15 @@ def _ink_heights(defn: KindDefinition, page: Page, rows: list[RowCtx]) -> list[i
     return out if steady >= 3 else None
 
 
-def _cut_off(rows: list[RowCtx], image_height: float | None = None, inks: list[int] | None = None) -> dict[int, str]:
+def _cut_off(rows: list[RowCtx], image_height: float | None = None,
+             inks: Callable[[], list[int] | None] | None = None) -> dict[int, str]:
     """Rows the list's edge or an overlay cuts, and why: the first or last of a column whose number or name
     is shorter than the others' (the edge), or whose name starts right of where the others start.
 
     `image_height`, for lists that fill the image (`rows.cut_by: image`): only a row touching the image's
     border is cut; a short glyph elsewhere is the font's rendering (12 px against 14), not a cut.
-    `inks` (the numbers' heights measured in their pixels): a number whose box is short but whose ink is as
-    tall as the page's others is whole (the detector's boxes vary by a sixth: `2,429` 29 px, `2,427` 34 px)."""
+    `inks` (the numbers' heights measured in their pixels, asked only when a row's box is short): a number whose
+    box is short but whose ink is as tall as the page's others is whole (the detector's boxes vary by a sixth: `2,429` 29 px, `2,427` 34 px)."""
     out: dict[int, str] = {i: "the name's start is hidden (covered, or cut by the list)"
                            for i, r in enumerate(rows) if r.name_cut}
     if len(rows) < 3:
@@ -254,7 +257,7 @@ def _cut_off(rows: list[RowCtx], image_height: float | None = None, inks: list[i
             if r.anchor.height < CLIPPED * ah or short_name:
                 if image_height is not None and not _touches(r, image_height, ah):
                     continue
-                if not short_name and inks is not None and _whole(inks, i):
+                if not short_name and inks is not None and (measured := inks()) is not None and _whole(measured, i):
                     continue
                 out.setdefault(i, "row cut off at the edge of the list")
     return out
@@ -332,7 +335,7 @@ def cross_check(defn: KindDefinition, page: Page, kept: list[RowCtx], public: li
         if name_field and why:
             doubts.setdefault(i, {}).setdefault(name_field, why)
     for i, why in _cut_off(kept, page.H if defn.rows.cut_by == "image" else None,
-                           _ink_heights(defn, page, kept)).items():
+                           lru_cache(maxsize=1)(lambda: _ink_heights(defn, page, kept))).items():
         public[i]["partial"] = True
         if why.startswith("the name"):
             cut = [name_field]

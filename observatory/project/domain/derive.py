@@ -224,20 +224,14 @@ def _names(u: Used) -> list[Any]:
 
 
 def _identity(community: str, used: list[Used], corrections: list[Any], cfg: DomainConfig) -> Identity:
-    sightings = []
-    for u in used:
-        if not _of_players(u.shot.kind):
-            continue
-        when = iso(u.time)
-        for name in _names(u):
-            if isinstance(name, str) and normalize(name):
-                sightings.append((name, when, u.shot.id, u.shot.ingest_seq))
+    names = [(u, _names(u)) for u in used if _of_players(u.shot.kind)]
+    sightings = [(name, iso(u.time), u.shot.id, u.shot.ingest_seq) for u, shown in names for name in shown
+                 if isinstance(name, str) and normalize(name)]
     ident = resolve_players(community, sightings, corrections, threshold=cfg.fuzzy_threshold)
-    for u in used:
-        if _of_players(u.shot.kind):
-            for i, name in enumerate(_names(u)):
-                if isinstance(name, str) and normalize(name):
-                    u.pids[i] = ident.resolve(name)
+    for u, shown in names:
+        for i, name in enumerate(shown):
+            if isinstance(name, str) and normalize(name):
+                u.pids[i] = ident.resolve(name)
     return ident
 
 
@@ -754,6 +748,11 @@ def _matches(community: str, groups: list[list[Used]], used: Sequence[Used], cfg
              event_time: dict[str, datetime], out: Rows, usage: dict[str, dict[str, Any]]) -> None:
     """Wars: each team's players and scores, the community's own team (the one whose players it sees elsewhere),
     the result, and each score scaled to a full match for subs (matches.py)."""
+    shots_of: dict[str, set[str]] = defaultdict(set)  # player -> the screenshots they were read on
+    for u in used:
+        for pid in u.pids:
+            if pid is not None:
+                shots_of[pid].add(u.shot.id)
     for members in groups:
         members = sorted(members, key=lambda u: (u.time, u.shot.ingest_seq))
         anchor = min(members, key=lambda u: u.shot.ingest_seq)
@@ -761,7 +760,7 @@ def _matches(community: str, groups: list[list[Used]], used: Sequence[Used], cfg
         assert rm is not None
         wid = stable_id("w", community, anchor.shot.id)
         mine = {u.shot.id for u in members}
-        elsewhere = {pid for u in used if u.shot.id not in mine for pid in u.pids if pid is not None}
+        elsewhere = {pid for pid, shots in shots_of.items() if shots - mine}
         picks = _picks(members, lambda r: r.get("score") is not None)
         best = {pid: _best(p) for pid, p in picks.items()}
         teams: dict[int, list[str]] = defaultdict(list)
