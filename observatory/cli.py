@@ -10,7 +10,7 @@ import click
 
 from . import __version__
 from .cli_support import Context, open_store, pass_ctx
-from .games import PackError, packs
+from .games import PackError, packs, ranking_table
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -89,7 +89,7 @@ def events(obj: Context, types: tuple[str, ...], since: int, limit: int | None, 
 def kinds_command(as_json: bool) -> None:
     """List the games, their screen kinds, and the file that declares each."""
     rows = [{"game": p.game, "title": p.title, "kind": k.name, "shape": k.read_model.shape if k.read_model else None,
-             "row_fields": k.row_fields(), "meta_fields": k.meta_fields(), "declared_in": f"{p.path}/kinds/{k.name}.yaml",
+             "tables": _tables_of(k), "row_fields": k.row_fields(), "meta_fields": k.meta_fields(), "declared_in": f"{p.path}/kinds/{k.name}.yaml",
              "description": k.description} for p in packs() for k in p.kinds]
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -98,9 +98,21 @@ def kinds_command(as_json: bool) -> None:
         mine = [r for r in rows if r["game"] == game]
         click.echo(f"{mine[0]['title']} ({game}): {len(mine)} kind{'s' if len(mine) != 1 else ''}")
         width = max(len(r["kind"]) for r in mine)
+        into = max(len(", ".join(r["tables"])) for r in mine)
         for r in mine:
             shape = r["shape"] or "extract only"
-            click.echo(f"  {r['kind'].ljust(width)}  {shape:<16} {r['declared_in']}")
+            click.echo(f"  {r['kind'].ljust(width)}  {shape:<11} {', '.join(r['tables']).ljust(into)}  {r['declared_in']}")
+
+
+def _tables_of(k: Any) -> list[str]:
+    """The read-model tables a kind's screenshots feed (its event's table first)."""
+    rm = k.read_model
+    if rm is None:
+        return []
+    fixed = {"team_match": ["wars", "war_scores"], "race": ["races", "race_results"]}
+    if rm.shape == "ranking":
+        return ["rankings", ranking_table(k)]
+    return fixed.get(rm.shape) or [t for t in (rm.event, rm.table) if t]
 
 
 def _summary(payload: dict[str, Any]) -> str:

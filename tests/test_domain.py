@@ -219,3 +219,21 @@ def test_replace_rows_leaves_exactly_the_new_rows_and_other_communities_alone(be
 
     assert held("HEI") == sorted((tuple(r[c] for c in cols) for r in new), key=lambda r: r[2])
     assert held("BTS") == [tuple(r[c] for c in cols) for r in _queue_rows("BTS", other, "theirs")]
+
+
+def test_result_mails_of_two_legions_shot_minutes_apart_go_to_their_own_battles(tmp_path):
+    """One officer screenshots both legions' result mails in one sitting: each battle keeps its own result."""
+    def mail(second: int, legion: int, score: int, names: list[str]) -> list:
+        rows = [{"rank": i + 1, "name": n, "points": 1000 - i} for i, n in enumerate(names)]
+        meta = {"legion": legion, "mail_time": "2025-11-16 23:00:00", "result": "victory", "our_score": score}
+        return shot(f"Screenshot_20251117_0600{second:02d}_Whiteout Survival.jpg", "foundry_result", rows, meta)
+    signups = [shot(f"Screenshot_20251114_1{legion}0000_Whiteout Survival.jpg", "foundry_signup",
+                    [{"name": f"[HEI]Signed{legion}", "power": 5000 + legion, "status": "join"}], {"legion": legion})
+               for legion in (1, 2)]
+    conn = build(tmp_path, signups + [mail(10, 2, 222, ["Bo", "Cy"]), mail(40, 1, 111, ["Al", "Di"])])
+    battles = {r["legion"]: r for r in conn.execute("SELECT * FROM foundry_events")}
+    assert {k: (b["our_score"], b["screenshots"], b["started_at"]) for k, b in battles.items()} == {
+        1: (111, 2, "2025-11-16T23:00:00+00:00"), 2: (222, 2, "2025-11-16T23:00:00+00:00")}
+    points = {r[0]: r[1] for r in conn.execute(
+        "SELECT r.name, e.legion FROM foundry_results r JOIN foundry_events e USING (event_id)")}
+    assert points == {"Al": 1, "Di": 1, "Bo": 2, "Cy": 2}

@@ -133,3 +133,122 @@ def test_a_ranking_table_named_like_a_table_of_the_read_model_stops_start_up(tmp
     lines = out.stderr.strip().splitlines()
     assert out.returncode == 2 and len(lines) == 1
     assert "kinds/toy_ranking.yaml: kind toy_ranking: field read_model.table: 'players' is already a table" in lines[0]
+
+
+# A second game's raid and guild list, as data only: the generic `event` and `snapshot` shapes project them.
+RAID_PACK = PACK + """\
+  damage: {type: int, min: 0}
+  boss: {type: text}
+  power: {type: int, min: 0}
+tables:
+  toy_raids:
+    id_prefix: r
+    key: [raid_id]
+    columns: {raid_id: id, community: community, boss: one(meta.boss), started_at: started_at,
+              fighters: count(toy_raid_scores), damage_sum: sum(toy_raid_scores.damage), screenshots: screenshots}
+  toy_raid_scores:
+    key: [raid_id, player_id]
+    indexes: [[player_id]]
+    columns: {raid_id: id, player_id: player, community: community, rank: row.rank, damage: row.damage,
+              readings: readings, screenshot_id: screenshot_id}
+  toy_guild:
+    key: [community, week_start, player_id]
+    columns: {community: community, week_start: key.start, player_id: player, name: row.name, power: row.power,
+              captured_at: captured_at}
+events:
+  toy_raids: {window: event, group_by: [boss], evidence: {by: [rank, damage], min: 1000}}
+"""
+RAID_KIND = """\
+name: toy_raid
+phrases: [{text: Raid Damage, weight: 3}]
+meta: [{name: boss, type: text, pattern: 'Boss (\\\\w+)'}]
+rows: {anchor: '{{NUM}} dmg', anchor_x: [0.5, 1.0], sequence_field: rank}
+fields:
+  - {name: rank, type: int, source: region, x_range: [0.0, 0.1]}
+  - {name: name, type: name, source: same_line, x_range: [0.1, 0.5], required: true}
+  - {name: damage, type: int, source: anchor}
+read_model: {shape: event, event: toy_raids, table: toy_raid_scores, value: damage, needs: [damage],
+             vote: {by: [rank, damage]}}
+"""
+GUILD_KIND = """\
+name: toy_guild
+phrases: [{text: Guild Members, weight: 3}]
+rows: {anchor: '{{NUM}} pw', anchor_x: [0.5, 1.0]}
+fields:
+  - {name: name, type: name, source: same_line, x_range: [0.1, 0.5], required: true}
+  - {name: power, type: int, source: anchor}
+read_model: {shape: snapshot, table: toy_guild, window: week, keep: latest, value: power}
+"""
+DERIVE = """
+import json, sqlite3
+from observatory.project.domain import schema
+from observatory.project.domain.derive import derive
+from observatory.project.domain.model import DomainConfig, Shot
+from observatory.project.domain.projector import replace_rows
+
+def shot(i, kind, at, rows, meta=None):
+    return Shot(f"s{i}", "C", i, at, "extracted", kind, 0.9, kind, meta or {}, rows, [0.9] * len(rows))
+
+raid = [{"rank": r, "name": n, "damage": d} for r, n, d in ((1, "Anna", 90000), (2, "Bob", 50000))]
+shots = [
+    shot(1, "toy_raid", "2026-03-02T20:00:00+00:00", raid, {"boss": "Wyrm"}),
+    shot(2, "toy_raid", "2026-03-02T20:20:00+00:00", raid + [{"rank": 3, "name": "Cid", "damage": 7000}], {"boss": "Wyrm"}),
+    shot(3, "toy_raid", "2026-03-03T09:00:00+00:00", raid[:1], {"boss": None}),  # next day, same reading: same raid
+    shot(4, "toy_raid", "2026-03-02T20:10:00+00:00", [{"rank": 1, "name": "Anna", "damage": 123456}], {"boss": "Hydra"}),
+    shot(5, "toy_guild", "2026-03-03T10:00:00+00:00", [{"name": "Anna", "power": 100}, {"name": "Bob", "power": 80}]),
+    shot(6, "toy_guild", "2026-03-05T10:00:00+00:00", [{"name": "Anna", "power": 120}]),
+]
+out = derive("C", shots, [], DomainConfig())
+db = sqlite3.connect(":memory:")
+schema.setup(db)
+for table in ("toy_raids", "toy_raid_scores", "toy_guild"):
+    replace_rows(db, table, "C", out[table], empty=True)
+cols = {t: [r[1] for r in db.execute(f"PRAGMA table_info({t})")] for t in ("toy_raids", "toy_guild")}
+print(json.dumps({"raids": sorted(out["toy_raids"], key=lambda r: r["boss"]), "scores": out["toy_raid_scores"],
+                  "guild": out["toy_guild"], "cols": cols,
+                  "usage": {u["screenshot_id"]: u["used_in"] for u in out["screenshot_usage"]}}))
+"""
+
+
+def test_a_new_games_event_and_snapshot_are_projected_from_their_declaration_alone(tmp_path):
+    folder = write_pack(tmp_path, RAID_PACK)
+    (folder / "kinds" / "toy_raid.yaml").write_text(RAID_KIND)
+    (folder / "kinds" / "toy_guild.yaml").write_text(GUILD_KIND)
+    done = run(packs=tmp_path, code=DERIVE)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    hydra, wyrm = got["raids"]
+    # two screenshots 20 minutes apart and one the next day sharing a reading are one raid; another boss is another
+    assert wyrm["boss"] == "Wyrm" and wyrm["screenshots"] == 3 and wyrm["fighters"] == 3
+    assert wyrm["damage_sum"] == 90000 + 50000 + 7000 and wyrm["started_at"] == "2026-03-02T20:00:00+00:00"
+    assert hydra["fighters"] == 1 and hydra["damage_sum"] == 123456 and hydra["raid_id"].startswith("r_")
+    anna = [s for s in got["scores"] if s["raid_id"] == wyrm["raid_id"] and s["damage"] == 90000]
+    assert len(anna) == 1 and anna[0]["readings"] == 3
+    # the guild list keeps the week's newest reading per player
+    powers = sorted((g["name"], g["power"], g["week_start"]) for g in got["guild"])
+    assert powers == [("Anna", 120, "2026-03-02"), ("Bob", 80, "2026-03-02")]
+    assert got["cols"]["toy_guild"] == ["community", "week_start", "player_id", "name", "power", "captured_at"]
+    assert got["usage"] == {"s1": "toy_raids", "s2": "toy_raids", "s3": "toy_raids", "s4": "toy_raids",
+                            "s5": "toy_guild", "s6": "toy_guild"}
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda p, k: (p.replace("fighters: count(toy_raid_scores)", "fighters: count(nothing)"), k),
+     "table toy_raids: field columns.fighters: 'nothing' is not a table of this pack"),
+    (lambda p, k: (p.replace("boss: one(meta.boss)", "boss: meta(boss)"), k),
+     "table toy_raids: field columns.boss: unknown source 'meta(boss)'"),
+    (lambda p, k: (p.replace("key: [raid_id]", "key: [raid]"), k), "table toy_raids: field key: 'raid' is not one of"),
+    (lambda p, k: (p, k.replace("event: toy_raids", "event: toy_fights")),
+     "kind toy_raid: field read_model.event: 'toy_fights' is not an event of pack.yaml events"),
+    (lambda p, k: (p, k.replace("needs: [damage]", "needs: [dmg]")),
+     "kind toy_raid: field read_model.needs: 'dmg' is not a row field"),
+    (lambda p, k: (p.replace("group_by: [boss]", "group_by: [zone]"), k),
+     "event toy_raids: field group_by: 'zone' is not a meta field of its kinds"),
+])
+def test_a_broken_table_or_event_declaration_stops_start_up_naming_it(tmp_path, edit, expected):
+    pack, kind = edit(RAID_PACK, RAID_KIND)
+    folder = write_pack(tmp_path, pack)
+    (folder / "kinds" / "toy_raid.yaml").write_text(kind)
+    with pytest.raises(PackError) as err:
+        load_pack(folder)
+    assert expected in str(err.value) and "\n" not in str(err.value)

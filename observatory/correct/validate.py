@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from ..eventlog.models import (AddRow, Confirm, DeleteRow, LinkAlias, MergePlayers, NoteCorrection, Reclassify,
                                RenamePlayer, Retract, Revert, RowRef, SetEventTime, SetValue, UnlinkAlias)
+from ..games import event_tables
 from ..identity import normalize, parse_name
 from .fields import KINDS, ROW_FIELDS, FieldError, coerce, field_type
 from .rows import Reading, address_of, apply_fixes, describe, doubtful_fields, find_row, parse_ref
@@ -106,8 +107,8 @@ class State:
         """(screenshot id, what it is) for an event's id (a hunt, foundry event, war, race or ranking) or a
         screenshot id."""
         ref = ref.strip()
-        events = (("bear_hunts", "hunt_id", "hunt"), ("foundry_events", "event_id", "foundry event"),
-                  ("wars", "war_id", "war"), ("races", "race_id", "race"), ("rankings", "ranking_id", "ranking"))
+        events = [(table, key, table) for table, key, _ in event_tables()]
+        events += [("wars", "war_id", "war"), ("races", "race_id", "race"), ("rankings", "ranking_id", "ranking")]
         for table, key, label in events:
             try:
                 row = self.one(f"SELECT screenshot_ids FROM [{table}] WHERE [{key}] = ?", [ref])
@@ -115,8 +116,8 @@ class State:
                 continue
             if row is not None:
                 return json.loads(row[0])[0], f"{label} {ref}"
-        if ref[:2] in ("h_", "f_", "w_", "c_", "k_"):
-            raise Invalid(f"no hunt, foundry event, war, race or ranking {ref!r}")
+        if ref[:2] in {f"{prefix}_" for _, _, prefix in event_tables()} | {"w_", "c_", "k_"}:
+            raise Invalid(f"no event ({', '.join(t for t, _, _ in events)}) {ref!r}")
         shot = self.screenshot(ref)
         return shot["id"], f"screenshot {shot['id'][:12]}"
 

@@ -9,14 +9,16 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from .format import FieldSpec, KindDefinition, Pack, ReadModel
+from . import sources
+from .format import EventSpec, FieldSpec, KindDefinition, Pack, ReadModel, TableSpec
 from .loader import BUILTIN, PackError, discover
 
 UNKNOWN = "unknown"  # the kind of a screen no pack declares; its only meta is `what`
 UNKNOWN_FIELDS = {"what": FieldSpec(type="text", description="what the screen is, e.g. chief profile")}
 
-__all__ = ["FieldSpec", "KindDefinition", "Pack", "PackError", "ReadModel", "UNKNOWN", "field_spec", "kind", "kinds",
-           "pack_of", "packs", "ranking_table", "read_model", "shape_of"]
+__all__ = ["EventSpec", "FieldSpec", "KindDefinition", "Pack", "PackError", "ReadModel", "TableSpec", "UNKNOWN",
+           "event_of", "event_tables", "field_spec", "kind", "kinds", "pack_of", "pack_tables", "packs", "ranking_table", "read_model",
+           "shape_of", "sources"]
 
 
 @lru_cache(maxsize=1)
@@ -40,8 +42,13 @@ def kind(name: str) -> KindDefinition | None:
     return kinds().get(name)
 
 
+@lru_cache(maxsize=1)
+def _packs_by_kind() -> dict[str, Pack]:
+    return {k.name: p for p in packs() for k in p.kinds}
+
+
 def pack_of(name: str) -> Pack | None:
-    return next((p for p in packs() if any(k.name == name for k in p.kinds)), None)
+    return _packs_by_kind().get(name)
 
 
 def field_spec(kind_name: str, field: str) -> FieldSpec | None:
@@ -63,6 +70,36 @@ def read_model(kind_name: str | None) -> ReadModel | None:
 def shape_of(kind_name: str | None) -> str | None:
     rm = read_model(kind_name)
     return rm.shape if rm is not None else None
+
+
+def pack_tables() -> dict[str, tuple[Pack, str]]:
+    """Every pack-declared read-model table (snapshots' and events'): name -> (its pack, its DDL column list)."""
+    out: dict[str, tuple[Pack, str]] = {}
+    for p in packs():
+        for name in p.tables:
+            if name in out:
+                raise PackError(f"{p.path}/pack.yaml: table {name}: already declared by {out[name][0].path}")
+            out[name] = (p, sources.table_ddl(name, p))
+    return out
+
+
+def event_tables() -> list[tuple[str, str, str]]:
+    """(table, its id column, the id prefix) of every pack event, for commands that take an event's id."""
+    out = []
+    for p in packs():
+        for name in p.events:
+            spec = p.tables[name]
+            col = next((c for c, text in spec.columns.items() if text.strip() == "id"), spec.key[0])
+            out.append((name, col, spec.id_prefix or name[0]))
+    return out
+
+
+def event_of(kind_name: str | None) -> tuple[str, EventSpec] | None:
+    """(its table, the event) an `event` kind's screenshots belong to."""
+    k, p = (kind(kind_name), pack_of(kind_name)) if kind_name else (None, None)
+    if k is None or p is None or k.read_model is None or k.read_model.event is None:
+        return None
+    return k.read_model.event, p.events[k.read_model.event]
 
 
 def ranking_table(k: KindDefinition) -> str:

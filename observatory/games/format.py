@@ -153,19 +153,69 @@ class FieldSpec(BaseModel):
 
 
 # The shapes the read model knows (project/domain): each is implemented once, in generic code.
-#   ranking         a ranked list read over several overlapping screenshots, stitched into one ranking per
-#                   capture session (and per `group_by` meta); ranks from the list order; rows -> `table`
-#   period_ranking  a ranking per period tab (daily / weekly), one row per player per period
-#   roster          a member list per capture session
-#   alliance_ranking a ranking of alliances rather than players (no identity)
-#   hunt            a game event with participants, its list and summary screens grouped by time and evidence
-#   lane_signup     sign-ups per week and lane
-#   legion_signup, legion_result  an event per legion and week: sign-ups, and the result mail's ranking
-#   team_match      a match between two teams on one screen (rows carry `team` and the `value`; meta each team's
-#                   total): tables wars and war_scores; the same match sent twice is one
-#   race            one result list per screen (a race's standings): tables races and race_results
-Shape = Literal["ranking", "period_ranking", "roster", "alliance_ranking", "hunt", "lane_signup", "legion_signup",
-                "legion_result", "team_match", "race"]
+#   ranking     a ranked list read over several overlapping screenshots, stitched into one ranking per
+#               capture session (and per `group_by` meta); ranks from the list order; rows -> `table`
+#   snapshot    one row per player (or per `entity`) per group: a capture session, a day, a week or the
+#               period the screen names (`window`), split by `group_by` meta; rows -> `table` (declared in
+#               pack.yaml `tables`): a ranking per period, a roster, a sign-up list
+#   event       a game event with participants: the screenshots of one `event` (declared in pack.yaml
+#               `events`), grouped by time and by the evidence the screens give; the event's row goes to its
+#               own table, each kind's participants to the kind's `table`
+#   team_match  a match between two teams on one screen (rows carry `team` and the `value`; meta each team's
+#               total): tables wars and war_scores; the same match sent twice is one
+#   race        one result list per screen (a race's standings): tables races and race_results
+Shape = Literal["ranking", "snapshot", "event", "team_match", "race"]
+# How screenshots fall into groups in time: `session` (chained within the snapshot window setting), `event`
+# (chained within the event window setting), `day` or `week` (calendar, in the screenshots' time zone, weeks
+# from Monday), or `meta:<field>` (the period the screen names: `weekly` is a week, anything else a day).
+Window = str
+WINDOW_PATTERN = r"^(session|event|day|week|meta:[a-z][a-z0-9_]*)$"
+
+
+class VoteRule(BaseModel):
+    """What identifies one row of one list, so readings of it under different names are one player's (votes.py):
+    `by` the row fields (a position and a value, or a value alone); `alike`: a shared key joins only names that
+    look alike (a power two players may share), else it settles whatever the names (the same rank and damage)."""
+
+    model_config = ConfigDict(extra="forbid")
+    by: list[str] = Field(min_length=1, max_length=2)
+    alike: bool = False
+
+
+class Evidence(BaseModel):
+    """Readings that join an event's screenshots whatever their times: the same player, or the same position
+    (`by[0]`), with the same value (`by[-1]`) of at least `min`."""
+
+    model_config = ConfigDict(extra="forbid")
+    by: list[str] = Field(min_length=1, max_length=2)
+    min: int = 0
+
+
+class EventSpec(BaseModel):
+    """A game event several kinds' screenshots belong to (pack.yaml `events`, keyed by the event's table)."""
+
+    model_config = ConfigDict(extra="forbid")
+    window: Window = Field("event", pattern=WINDOW_PATTERN)
+    group_by: list[str] = Field(default_factory=list)  # meta fields: two values never share an event
+    evidence: Evidence | None = None
+    dated_by: list[str] = Field(default_factory=list)  # kinds whose times date the event (default: all of its kinds)
+
+
+class TableSpec(BaseModel):
+    """A read-model table of a pack (pack.yaml `tables`): each column names where its value comes from.
+
+    Sources (KINDS.md, *Read model*): `row.F`, `meta.F`, `summary.F`, `key.F` (a `group_by` value; `key.start`:
+    the window's first day), `one(meta.F)`, `first(row.F, row.G)`, `int(row.F)`, `name.plain`, `name.tag`,
+    `count(TABLE)`, `sum(TABLE.F)`, and `id`, `community`, `player`, `started_at`, `captured_at`, `time_source`,
+    `confidence`, `screenshot_id`, `screenshot_ids`, `screenshots`, `readings`, `note`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    description: str = ""
+    id_prefix: str | None = Field(None, pattern=r"^[a-z]{1,3}$")  # the table's `id` values: <prefix>_<hash>
+    key: list[str] = Field(min_length=1)
+    indexes: list[list[str]] = Field(default_factory=list)
+    columns: dict[str, str] = Field(min_length=1)
 
 
 class ReadModel(BaseModel):
@@ -174,11 +224,20 @@ class ReadModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     shape: Shape
     players: bool = True              # rows are players (their names go through identity)
-    summary: bool = False             # the screen also carries its event's summary (totals) in its meta
-    group_by: list[str] = Field(default_factory=list)  # meta fields that split one ranking from another
+    summary: bool = False             # event: the screen also carries its event's summary (totals) in its meta
+    group_by: list[str] = Field(default_factory=list)  # meta fields that split one ranking or snapshot from another
     session_minutes: float = 30.0     # ranking: screenshots this close in time are one capture session
-    value: str | None = None          # ranking: the row field the list is ordered by
-    table: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$")  # ranking: its rows' table (default <kind>_entries)
+    # ranking: the row field the list is ordered by; snapshot, event: the value a player has one of per group
+    # (read differently on two screenshots: a conflict for review)
+    value: str | None = None
+    # ranking: its rows' table (default <kind>_entries); snapshot, event: the pack table its rows go to
+    table: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$")
+    window: Window = Field("session", pattern=WINDOW_PATTERN)  # snapshot: how its screenshots group in time
+    keep: Literal["best", "latest"] = "best"  # snapshot, event: a value that grows keeps its newest session's reading
+    needs: list[str] = Field(default_factory=list)  # snapshot, event: rows without these fields do not count
+    vote: VoteRule | None = None          # snapshot, event: what identifies one row, for the name vote
+    entity: list[str] = Field(default_factory=list)  # snapshot without players: the row fields naming what a row is
+    event: str | None = None          # event: the event (pack.yaml `events`) this kind's screenshots belong to
     full_races: int | None = Field(None, ge=1)  # team_match: races in a full match (a sub's score is scaled to it)
     # what a row field measures (power: chief_power): readings of one measure on different screens are cross-checked,
     # an exact one against an abbreviated one (211.5M); fields of different measures never are
@@ -241,5 +300,7 @@ class Pack(BaseModel):
     # `dashboards` (datasette-dashboards charts); one of the same name in datasette-metadata.yml wins, so users'
     # edits of that file stand
     datasette: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    tables: dict[str, TableSpec] = Field(default_factory=dict)  # the read-model tables of its snapshots and events
+    events: dict[str, EventSpec] = Field(default_factory=dict)  # keyed by the event's table (one of `tables`)
     kinds: list[KindDefinition] = Field(default_factory=list)  # filled by the loader from kinds/*.yaml
     path: str = ""  # the folder, for `observatory kinds` and error messages

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from . import sources
 from .format import KindDefinition, Pack
 
 BUILTIN = Path(__file__).resolve().parent
@@ -107,6 +108,56 @@ def _check_kind(kind: KindDefinition, pack: Pack, fail: Any) -> None:
         for f in rm.measures:
             if f not in rows:
                 fail(f"field read_model.measures.{f}: not a row field of this kind")
+        named = [("needs", f) for f in rm.needs] + [("entity", f) for f in rm.entity]
+        named += [("vote.by", f) for f in (rm.vote.by if rm.vote else ())]
+        for key, f in named:
+            if f not in rows:
+                fail(f"field read_model.{key}: {f!r} is not a row field of this kind")
+        if rm.window.startswith("meta:") and rm.window[5:] not in kind.meta_fields():
+            fail(f"field read_model.window: {rm.window[5:]!r} is not a meta field of this kind")
+        if rm.shape in ("snapshot", "event"):
+            if rm.table not in pack.tables:
+                fail(f"field read_model.table: {rm.table!r} is not a table of pack.yaml tables")
+            if rm.shape == "event" and rm.event not in pack.events:
+                fail(f"field read_model.event: {rm.event!r} is not an event of pack.yaml events")
+            if rm.shape == "snapshot" and not rm.players and not rm.entity:
+                fail("field read_model.entity: a snapshot whose rows are not players names the fields that say "
+                     "what a row is")
+        elif rm.shape == "ranking" and rm.table in pack.tables:
+            fail(f"field read_model.table: {rm.table!r} is a pack table; a ranking's entries table is its own")
+
+
+def _check_tables(pack: Pack, kinds: list[KindDefinition], where: str) -> None:
+    """The pack's tables and events against its fields and kinds; PackError naming the table and key."""
+    def fail(msg: str) -> None:
+        raise PackError(f"{where}: {msg}")
+
+    for name, spec in pack.tables.items():
+        for col, text in spec.columns.items():
+            try:
+                src = sources.parse(text)
+            except ValueError as exc:
+                fail(f"table {name}: field columns.{col}: {exc}")
+            for f in src.fields:
+                if f not in pack.fields:
+                    fail(f"table {name}: field columns.{col}: {f!r} is not declared in pack.yaml fields")
+            if src.op in ("count", "sum") and src.args[0] not in pack.tables:
+                fail(f"table {name}: field columns.{col}: {src.args[0]!r} is not a table of this pack")
+        for key, cols in [("key", spec.key)] + [(f"indexes.{i}", ix) for i, ix in enumerate(spec.indexes)]:
+            for c in cols:
+                if c not in spec.columns:
+                    fail(f"table {name}: field {key}: {c!r} is not one of its columns")
+    for name, ev in pack.events.items():
+        if name not in pack.tables:
+            fail(f"event {name}: it names no table of pack.yaml tables")
+        mine = [k for k in kinds if k.read_model and k.read_model.event == name]
+        for k in ev.dated_by:
+            if k not in {m.name for m in mine}:
+                fail(f"event {name}: field dated_by: {k!r} is not a kind of this event")
+        metas = {f for k in mine for f in k.meta_fields()}
+        for g in ev.group_by:
+            if g not in metas:
+                fail(f"event {name}: field group_by: {g!r} is not a meta field of its kinds")
 
 
 def load_pack(folder: Path) -> Pack:
@@ -141,6 +192,7 @@ def load_pack(folder: Path) -> Pack:
         kinds.append(kind)
     if not kinds:
         raise PackError(f"{_where(folder)}: pack {pack.game} declares no kinds (kinds/*.yaml)")
+    _check_tables(pack, kinds, _where(head_path))
     return pack.model_copy(update={"kinds": kinds})
 
 

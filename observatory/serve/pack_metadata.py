@@ -42,6 +42,23 @@ def _ranking_tables(pack: Pack) -> dict[str, Any]:
     return out
 
 
+def _declared_tables(pack: Pack) -> dict[str, Any]:
+    """A snapshot's or event's table as its pack declares it: its description, and a column's from its field."""
+    out: dict[str, Any] = {}
+    for name, spec in pack.tables.items():
+        cols = {}
+        for col, text in spec.columns.items():
+            field = text.split(".", 1)[1].rstrip(")") if text.startswith(("row.", "meta.", "summary.")) else None
+            fs = pack.fields.get(field) if field else None
+            if fs is not None and fs.description:
+                cols[col] = fs.description
+            elif col in GENERIC_COLUMNS:
+                cols[col] = GENERIC_COLUMNS[col]
+        out[name] = {"description": f"{pack.title}: {spec.description}" if spec.description else pack.title,
+                     "columns": cols}
+    return out
+
+
 def ranking_entries(sql: str) -> str:
     """`sql` with its RANKING_ENTRIES marker made a `union` of (ranking_id, player_id) of every entries table."""
     tables = sorted({ranking_table(k) for name, k in kinds().items() if shape_of(name) == "ranking"})
@@ -55,7 +72,7 @@ def with_packs(meta: dict[str, Any], database: str) -> dict[str, Any]:
     tables = db.setdefault("tables", {})
     queries = db.setdefault("queries", {})
     for pack in packs():
-        for name, spec in {**_ranking_tables(pack), **pack.datasette.get("tables", {})}.items():
+        for name, spec in {**_ranking_tables(pack), **_declared_tables(pack), **pack.datasette.get("tables", {})}.items():
             tables.setdefault(name, spec)
         for name, spec in pack.datasette.get("queries", {}).items():
             queries.setdefault(name, spec)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ...games import PackError, field_spec, kinds, pack_of, ranking_table, shape_of
+from ...games import PackError, field_spec, kinds, pack_of, pack_tables, ranking_table, shape_of
 
 TABLES: dict[str, str] = {
     "communities": """
@@ -21,40 +21,6 @@ TABLES: dict[str, str] = {
         community TEXT NOT NULL, name_key TEXT NOT NULL, player_id TEXT NOT NULL, name TEXT, tag TEXT,
         match TEXT, score REAL, first_seen TEXT, last_seen TEXT, screenshot_id TEXT, sightings INTEGER,
         PRIMARY KEY (community, name_key)""",
-    "bear_hunts": """
-        hunt_id TEXT PRIMARY KEY, community TEXT NOT NULL, trap_id INTEGER, started_at TEXT, time_source TEXT,
-        rallies INTEGER, total_damage INTEGER, participants INTEGER, damage_sum INTEGER, screenshots INTEGER,
-        screenshot_ids TEXT, note TEXT""",
-    "bear_scores": """
-        hunt_id TEXT NOT NULL, player_id TEXT NOT NULL, community TEXT NOT NULL, rank INTEGER, damage INTEGER,
-        name TEXT, confidence REAL, screenshot_id TEXT, readings INTEGER, PRIMARY KEY (hunt_id, player_id)""",
-    "contribution_snapshots": """
-        community TEXT NOT NULL, period TEXT NOT NULL, period_start TEXT NOT NULL, player_id TEXT NOT NULL,
-        name TEXT, rank INTEGER, contribution INTEGER, captured_at TEXT, confidence REAL, screenshot_id TEXT,
-        readings INTEGER, PRIMARY KEY (community, period, period_start, player_id)""",
-    "roster_snapshots": """
-        snapshot_id TEXT NOT NULL, community TEXT NOT NULL, captured_at TEXT, player_id TEXT NOT NULL, name TEXT,
-        tag TEXT, power INTEGER, power_text TEXT, furnace_text TEXT, furnace_level INTEGER, tier TEXT,
-        confidence REAL, screenshot_id TEXT, PRIMARY KEY (snapshot_id, player_id)""",
-    "alliance_power_snapshots": """
-        snapshot_id TEXT NOT NULL, community TEXT NOT NULL, captured_at TEXT, rank INTEGER, tag TEXT,
-        alliance TEXT NOT NULL, power INTEGER, screenshot_id TEXT, PRIMARY KEY (snapshot_id, alliance)""",
-    "ac_signups": """
-        community TEXT NOT NULL, week_start TEXT NOT NULL, lane TEXT NOT NULL, "order" INTEGER,
-        player_id TEXT NOT NULL, name TEXT, power INTEGER, captured_at TEXT, confidence REAL, screenshot_id TEXT,
-        PRIMARY KEY (community, week_start, lane, player_id)""",
-    "foundry_events": """
-        event_id TEXT PRIMARY KEY, community TEXT NOT NULL, legion INTEGER, week_start TEXT, started_at TEXT,
-        result TEXT, our_alliance TEXT, our_score INTEGER, opponent TEXT, opponent_score INTEGER, joined INTEGER,
-        capacity INTEGER, substitutes TEXT, troop_power INTEGER, screenshots INTEGER, screenshot_ids TEXT,
-        note TEXT""",
-    "foundry_signups": """
-        event_id TEXT NOT NULL, player_id TEXT NOT NULL, community TEXT NOT NULL, name TEXT, power INTEGER,
-        status TEXT, voted INTEGER, tier TEXT, confidence REAL, screenshot_id TEXT,
-        PRIMARY KEY (event_id, player_id)""",
-    "foundry_results": """
-        event_id TEXT NOT NULL, player_id TEXT NOT NULL, community TEXT NOT NULL, name TEXT, rank INTEGER,
-        points INTEGER, confidence REAL, screenshot_id TEXT, PRIMARY KEY (event_id, player_id)""",
     "wars": """
         war_id TEXT PRIMARY KEY, community TEXT NOT NULL, kind TEXT, played_at TEXT, date_text TEXT, title TEXT,
         our_team INTEGER, our_total INTEGER, their_total INTEGER, diff INTEGER, result TEXT, races INTEGER,
@@ -103,33 +69,33 @@ def _ranking_tables() -> dict[str, str]:
 
 RANKING_TABLES: dict[str, str] = _ranking_tables()
 TABLES.update(RANKING_TABLES)
+
+
+def _pack_tables() -> dict[str, str]:
+    """The snapshots' and events' tables, as their packs declare them (games/sources.py)."""
+    out: dict[str, str] = {}
+    for name, (pack, ddl) in pack_tables().items():
+        if name in TABLES:
+            raise PackError(f"{pack.path}/pack.yaml: table {name}: is already a table of the read model's own; "
+                            "name it otherwise")
+        out[name] = ddl
+    return out
+
+
+PACK_TABLES: dict[str, str] = _pack_tables()
+TABLES.update(PACK_TABLES)
 INDEXES: list[tuple[str, tuple[str, ...]]] = [
     ("players", ("community", "display_name")),
     ("players", ("display_name",)),  # player_history by a name as shown, with or without its [TAG]
     ("player_aliases", ("player_id",)),
     ("player_aliases", ("name",)),  # player_history finds a player by a name as shown
-    ("bear_hunts", ("community", "started_at")),
-    ("bear_hunts", ("started_at",)),  # the latest hunts of all communities
-    # covering a player's history (player_history): its rows come from the index, not one table page each
-    ("bear_scores", ("player_id", "hunt_id", "damage", "rank", "name", "screenshot_id")),
-    ("contribution_snapshots", ("player_id", "period_start", "period", "contribution", "rank", "captured_at", "name",
-                                "screenshot_id")),
-    ("contribution_snapshots", ("community", "period", "period_start", "rank")),
-    ("roster_snapshots", ("player_id", "captured_at")),
-    ("roster_snapshots", ("community", "captured_at")),
-    ("alliance_power_snapshots", ("community", "captured_at")),
-    ("ac_signups", ("player_id",)),
-    ("ac_signups", ('"order"', "week_start")),  # no_shows: registrants without a battle order, newest first
-    ("foundry_events", ("community", "week_start")),
-    ("foundry_events", ("started_at",)),
-    ("foundry_signups", ("player_id",)),
-    ("foundry_results", ("player_id",)),
     ("rankings", ("community", "kind", "captured_at")),
     ("wars", ("community", "played_at")),
     ("war_scores", ("player_id", "war_id")),
     ("races", ("community", "captured_at")),
     ("race_results", ("player_id",)),
     *[(t, ("player_id",)) for t in RANKING_TABLES],
+    *[(t, tuple(ix)) for t, (pack, _) in pack_tables().items() for ix in pack.tables[t].indexes],
     ("review_queue", ("reason",)),
     ("review_queue", ("screenshot_id", "reason")),  # screenshots_needing_attention: rows flagged per screenshot
 ]
@@ -147,7 +113,8 @@ def setup(db) -> None:  # type: ignore[no-untyped-def]
         create(db, name, columns)
     for table, cols in INDEXES:
         name = "_".join(col.strip('"') for col in cols)
-        db.execute(f"CREATE INDEX IF NOT EXISTS [idx_{table}_{name}] ON [{table}] ({', '.join(cols)})")
+        quoted = ", ".join(f"[{col.strip(chr(34))}]" for col in cols)
+        db.execute(f"CREATE INDEX IF NOT EXISTS [idx_{table}_{name}] ON [{table}] ({quoted})")
 
 
 def _columns() -> dict[str, list[str]]:

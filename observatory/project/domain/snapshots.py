@@ -1,0 +1,80 @@
+"""The `snapshot` shape: one row per player (or per `entity`) per group of screenshots, in the table the
+pack declares: a ranking per period, a roster per capture session, a sign-up list per week and lane."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ...games import kinds, pack_of, read_model
+from ...games.format import Pack, ReadModel
+from ...identity import normalize
+from .columns import Group, table_row
+from .model import DomainConfig
+from .used import Pick, Rows, Used, best, conflict, latest_best, mark, picks_of
+from .windows import Found, find
+
+
+@dataclass(slots=True)
+class Snapshot:
+    table: str
+    pack: Pack
+    rm: ReadModel  # the first of its kinds' (kinds sharing a table share its rules)
+    found: Found
+
+
+def tables() -> dict[str, list[str]]:
+    """Each snapshot table and the kinds whose rows go to it."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for name, k in kinds().items():
+        if k.read_model is not None and k.read_model.shape == "snapshot":
+            out[k.read_model.table or ""].append(name)  # the loader made sure a snapshot names its table
+    return out
+
+
+def groups(community: str, used: Sequence[Used], cfg: DomainConfig) -> list[Snapshot]:
+    by_kind: dict[str, list[Used]] = defaultdict(list)
+    for u in used:
+        by_kind[u.shot.kind or ""].append(u)
+    out: list[Snapshot] = []
+    for table, names in tables().items():
+        shots = [u for n in names for u in by_kind.get(n, ())]
+        if not shots:
+            continue
+        rm, pack = read_model(names[0]), pack_of(names[0])
+        assert rm is not None and pack is not None
+        prefix = pack.tables[table].id_prefix or table[0]
+        for found in find(community, prefix, shots, rm.window, rm.group_by, cfg, missing="unknown"):
+            out.append(Snapshot(table, pack, rm, found))
+    return out
+
+
+def usable(rm: ReadModel):  # type: ignore[no-untyped-def]
+    return lambda row: all(row.get(f) is not None for f in rm.needs)
+
+
+def rows(community: str, s: Snapshot, cfg: DomainConfig, out: Rows, usage: dict[str, dict[str, Any]]) -> None:
+    rm, members = s.rm, s.found.members
+    g = Group(community, s.found.id, s.found.key, members, min(u.time for u in members))
+    review = out["review_queue"]
+    if not rm.players:
+        chosen: dict[str, list[Pick]] = defaultdict(list)
+        for u in members:
+            for i, row in enumerate(u.reading.rows):
+                key = normalize(next((row.get(f) for f in rm.entity if row.get(f)), "") or "")
+                if key and usable(rm)(row):
+                    chosen[key].append(Pick(u, i))
+        for _, picks in sorted(chosen.items()):
+            out[s.table].append(table_row(s.table, s.pack, g, best(picks), readings=len(picks)))
+    else:
+        for pid, picks in sorted(picks_of(members, usable(rm)).items()):
+            if rm.keep == "latest":
+                win, compared = latest_best(picks, cfg.snapshot_window)
+            else:
+                win, compared = best(picks), picks
+            if rm.value:
+                conflict(community, s.table, g.id, rm.value, compared, review)
+            out[s.table].append(table_row(s.table, s.pack, g, win, pid, len(picks)))
+    mark(usage, members, s.table, g.id)
