@@ -3,7 +3,8 @@
 Which tables hold a player's events is read from the domain schema (`schema.TABLES`), not named
 here: any table with `player_id` and `screenshot_id` columns is a table of readings, and the table
 whose single-column key it carries (`hunt_id` -> bear_hunts, `ranking_id` -> rankings) is its event.
-A new game's ranking entries table therefore shows up on the page without a line of code.
+A new game's ranking entries table therefore shows up on the page without a line of code, and so do
+the values a snapshot kind declares it measures (`read_model.measures`: a roster's chief power), over time.
 """
 
 from __future__ import annotations
@@ -22,12 +23,26 @@ from urllib.parse import quote, unquote, urlencode
 
 from datasette.utils.asgi import NotFound, Response
 
-from ..games import read_model
-from ..project.domain.schema import TABLES
+from ..games import kinds, read_model
+from ..project.domain.schema import COLUMNS, TABLES
 from .review import crop_url
 
-# Tables about players that are not events (power over time and the names have their own sections).
-NOT_EVENTS = {"players", "player_aliases", "review_queue", "roster_snapshots"}
+
+
+def _measured() -> list[tuple[str, str, str]]:
+    """(table, column, measure) of every snapshot kind that declares what its fields measure (a roster's chief
+    power): shown over time in a section of their own, not as events."""
+    out = []
+    for k in kinds().values():
+        rm = k.read_model
+        if rm is not None and rm.shape == "snapshot" and rm.table and rm.players:
+            out += [(rm.table, f, m) for f, m in rm.measures.items() if f in COLUMNS.get(rm.table, ())]
+    return sorted(set(out))
+
+
+MEASURED = _measured()
+# Tables about players that are not events (measures over time and the names have their own sections).
+NOT_EVENTS = {"players", "player_aliases", "review_queue"} | {t for t, _, _ in MEASURED}
 # When an event happened, best first: its start, else the week or period it belongs to, else its capture.
 WHEN = ("started_at", "played_at", "week_start", "period_start", "captured_at")
 # Columns that say where a value came from or who it is, not what it is.
@@ -187,9 +202,12 @@ def profile(conn: sqlite3.Connection, player_id: str, since: str = "", until: st
     prof = Profile(player_id, p["community"], p["display_name"], p["tag"], p["first_seen"], p["last_seen"])
     prof.aliases = _rows(conn, "SELECT name, tag, match, first_seen, last_seen, sightings, screenshot_id "
                                "FROM player_aliases WHERE player_id = ? ORDER BY first_seen, name", [player_id])
-    prof.power = [r for r in _rows(conn, "SELECT captured_at, name, power, furnace_level, tier, confidence, screenshot_id "
-                                         "FROM roster_snapshots WHERE player_id = ? ORDER BY captured_at", [player_id])
-                  if _in_range(r["captured_at"], since, until)]
+    for table, col, measure in MEASURED:
+        prof.power += [r for r in _rows(conn, f"SELECT captured_at, name, [{col}] AS value, confidence, screenshot_id, "
+                                              f"? AS measure, ? AS field, ? AS source FROM [{table}] "
+                                              "WHERE player_id = ? ORDER BY captured_at", [measure, col, table, player_id])
+                       if _in_range(r["captured_at"], since, until)]
+    prof.power.sort(key=lambda r: r["captured_at"] or "")
     prof.events = events(conn, player_id, since, until)
     names = {a["name"] for a in prof.aliases} | {e.name for e in prof.events if e.name} | {prof.name or ""}
     shots = {e.screenshot_id for e in prof.events if e.screenshot_id} | {r["screenshot_id"] for r in prof.power}
@@ -209,7 +227,7 @@ def to_csv(prof: Profile) -> str:
     rows = [(e.at, e.event, e.event_id, e.name, prof.name, e.field, e.value,
              "; ".join(f"{k}={v}" for k, v in e.values.items() if v is not None), e.confidence, e.screenshot_id)
             for e in prof.events]
-    rows += [(r["captured_at"], "roster_snapshots", None, r["name"], prof.name, "power", r["power"], "",
+    rows += [(r["captured_at"], r["source"], None, r["name"], prof.name, r["field"], r["value"], "",
               r["confidence"], r["screenshot_id"]) for r in prof.power]
     rows.sort(key=lambda r: r[0] or "", reverse=True)
     w.writerows(rows)
