@@ -5,6 +5,7 @@ table, and each kind's participants go to the kind's table."""
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,8 +15,8 @@ from ...games import kinds, pack_of, sources
 from ...games.format import EventSpec, Pack, ReadModel
 from .columns import Group, one_of, table_row
 from .model import DomainConfig
-from .snapshots import usable
-from .used import Rows, Used, best, conflict, forced_time, latest_best, mark, note_of, picks_of, review_item
+from .snapshots import player_rows
+from .used import Rows, Used, forced_time, mark, note_of, of_kind, review_item
 from .windows import Found, find
 
 
@@ -36,6 +37,7 @@ class Event:
         return dict(sorted(out.items()))
 
 
+@lru_cache(maxsize=1)
 def declared() -> dict[str, list[str]]:
     """Each event (by its table) and its kinds."""
     out: dict[str, list[str]] = defaultdict(list)
@@ -46,9 +48,7 @@ def declared() -> dict[str, list[str]]:
 
 
 def groups(community: str, used: Sequence[Used], cfg: DomainConfig) -> list[Event]:
-    by_kind: dict[str, list[Used]] = defaultdict(list)
-    for u in used:
-        by_kind[u.shot.kind or ""].append(u)
+    by_kind = of_kind(used)
     out: list[Event] = []
     for table, names in declared().items():
         shots = [u for n in names for u in by_kind.get(n, ())]
@@ -107,16 +107,8 @@ def rows(community: str, e: Event, cfg: DomainConfig, event_time: dict[str, date
     g = Group(community, e.found.id, e.found.key, members, started, source, meta,
               summary.reading.meta if summary else {}, note_of(members, notes))
     for table, (rm, part) in e.parts().items():
-        mine = g.tables.setdefault(table, [])
-        for pid, picks in sorted(picks_of(part, usable(rm)).items()):
-            if rm.keep == "latest":
-                win, compared = latest_best(picks, cfg.snapshot_window)
-            else:
-                win, compared = best(picks), picks
-            if rm.value:
-                conflict(community, table, g.id, rm.value, compared, review)
-            mine.append(table_row(table, e.pack, g, win, pid, len(picks)))
-        out[table].extend(mine)
+        g.tables[table] = player_rows(table, e.pack, rm, part, g, cfg, review)
+        out[table] += g.tables[table]
     anchor = min(members, key=lambda u: u.shot.ingest_seq)
     for text in e.pack.tables[e.table].columns.values():
         if (src := sources.parse(text)).op == "one":

@@ -4,6 +4,7 @@ pack declares: a ranking per period, a roster per capture session, a sign-up lis
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +14,7 @@ from ...games.format import Pack, ReadModel
 from ...identity import normalize
 from .columns import Group, table_row
 from .model import DomainConfig
-from .used import Pick, Rows, Used, best, conflict, latest_best, mark, picks_of
+from .used import Pick, Rows, Used, best, conflict, latest_best, mark, of_kind, picks_of
 from .windows import Found, find
 
 
@@ -25,6 +26,7 @@ class Snapshot:
     found: Found
 
 
+@lru_cache(maxsize=1)
 def tables() -> dict[str, list[str]]:
     """Each snapshot table and the kinds whose rows go to it."""
     out: dict[str, list[str]] = defaultdict(list)
@@ -35,9 +37,7 @@ def tables() -> dict[str, list[str]]:
 
 
 def groups(community: str, used: Sequence[Used], cfg: DomainConfig) -> list[Snapshot]:
-    by_kind: dict[str, list[Used]] = defaultdict(list)
-    for u in used:
-        by_kind[u.shot.kind or ""].append(u)
+    by_kind = of_kind(used)
     out: list[Snapshot] = []
     for table, names in tables().items():
         shots = [u for n in names for u in by_kind.get(n, ())]
@@ -69,12 +69,20 @@ def rows(community: str, s: Snapshot, cfg: DomainConfig, out: Rows, usage: dict[
         for _, picks in sorted(chosen.items()):
             out[s.table].append(table_row(s.table, s.pack, g, best(picks), readings=len(picks)))
     else:
-        for pid, picks in sorted(picks_of(members, usable(rm)).items()):
-            if rm.keep == "latest":
-                win, compared = latest_best(picks, cfg.snapshot_window)
-            else:
-                win, compared = best(picks), picks
-            if rm.value:
-                conflict(community, s.table, g.id, rm.value, compared, review)
-            out[s.table].append(table_row(s.table, s.pack, g, win, pid, len(picks)))
+        out[s.table] += player_rows(s.table, s.pack, rm, members, g, cfg, review)
     mark(usage, members, s.table, g.id)
+
+
+def player_rows(table: str, pack: Pack, rm: ReadModel, members: list[Used], g: Group, cfg: DomainConfig,
+                review: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per player of `members`: the reading `keep` says, a conflict for review when they disagree."""
+    rows = []
+    for pid, picks in sorted(picks_of(members, usable(rm)).items()):
+        if rm.keep == "latest":
+            win, compared = latest_best(picks, cfg.snapshot_window)
+        else:
+            win, compared = best(picks), picks
+        if rm.value:
+            conflict(g.community, table, g.id, rm.value, compared, review)
+        rows.append(table_row(table, pack, g, win, pid, len(picks)))
+    return rows
