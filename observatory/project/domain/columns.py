@@ -6,6 +6,7 @@ the game's table holds is the pack's declaration, read here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,79 +39,67 @@ def one_of(members: list[Used], name: str) -> list[Any]:
     return sorted({u.reading.meta.get(name) for u in members} - {None}, key=repr)
 
 
-def value(src: sources.Source, g: Group, pack: Pack, pick: Pick | None = None, player: str | None = None,
-          readings: int | None = None) -> Any:
+Getter = Callable[[Group, "Pick | None", "str | None", "int | None"], Any]
+
+
+def getter(src: sources.Source, pack: Pack) -> Getter:
+    """The function that reads one column's value; built once per table, since a settle fills many rows."""
     op, args = src.op, src.args
-    row = pick.row if pick is not None else {}
-    if op == "row":
-        return _typed(row.get(args[0]), args[0], pack)
-    if op == "meta":
-        return _typed(g.meta.get(args[0]), args[0], pack)
-    if op == "summary":
-        return _typed(g.summary.get(args[0]), args[0], pack)
-    if op == "key":
-        return g.key.get(args[0])
-    if op == "one":
-        found = one_of(g.members, args[0])
-        return found[0] if found else None
-    if op == "first":
-        return next((row.get(f) for f in args if row.get(f)), None)
-    if op == "int":
-        v = row.get(args[0])
-        return int(v) if isinstance(v, str) and v.strip().isdigit() else None
-    if op == "name":
-        pn = parse_name(row.get("name") or "")
-        return pn.name if args[0] == "plain" else pn.tag
-    if op == "count":
-        return len(g.tables.get(args[0], ()))
-    if op == "sum":
-        return sum(r.get(args[1]) or 0 for r in g.tables.get(args[0], ()))
-    if op == "id":
-        return g.id
-    if op == "community":
-        return g.community
-    if op == "player":
-        return player
-    if op == "readings":
-        return readings
-    if pick is not None:
-        if op == "captured_at":
-            return iso(pick.used.time)
-        if op == "confidence":
-            return pick.used.reading.confidence[pick.index]
-        if op == "screenshot_id":
-            return pick.used.shot.id
-    if op == "started_at":
-        return iso(g.started)
-    if op == "time_source":
-        return g.time_source
-    if op == "screenshot_ids":
-        return source_ids(sorted(g.members, key=lambda u: u.time))
-    if op == "screenshots":
-        return len(g.members)
-    if op == "note":
-        return g.note
-    return None
+    name = args[0] if args else ""
+    as_int = (spec := pack.fields.get(name)) is not None and spec.type == "bool"
+
+    def typed(v: Any) -> Any:
+        return int(bool(v)) if as_int and v is not None else v
+
+    if op == "row" and not as_int:  # the most common column: no wrapper
+        return lambda g, p, pid, n: p.used.reading.rows[p.index].get(name) if p else None
+    table: dict[str, Getter] = {
+        "row": lambda g, p, pid, n: typed(p.row.get(name)) if p else None,
+        "meta": lambda g, p, pid, n: typed(g.meta.get(name)),
+        "summary": lambda g, p, pid, n: typed(g.summary.get(name)),
+        "key": lambda g, p, pid, n: g.key.get(name),
+        "one": lambda g, p, pid, n: next(iter(one_of(g.members, name)), None),
+        "first": lambda g, p, pid, n: next((p.row.get(f) for f in args if p.row.get(f)), None) if p else None,
+        "int": lambda g, p, pid, n: _int(p.row.get(name)) if p else None,
+        "name": lambda g, p, pid, n: _name(p.row.get("name"), name) if p else None,
+        "count": lambda g, p, pid, n: len(g.tables.get(name, ())),
+        "sum": lambda g, p, pid, n: sum(r.get(args[1]) or 0 for r in g.tables.get(name, ())),
+        "id": lambda g, p, pid, n: g.id,
+        "community": lambda g, p, pid, n: g.community,
+        "player": lambda g, p, pid, n: pid,
+        "readings": lambda g, p, pid, n: n,
+        "captured_at": lambda g, p, pid, n: p.used.time_text if p else None,
+        "confidence": lambda g, p, pid, n: p.used.reading.confidence[p.index] if p else None,
+        "screenshot_id": lambda g, p, pid, n: p.used.shot.id if p else None,
+        "started_at": lambda g, p, pid, n: iso(g.started),
+        "time_source": lambda g, p, pid, n: g.time_source,
+        "screenshot_ids": lambda g, p, pid, n: source_ids(sorted(g.members, key=lambda u: u.time)),
+        "screenshots": lambda g, p, pid, n: len(g.members),
+        "note": lambda g, p, pid, n: g.note,
+    }
+    return table[op]
 
 
-def _typed(v: Any, name: str, pack: Pack) -> Any:
-    spec = pack.fields.get(name)
-    if v is not None and spec is not None and spec.type == "bool":
-        return int(bool(v))
-    return v
+def _int(v: Any) -> int | None:
+    return int(v) if isinstance(v, str) and v.strip().isdigit() else None
+
+
+def _name(shown: Any, part: str) -> str | None:
+    pn = parse_name(shown or "")
+    return pn.name if part == "plain" else pn.tag
+
+
+_COMPILED: dict[tuple[str, str], tuple[tuple[str, Getter], ...]] = {}
+
+
+def _compiled(table: str, pack: Pack) -> tuple[tuple[str, Getter], ...]:
+    found = _COMPILED.get((pack.game, table))
+    if found is None:
+        found = _COMPILED[(pack.game, table)] = tuple(
+            (col, getter(sources.parse(text), pack)) for col, text in pack.tables[table].columns.items())
+    return found
 
 
 def table_row(table: str, pack: Pack, g: Group, pick: Pick | None = None, player: str | None = None,
               readings: int | None = None) -> dict[str, Any]:
-    return {col: value(_parsed(text), g, pack, pick, player, readings)
-            for col, text in pack.tables[table].columns.items()}
-
-
-_PARSED: dict[str, sources.Source] = {}
-
-
-def _parsed(text: str) -> sources.Source:
-    src = _PARSED.get(text)
-    if src is None:
-        src = _PARSED[text] = sources.parse(text)
-    return src
+    return {col: get(g, pick, player, readings) for col, get in _compiled(table, pack)}

@@ -177,7 +177,7 @@ def _names(u: Used) -> list[Any]:
 
 def _identity(community: str, used: list[Used], corrections: list[Any], cfg: DomainConfig) -> Identity:
     names = [(u, _names(u)) for u in used if _of_players(u.shot.kind)]
-    sightings = [(name, iso(u.time), u.shot.id, u.shot.ingest_seq) for u, shown in names for name in shown
+    sightings = [(name, u.time_text, u.shot.id, u.shot.ingest_seq) for u, shown in names for name in shown
                  if isinstance(name, str) and normalize(name)]
     ident = resolve_players(community, sightings, corrections, threshold=cfg.fuzzy_threshold)
     for u, shown in names:
@@ -214,12 +214,19 @@ def _groups(community: str, used: Sequence[Used], cfg: DomainConfig) -> Groups:
 
 def _vote_key(vote: VoteRule):  # type: ignore[no-untyped-def]
     """A row's identity in its list, as its kind declares it: a position and a value, or a value alone."""
-    fields = vote.by
+    if len(vote.by) == 1:
+        (only,) = vote.by
 
-    def key(row: dict[str, Any]) -> tuple[Any, ...] | None:
-        values = tuple(row.get(f) for f in fields)
-        return values if all(positive(v) for v in values) else None
-    return key
+        def one(row: dict[str, Any]) -> tuple[Any, ...] | None:
+            v = row.get(only)
+            return (v,) if positive(v) else None
+        return one
+    position, field = vote.by
+
+    def two(row: dict[str, Any]) -> tuple[Any, ...] | None:
+        p, v = row.get(position), row.get(field)
+        return (p, v) if positive(p) and positive(v) else None
+    return two
 
 
 def _agree(community: str, used: list[Used], ident: Identity, groups: Groups, cfg: DomainConfig,

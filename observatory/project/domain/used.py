@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ...correct.rows import Reading
-from .model import Shot
+from .model import Shot, iso
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -26,6 +26,14 @@ class Used:
     mail: datetime | None  # the mail time the screen shows (UTC), if any
     pids: list[str | None]
     outvoted: set[int] = field(default_factory=set)  # rows whose name reading lost a vote (votes.py)
+    _time_text: str | None = None
+
+    @property
+    def time_text(self) -> str:
+        """`time` as the tables store it, formatted once (every row of the screenshot repeats it)."""
+        if self._time_text is None:
+            self._time_text = iso(self.time)
+        return self._time_text
 
     @property
     def event_time(self) -> datetime:
