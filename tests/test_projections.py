@@ -264,3 +264,29 @@ def test_connections_that_create_the_projections_at_once_all_succeed(tmp_path):
         conn = sqlite3.connect(path)
         assert conn.execute("SELECT COUNT(*) FROM _projection_meta WHERE key = 'schema_version'").fetchone() == (1,)
         conn.close()
+
+
+def test_two_processes_catching_up_at_once_never_apply_an_event_twice(tmp_path):
+    """The web app (a correction) and the daemon both bring one projections file up to date: one of them read its
+    checkpoints just before the other applied the same events. Counted facts (a screenshot dropped again) stay right."""
+    store = EventStore(tmp_path / "events.db")
+    store.append([ingested(1), classified(1), extracted(1, n_rows=3)])
+    store.append([duplicate(1, "HEI/again.jpg"), duplicate(1, "HEI/and again.jpg")])
+    open_db(tmp_path / "p.db").conn.close()  # the file exists, empty, as a daemon leaves it
+
+    class Slow(EventStore):
+        """Yields its first page only after the other connection has applied everything."""
+
+        def read_pages(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            for i, page in enumerate(super().read_pages(*args, **kwargs)):
+                if i == 0:
+                    other = open_db(tmp_path / "p.db")
+                    catch_up(EventStore(tmp_path / "events.db", readonly=True), other, all_projectors())
+                    other.conn.close()
+                yield page
+
+    slow = open_db(tmp_path / "p.db")
+    catch_up(Slow(tmp_path / "events.db", readonly=True), slow, all_projectors())
+    assert slow["screenshots"].get(sha(1))["sightings"] == 3  # ingested once, dropped again twice
+    rebuild(store, tmp_path / "replayed.db", all_projectors())
+    assert dump(tmp_path / "p.db") == dump(tmp_path / "replayed.db")

@@ -176,6 +176,9 @@ def catch_up(
         first, last = page[0].seq, page[-1].seq
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # Another process (the web app's correction, a second `observatory project`) may have applied these
+            # events since this one read its checkpoints: read them again under the write lock, never apply twice.
+            done = checkpoints(db, projectors)
             for p in projectors:
                 cp = done[p.name]
                 if cp >= last:
