@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -47,8 +48,11 @@ def write_pack(root: Path, pack: str = PACK, kind: str = KIND, game: str = "toy"
     return folder
 
 
-def run(*args: str, packs: Path | None = None, code: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(*args: str, packs: Path | None = None, code: str | None = None,
+        home: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OBSERVATORY_")}
+    if home is not None:
+        env["OBSERVATORY_HOME"] = str(home)
     if packs is not None:
         env["OBSERVATORY_PACKS_DIR"] = str(packs)
     cmd = [sys.executable, "-c", code] if code else [sys.executable, "-m", "observatory", *args]
@@ -252,3 +256,18 @@ def test_a_broken_table_or_event_declaration_stops_start_up_naming_it(tmp_path, 
     with pytest.raises(PackError) as err:
         load_pack(folder)
     assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+def test_editing_a_packs_tables_rebuilds_the_projections_with_the_new_columns(tmp_path):
+    packs, home = tmp_path / "packs", tmp_path / "home"
+    folder = write_pack(packs, RAID_PACK)
+    (folder / "kinds" / "toy_raid.yaml").write_text(RAID_KIND)
+    first = run("project", packs=packs, home=home)
+    assert first.returncode == 0, first.stderr
+    db = home / "projections" / "observatory.db"
+    columns = lambda: [r[1] for r in sqlite3.connect(db).execute("PRAGMA table_info(toy_raids)")]  # noqa: E731
+    assert "boss" in columns() and "rallies" not in columns()
+    (folder / "pack.yaml").write_text(RAID_PACK.replace("boss: one(meta.boss),", "boss: one(meta.boss), rallies: count(toy_raid_scores),"))
+    again = run("project", packs=packs, home=home)
+    assert again.returncode == 0, again.stderr
+    assert "rallies" in columns()  # rebuilt from the log, not an error about a missing column

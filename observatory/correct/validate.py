@@ -107,7 +107,7 @@ class State:
         """(screenshot id, what it is) for an event's id (a hunt, foundry event, war, race or ranking) or a
         screenshot id."""
         ref = ref.strip()
-        events = [(table, key, table) for table, key, _ in event_tables()]
+        events = [(table, key, label) for table, key, _, label in event_tables()]
         events += [("wars", "war_id", "war"), ("races", "race_id", "race"), ("rankings", "ranking_id", "ranking")]
         for table, key, label in events:
             try:
@@ -116,8 +116,9 @@ class State:
                 continue
             if row is not None:
                 return json.loads(row[0])[0], f"{label} {ref}"
-        if ref[:2] in {f"{prefix}_" for _, _, prefix in event_tables()} | {"w_", "c_", "k_"}:
-            raise Invalid(f"no event ({', '.join(t for t, _, _ in events)}) {ref!r}")
+        if ref[:2] in {f"{prefix}_" for _, _, prefix, _ in event_tables()} | {"w_", "c_", "k_"}:
+            labels = [label for _, _, label in events]
+            raise Invalid(f"no {', '.join(labels[:-1])} or {labels[-1]} {ref!r}")
         shot = self.screenshot(ref)
         return shot["id"], f"screenshot {shot['id'][:12]}"
 

@@ -83,14 +83,15 @@ def pack_tables() -> dict[str, tuple[Pack, str]]:
     return out
 
 
-def event_tables() -> list[tuple[str, str, str]]:
-    """(table, its id column, the id prefix) of every pack event, for commands that take an event's id."""
+def event_tables() -> list[tuple[str, str, str, str]]:
+    """(table, its id column, the id prefix, what one is called) of every pack event, for commands that take an
+    event's id."""
     out = []
     for p in packs():
-        for name in p.events:
+        for name, event in p.events.items():
             spec = p.tables[name]
             col = next((c for c, text in spec.columns.items() if text.strip() == "id"), spec.key[0])
-            out.append((name, col, spec.id_prefix or name[0]))
+            out.append((name, col, spec.id_prefix or name[0], event.label or name))
     return out
 
 

@@ -195,6 +195,7 @@ class EventSpec(BaseModel):
     """A game event several kinds' screenshots belong to (pack.yaml `events`, keyed by the event's table)."""
 
     model_config = ConfigDict(extra="forbid")
+    label: str = ""  # what an officer calls one ("hunt"), in messages; default: the table's name
     window: Window = Field("event", pattern=WINDOW_PATTERN)
     group_by: list[str] = Field(default_factory=list)  # meta fields: two values never share an event
     evidence: Evidence | None = None

@@ -9,6 +9,7 @@ any batching of the same events must give the same tables.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -43,6 +44,10 @@ class Projector:
     def apply(self, db: sqlite_utils.Database, events: Sequence[StoredEvent]) -> None:
         """Apply events (in seq order, only handled types) inside the runner's transaction."""
         raise NotImplementedError
+
+    def schema_signature(self) -> str:
+        """What its tables look like, when that can change without a new Observatory (a game pack's tables)."""
+        return ""
 
     def settle(self, db: sqlite_utils.Database, store: EventStore) -> int:
         """Finish work deferred by `apply` (in its own transaction), after a catch-up. Returns units of work done.
@@ -108,7 +113,25 @@ def _ensure_schema(db: sqlite_utils.Database, projectors: Sequence[Projector]) -
         raise SchemaOutdated(f"projections have schema {row[0]}, this version needs {SCHEMA_VERSION}; "
                              "run `observatory replay`")
     for p in projectors:
+        _check_signature(db, p)
+    for p in projectors:
         p.setup(db)
+
+
+def _check_signature(db: sqlite_utils.Database, p: Projector) -> None:
+    """A projector whose tables a game pack declares: editing the pack's tables needs a rebuild, not an error."""
+    signature = p.schema_signature()
+    if not signature:
+        return
+    digest = hashlib.sha1(signature.encode()).hexdigest()[:12]
+    key = f"schema_signature:{p.name}"
+    row = db.execute(f"SELECT value FROM [{META}] WHERE key = ?", [key]).fetchone()
+    if row is not None and row[0] == digest:
+        return
+    if row is not None or checkpoint_of(db, p.name) > 0:
+        raise SchemaOutdated(f"the game packs' tables changed since the projections were built ({p.name}); "
+                             "run `observatory replay`")
+    db.execute(f"INSERT INTO [{META}] (key, value) VALUES (?, ?)", [key, digest])
 
 
 def checkpoints(db: sqlite_utils.Database, projectors: Sequence[Projector]) -> dict[str, int]:

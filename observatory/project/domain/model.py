@@ -8,7 +8,15 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ...games import kinds, packs
 from ...identity import KEY_VERSION
+
+
+def read_models() -> str:
+    """A digest of what the packs say about the read model (shapes, grouping, events): part of the projection."""
+    parts = [(k.name, k.read_model.model_dump_json() if k.read_model else "") for k in kinds().values()]
+    parts += [(p.game, repr(sorted((n, e.model_dump_json()) for n, e in p.events.items()))) for p in packs()]
+    return hashlib.sha1(repr(parts).encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +30,7 @@ class DomainConfig:
     duplicate_threshold: float = 75.0
     low_confidence: float = 0.6
     name_key_version: str = KEY_VERSION  # another folding table is another matching: recompute
+    read_models: str = field(default_factory=read_models)  # a pack's grouping changed: recompute
 
     @classmethod
     def from_settings(cls, settings: Any) -> "DomainConfig":

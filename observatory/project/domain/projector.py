@@ -95,6 +95,9 @@ class DomainProjector(Projector):
     def __init__(self, config: DomainConfig | None = None) -> None:
         self.config = config or DomainConfig()
 
+    def schema_signature(self) -> str:
+        return schema.signature()
+
     def setup(self, db: sqlite_utils.Database) -> None:
         schema.setup(db)
         db.execute(f"CREATE TABLE IF NOT EXISTS [{DIRTY}] (community TEXT PRIMARY KEY)")

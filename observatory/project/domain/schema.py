@@ -104,6 +104,11 @@ CORRECTIONS_DDL = """
     kind TEXT NOT NULL, community TEXT, target TEXT, detail TEXT, status TEXT NOT NULL, reverted_by TEXT"""
 
 
+def signature() -> str:
+    """The packs' tables and indexes as text: a change to them is a change of the projections' schema."""
+    return repr(sorted((PACK_TABLES | RANKING_TABLES).items())) + repr(INDEXES)
+
+
 def create(db, name: str, columns: str) -> None:  # type: ignore[no-untyped-def]
     db.execute(f"CREATE TABLE IF NOT EXISTS [{name}] ({columns})")
 
