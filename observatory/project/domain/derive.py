@@ -36,11 +36,6 @@ ROW_FIXES = (SetValue, Confirm, DeleteRow, AddRow)
 IDENTITY_FIXES = (LinkAlias, UnlinkAlias, MergePlayers, RenamePlayer)
 
 
-def _monday(dt: datetime, cfg: DomainConfig) -> str:
-    local = dt.astimezone(cfg.tz).date()
-    return (local - timedelta(days=local.weekday())).isoformat()
-
-
 def derive(community: str, shots: Sequence[Shot], records: Sequence[Record], cfg: DomainConfig) -> Rows:
     out: Rows = defaultdict(list)
     review = out["review_queue"]
