@@ -59,16 +59,16 @@ pass_ctx = click.make_pass_decorator(Context)
 def open_store(settings: Settings, *, must_exist: bool = True, readonly: bool = False):  # type: ignore[no-untyped-def]
     """The event log with its key; with must_exist, a missing log is a clear error (exit 1), not a new empty file.
 
-    A missing or wrong log key is a settings problem (exit 2).
+    A missing or wrong log key, or a PostgreSQL log that cannot be reached, is a settings problem (exit 2).
     """
-    from .eventlog import LogKeyError, open_log
+    from .eventlog import LogKeyError, LogUnavailable, log_exists, open_log
 
-    if must_exist and not settings.events_db.exists():
+    if must_exist and not log_exists(settings):
         click.echo(f"Error: no event log at {settings.events_db} (nothing ingested yet?)", err=True)
         sys.exit(1)
     try:
         return open_log(settings, readonly=readonly)
-    except LogKeyError as exc:
+    except (LogKeyError, LogUnavailable) as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
 

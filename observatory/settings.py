@@ -11,6 +11,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
@@ -73,6 +74,15 @@ def parse_web_users(text: str) -> dict[str, tuple[str, str]]:
     if not out:
         raise ValueError("no users given")
     return out
+
+
+def redact_url(url: str) -> str:
+    """`url` with its password replaced by ***, for messages and `observatory config`."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 class Settings(BaseSettings):
@@ -174,6 +184,27 @@ class Settings(BaseSettings):
         "Default: EVENTS_DIR/log.key.")
     log_anchor_file: Path | None = Field(
         None, description="Where the last verified head of the log is kept. Default: EVENTS_DIR/anchor.json.")
+    database_url: str | None = Field(
+        None, description="The event log in PostgreSQL, shared by several machines: postgresql://user:password@host:port/db "
+        "(its password is never shown). Unset: the SQLite file EVENTS_DIR/events.db.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = v.strip()
+        hint = "expected postgresql://user:password@host:port/database (unset: the SQLite log EVENTS_DIR/events.db)"
+        if not v.lower().startswith(("postgresql://", "postgres://")):
+            raise ValueError(hint)
+        try:
+            parts = urlsplit(v)
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError as exc:
+            raise ValueError(f"{exc}; {hint}") from None
+        if not parts.path.strip("/") and "dbname=" not in parts.query:
+            raise ValueError(f"no database named; {hint}")
+        return v
 
     @field_validator("log_key")
     @classmethod
@@ -302,6 +333,8 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if name == "log_key":
                 value = "set" if value is not None else "unset"
+            elif name == "database_url" and value is not None:
+                value = redact_url(value)
             elif isinstance(value, SecretStr):
                 value = "***"
             elif isinstance(value, Path):
@@ -325,7 +358,8 @@ def load_settings(**overrides: Any) -> Settings:
         field = str(loc[0])
         name = env_name(field) if field in Settings.model_fields else field
         value = err.get("input")
-        secret = "api_key" in field or field in ("log_key", "web_users") or "password" in field or "webhook" in field
+        secret = ("api_key" in field or field in ("log_key", "web_users", "database_url") or "password" in field
+                  or "webhook" in field)
         shown = "" if secret else f" (got {value!r})"
         msg = err.get("msg", "invalid").removeprefix("Value error, ")
         raise SettingsError(f"invalid setting {name}: {msg}{shown}") from None

@@ -1,4 +1,4 @@
-"""The append-only event log: typed events, upcasting and the SQLite store."""
+"""The append-only event log: typed events, upcasting and the store (SQLite, or PostgreSQL)."""
 
 from .models import (
     AnyEvent,
@@ -13,7 +13,9 @@ from .models import (
     ScreenshotClassified,
     ScreenshotIngested,
 )
+from .factory import log_exists, log_location, log_name, open_store
 from .keys import KeySource, LogKeyError, key_source, open_log
+from .location import LogUnavailable
 from .store import ConcurrencyError, EventStore, Pending, StoredEvent, VerifyResult, utc_now
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "KeySource",
     "LogKeyError",
     "LogRepaired",
+    "LogUnavailable",
     "Pending",
     "ScoresExtracted",
     "ScreenshotClassified",
@@ -36,6 +39,10 @@ __all__ = [
     "StoredEvent",
     "VerifyResult",
     "key_source",
+    "log_exists",
+    "log_location",
+    "log_name",
     "open_log",
+    "open_store",
     "utc_now",
 ]

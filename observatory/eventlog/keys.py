@@ -95,7 +95,7 @@ def key_source(settings: Any) -> KeySource:
 
 
 def open_log(settings: Any, *, readonly: bool = False) -> "EventStore":
-    """The event log of these settings, with their key."""
-    from .store import EventStore
+    """The event log of these settings (SQLite, or PostgreSQL when OBSERVATORY_DATABASE_URL is set), with their key."""
+    from .factory import open_store
 
-    return EventStore(settings.events_db, readonly=readonly, key=key_source(settings))
+    return open_store(settings, readonly=readonly)

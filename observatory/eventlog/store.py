@@ -1,12 +1,11 @@
-"""The append-only event log in SQLite.
+"""The append-only event log: one API over two backends (SQLite, the default; PostgreSQL).
 
-Design choices, and why:
-- WAL + synchronous=FULL: readers (projectors, Datasette) never block the writer and an
-  acknowledged append survives power loss.
-- Triggers abort UPDATE/DELETE, and this class has no method that changes a row. They are
-  created with a new log only: a log whose triggers were dropped keeps missing them until
-  an admin repairs them on purpose (`repair_triggers`, which records that it did), so
-  their absence is a finding for `verify` and `status`, not something opening papers over.
+Design choices, and why (the backends, `sqlite_backend.py` and `postgres_backend.py`,
+say how each database enforces them):
+- The database refuses UPDATE/DELETE of a row, and this class has no method that
+  changes one. Guards are created with a new log only: a log whose guards were dropped
+  keeps missing them until an admin repairs them on purpose (`repair_triggers`, which
+  records that it did), so their absence is a finding for `verify` and `status`.
 - (stream_id, stream_version) is unique, so two writers racing on one stream conflict
   instead of interleaving; `expected_version` turns that into optimistic concurrency.
 - An idempotency key makes re-appending the same fact a no-op (the same screenshot
@@ -15,18 +14,17 @@ Design choices, and why:
   `verify()` finds the first row that was tampered with. From `keyed_from` on (a row
   of `log_meta`, written once when a keyed store first opens the log) the hash is an
   HMAC with a key kept outside the database (`keys.py`); older rows keep the unkeyed
-  sha256 they were written with (`chain.py`).
+  sha256 they were written with (`chain.py`). Rows are the same text in both
+  backends, so a log copied between them (`migrate.py`) keeps every hash.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from json.scanner import c_make_scanner as _c_make_scanner  # type: ignore[attr-defined]
@@ -34,47 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..sqlite_wal import use_wal
 from .chain import GENESIS_HASH, key_id, link, row_hash
 from .keys import KeySource, LogKeyError, beside
+from .location import is_postgres
+from .sqlite_backend import TRIGGERS, SQLiteBackend
 from .models import EVENT_TYPES, Event, LogRepaired, event_adapter
 from .upcasting import upcast
 
-__all__ = ["GENESIS_HASH", "row_hash"]  # re-exported: older callers import them from here
-
-EVENTS_TABLE = """
-CREATE TABLE IF NOT EXISTS events (
-    seq             INTEGER PRIMARY KEY,
-    event_id        TEXT    NOT NULL UNIQUE,
-    type            TEXT    NOT NULL,
-    schema_version  INTEGER NOT NULL,
-    stream_id       TEXT    NOT NULL,
-    stream_version  INTEGER NOT NULL,
-    occurred_at     TEXT    NOT NULL,
-    recorded_at     TEXT    NOT NULL,
-    payload         TEXT    NOT NULL,
-    metadata        TEXT    NOT NULL,
-    idempotency_key TEXT    UNIQUE,
-    hash            TEXT    NOT NULL,
-    UNIQUE (stream_id, stream_version)
-);
-"""
-EVENTS_INDEX = "CREATE INDEX IF NOT EXISTS events_type ON events (type, seq)"
-META_TABLE = "CREATE TABLE IF NOT EXISTS log_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
-
-# The append-only guards, by name: each refuses UPDATE or DELETE on one table.
-TRIGGERS = {
-    "events_no_update": "CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events "
-                        "BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END",
-    "events_no_delete": "CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events "
-                        "BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END",
-    "log_meta_no_update": "CREATE TRIGGER IF NOT EXISTS log_meta_no_update BEFORE UPDATE ON log_meta "
-                          "BEGIN SELECT RAISE(ABORT, 'log_meta is append-only: UPDATE refused'); END",
-    "log_meta_no_delete": "CREATE TRIGGER IF NOT EXISTS log_meta_no_delete BEFORE DELETE ON log_meta "
-                          "BEGIN SELECT RAISE(ABORT, 'log_meta is append-only: DELETE refused'); END",
-}
-EVENTS_TRIGGERS = ("events_no_update", "events_no_delete")
-META_TRIGGERS = ("log_meta_no_update", "log_meta_no_delete")
+__all__ = ["GENESIS_HASH", "TRIGGERS", "row_hash"]  # re-exported: older callers import them from here
 
 # Heads recorded inside a backup copy (backup/online.py): the copy must still reach them.
 BACKUP_HEADS = "backup_heads"
@@ -83,6 +48,7 @@ COLUMNS = (
     "seq, event_id, type, schema_version, stream_id, stream_version, "
     "occurred_at, recorded_at, payload, metadata, idempotency_key, hash"
 )
+INSERT = f"INSERT INTO events ({COLUMNS}) VALUES ({','.join('?' * 12)})"
 
 
 def utc_now() -> str:
@@ -201,82 +167,72 @@ def _stored(row: Sequence[Any]) -> StoredEvent:
 
 
 class EventStore:
-    """One connection to `events.db`. Appends are serialised by a lock, so one store may be shared by threads."""
+    """One connection to the log: `events.db` (a path) or a PostgreSQL database (a postgresql:// URL).
 
-    def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False, key: KeySource | None = None) -> None:
-        self.path = Path(path)
+    Appends are serialised by the backend (a lock in this process, and the database's
+    own write lock across processes and machines), so one store may be shared by threads.
+    `keying=False` opens without keying a fresh log: only for `migrate.py`, which copies
+    the source's keying record instead.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False, key: KeySource | None = None,
+                 keying: bool = True) -> None:
         self.readonly = readonly
-        self.key_source = key if key is not None else beside(self.path)
-        self._key: bytes | None = None
-        if readonly:
-            if not self.path.exists():
-                raise FileNotFoundError(f"no event log at {self.path}")
-            self.conn = sqlite3.connect(
-                f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
-            )
+        if is_postgres(path):
+            from .postgres_backend import PostgresBackend  # psycopg only when a PostgreSQL log is asked for
+
+            self.backend: Any = PostgresBackend(str(path), readonly=readonly)
+            self.path: Path | None = None
+            default_key = KeySource()
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            use_wal(self.conn)
-            self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.execute("PRAGMA busy_timeout=30000")
-        self._lock = threading.RLock()
+            self.backend = SQLiteBackend(path, readonly=readonly)
+            self.path = self.backend.path
+            default_key = beside(self.backend.path)
+        self.conn = self.backend.conn
+        self.where = self.backend.where
+        self.key_source = key if key is not None else default_key
+        self._key: bytes | None = None
         if not readonly:
             try:
-                self._create_schema()
-                self._ensure_keyed()
+                with self.backend.write() as tx:
+                    self.backend.create_schema(tx)
+                if keying:
+                    self._ensure_keyed()
             except BaseException:
-                self.conn.close()
+                self.backend.close()
                 raise
 
-    def _create_schema(self) -> None:
-        """A new log gets its tables and guards; an existing one only what older versions lacked.
-
-        Dropped triggers of an existing log are NOT re-created here (see `repair_triggers`).
-        """
-        with self._immediate() as cur:
-            new_log = not self._has_table("events")
-            new_meta = not self._has_table("log_meta")
-            cur.execute(EVENTS_TABLE)
-            cur.execute(EVENTS_INDEX)
-            cur.execute(META_TABLE)
-            for name in (EVENTS_TRIGGERS if new_log else ()) + (META_TRIGGERS if new_meta else ()):
-                cur.execute(TRIGGERS[name])
+    @property
+    def kind(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return str(self.backend.kind)
 
     def _ensure_keyed(self) -> None:
         """Key the chain from the next sequence on, once; afterwards check that our key is the log's key."""
         keyed_from = self.keyed_from()
         if keyed_from is None:
             key = self.key_source.load_or_create()
-            with self._immediate() as cur:
-                (last,) = cur.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
-                cur.execute("INSERT OR IGNORE INTO log_meta VALUES ('keyed_from', ?)", (str(last + 1),))
-                cur.execute("INSERT OR IGNORE INTO log_meta VALUES ('key_id', ?)", (key_id(key),))
+            with self.backend.write() as tx:
+                (last,) = tx.one("SELECT COALESCE(MAX(seq), 0) FROM events") or (0,)
+                tx.run("INSERT INTO log_meta VALUES ('keyed_from', ?) ON CONFLICT DO NOTHING", (str(last + 1),))
+                tx.run("INSERT INTO log_meta VALUES ('key_id', ?) ON CONFLICT DO NOTHING", (key_id(key),))
         self._key = self.require_key()
 
-    @contextmanager
-    def _immediate(self) -> Iterator[sqlite3.Cursor]:
-        """One write transaction, taken at once (BEGIN IMMEDIATE), committed or rolled back whole."""
-        with self._lock:
-            cur = self.conn.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                yield cur
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-
     def _has_table(self, name: str) -> bool:
-        row = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
-        return row is not None
+        return bool(self.backend.has_table(name))
 
     # -- keying ----------------------------------------------------------------
     def meta(self, name: str) -> str | None:
         if not self._has_table("log_meta"):
             return None
-        row = self.conn.execute("SELECT value FROM log_meta WHERE name = ?", (name,)).fetchone()
+        row = self.backend.one("SELECT value FROM log_meta WHERE name = ?", (name,))
         return row[0] if row else None
+
+    def all_meta(self) -> dict[str, str]:
+        """Every row of `log_meta` (the keying record), for copying a log whole."""
+        if not self._has_table("log_meta"):
+            return {}
+        return dict(self.backend.rows("SELECT name, value FROM log_meta ORDER BY name"))
 
     def keyed_from(self) -> int | None:
         """The first sequence hashed with the key (None: a log never opened by a keyed store)."""
@@ -296,38 +252,38 @@ class EventStore:
         key = self.key_source.load()
         expected = self.key_id()
         if key is None:
-            raise LogKeyError(f"the event log {self.path} is keyed (key id {expected}) but {self.key_source.describe()} "
+            raise LogKeyError(f"the event log {self.where} is keyed (key id {expected}) but {self.key_source.describe()} "
                               "does not exist: restore it, or set OBSERVATORY_LOG_KEY")
         if expected is not None and key_id(key) != expected:
             raise LogKeyError(f"{self.key_source.describe()} (key id {key_id(key)}) is not the key of the event log "
-                              f"{self.path} (key id {expected})")
+                              f"{self.where} (key id {expected})")
         self._key = key
         return key
 
     # -- guards ----------------------------------------------------------------
     def missing_triggers(self) -> list[str]:
         """The append-only guards this log should have but does not."""
-        present = {n for (n,) in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-        wanted = list(EVENTS_TRIGGERS) + (list(META_TRIGGERS) if self._has_table("log_meta") else [])
-        return [name for name in wanted if name not in present]
+        present = self.backend.trigger_names()
+        return [name for name in self.backend.wanted_triggers() if name not in present]
 
     def repair_triggers(self, *, actor: str | None = None, reason: str = "") -> list[str]:
         """Re-create missing guards and, in the same transaction, append a LogRepaired event naming them."""
         if self.readonly:
             raise PermissionError("this event store was opened read-only")
-        with self._immediate() as cur:
+        with self.backend.write() as tx:
             missing = self.missing_triggers()
             if missing:
                 for name in missing:
-                    cur.execute(TRIGGERS[name])
+                    self.backend.create_trigger(tx, name)
                 event = LogRepaired(repaired="triggers", names=missing, reason=reason)
-                rows = self._prepare(cur, [Pending(event, "log", actor=actor)])
-                cur.executemany(f"INSERT INTO events ({COLUMNS}) VALUES ({','.join('?' * 12)})", rows)
+                rows = self._prepare(tx, [Pending(event, "log", actor=actor)])
+                tx.many(INSERT, rows)
+                self.backend.appended(tx, rows[-1][0])
         return missing
 
     # -- lifecycle -------------------------------------------------------------
     def close(self) -> None:
-        self.conn.close()
+        self.backend.close()
 
     def __enter__(self) -> "EventStore":
         return self
@@ -346,9 +302,11 @@ class EventStore:
         batch = list(pending)
         if not batch:
             return []
-        with self._immediate() as cur:
-            rows = self._prepare(cur, batch)
-            cur.executemany(f"INSERT INTO events ({COLUMNS}) VALUES ({','.join('?' * 12)})", rows)
+        with self.backend.write() as tx:
+            rows = self._prepare(tx, batch)
+            if rows:
+                tx.many(INSERT, rows)
+                self.backend.appended(tx, rows[-1][0])
         return [_stored(r) for r in rows]
 
     def append_one(self, event: Event, stream_id: str, **envelope: Any) -> StoredEvent | None:
@@ -356,8 +314,8 @@ class EventStore:
         done = self.append([Pending(event, stream_id, **envelope)])
         return done[0] if done else None
 
-    def _prepare(self, cur: sqlite3.Cursor, batch: list[Pending]) -> list[tuple[Any, ...]]:
-        last = cur.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    def _prepare(self, tx: Any, batch: list[Pending]) -> list[tuple[Any, ...]]:
+        last = tx.one("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
         seq, prev_hash = last if last else (0, GENESIS_HASH)
         keyed_from = self.keyed_from()
         key = self.require_key() if keyed_from is not None else None
@@ -367,7 +325,7 @@ class EventStore:
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
             q = f"SELECT idempotency_key FROM events WHERE idempotency_key IN ({','.join('?' * len(chunk))})"
-            seen.update(k for (k,) in cur.execute(q, chunk))
+            seen.update(k for (k,) in tx.all(q, chunk))
 
         versions: dict[str, int] = {}
         recorded = utc_now()
@@ -378,9 +336,9 @@ class EventStore:
                     continue
                 seen.add(p.idempotency_key)
             if p.stream_id not in versions:
-                (current,) = cur.execute(
+                (current,) = tx.one(
                     "SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?", (p.stream_id,)
-                ).fetchone()
+                ) or (0,)
                 if p.expected_version is not None and p.expected_version != current:
                     raise ConcurrencyError(
                         f"stream {p.stream_id} is at version {current}, expected {p.expected_version}"
@@ -413,14 +371,67 @@ class EventStore:
             rows.append((*row, prev_hash))
         return rows
 
+    def copy_in(self, rows: Sequence[Sequence[Any]], meta: dict[str, str] | None = None) -> int:
+        """Add stored rows of another log verbatim (their sequences and hashes), after this log's head.
+
+        For `migrate.py`. The keying record in `meta` is written first where this log has
+        none and must match where it has one; every row must chain from the one before
+        (checked with the key), or nothing of the batch is written. Returns rows written.
+        """
+        if self.readonly:
+            raise PermissionError("this event store was opened read-only")
+        with self.backend.write() as tx:
+            for name, value in (meta or {}).items():
+                found = tx.one("SELECT value FROM log_meta WHERE name = ?", (name,))
+                if found is None:
+                    tx.run("INSERT INTO log_meta VALUES (?, ?)", (name, value))
+                elif found[0] != value:
+                    raise ValueError(f"{self.where} has log_meta {name}={found[0]}, the copied log {value}")
+            if not rows:
+                return 0
+            last = tx.one("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+            seq, prev_hash = last if last else (0, GENESIS_HASH)
+            keyed_from = self.keyed_from() if meta is None else (int(meta["keyed_from"]) if "keyed_from" in meta
+                                                                 else self.keyed_from())
+            key = self.require_key() if keyed_from is not None and rows[-1][0] >= keyed_from else None
+            for row in rows:
+                if row[0] != seq + 1:
+                    raise ValueError(f"row {row[0]} does not follow the head {seq} of {self.where}")
+                if link(prev_hash, tuple(row[:-1]), seq=row[0], keyed_from=keyed_from, key=key) != row[-1]:
+                    raise ValueError(f"row {row[0]} does not chain from row {seq}: the copied log is broken there")
+                seq, prev_hash = row[0], row[-1]
+            tx.many(INSERT, [tuple(r) for r in rows])
+            self.backend.appended(tx, seq)
+        return len(rows)
+
     # -- reading ---------------------------------------------------------------
     def last_seq(self) -> int:
-        (n,) = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
+        (n,) = self.backend.one("SELECT COALESCE(MAX(seq), 0) FROM events")
         return int(n)
 
     def count(self) -> int:
-        (n,) = self.conn.execute("SELECT COUNT(*) FROM events").fetchone()
+        (n,) = self.backend.one("SELECT COUNT(*) FROM events")
         return int(n)
+
+    def wait_for_append(self, after: int, timeout: float) -> bool:
+        """True as soon as the log holds a row past `after`, False after `timeout` seconds without one.
+
+        PostgreSQL wakes on the append's NOTIFY (appends from any machine); SQLite polls.
+        """
+        deadline = time.monotonic() + timeout
+        listen = getattr(self.backend, "listen", None)
+        if listen is not None:
+            listen()  # before looking, so an append between the look and the wait still wakes us
+        while True:
+            if self.last_seq() > after:
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if listen is not None:
+                self.backend.wait(min(left, 5.0))
+            else:
+                time.sleep(min(left, 0.2))
 
     def read(
         self,
@@ -445,19 +456,12 @@ class EventStore:
         until: int | None = None,
         page: int = 2000,
     ) -> Iterator[list[StoredEvent]]:
-        type_list = sorted(set(types)) if types is not None else None
-        where = "seq > ?"
-        if until is not None:
-            where += f" AND seq <= {int(until)}"
-        if type_list is not None:
-            if not type_list:
-                return
-            where += f" AND type IN ({','.join('?' * len(type_list))})"
-        sql = f"SELECT {COLUMNS} FROM events WHERE {where} ORDER BY seq LIMIT {int(page)}"
+        sql, type_list = self._page_query(types, until, page)
+        if sql is None:
+            return
         cursor = after
         while True:
-            params: list[Any] = [cursor, *(type_list or [])]
-            rows = self.conn.execute(sql, params).fetchall()
+            rows = self.backend.rows(sql, [cursor, *type_list])
             if not rows:
                 return
             cursor, full = rows[-1][0], len(rows) >= page
@@ -468,15 +472,56 @@ class EventStore:
             if not full:
                 return
 
+    def raw_pages(
+        self,
+        after: int = 0,
+        *,
+        types: Iterable[str] | None = None,
+        until: int | None = None,
+        page: int = 2000,
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """Pages of rows as stored (the columns of COLUMNS, payload not upcast): for verifying and copying."""
+        sql, type_list = self._page_query(types, until, page)
+        if sql is None:
+            return
+        cursor = after
+        while True:
+            rows = self.backend.rows(sql, [cursor, *type_list])
+            if not rows:
+                return
+            cursor, full = rows[-1][0], len(rows) >= page
+            yield rows
+            if not full:
+                return
+
+    @staticmethod
+    def _page_query(types: Iterable[str] | None, until: int | None, page: int) -> tuple[str | None, list[str]]:
+        type_list = sorted(set(types)) if types is not None else None
+        where = "seq > ?"
+        if until is not None:
+            where += f" AND seq <= {int(until)}"
+        if type_list is not None:
+            if not type_list:
+                return None, []
+            where += f" AND type IN ({','.join('?' * len(type_list))})"
+        return f"SELECT {COLUMNS} FROM events WHERE {where} ORDER BY seq LIMIT {int(page)}", type_list or []
+
     def stream(self, stream_id: str) -> list[StoredEvent]:
-        rows = self.conn.execute(
-            f"SELECT {COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version", (stream_id,)
-        ).fetchall()
-        return [_stored(r) for r in rows]
+        return self._select("stream_id = ?", (stream_id,), "ORDER BY stream_version")
 
     def find_key(self, idempotency_key: str) -> StoredEvent | None:
-        row = self.conn.execute(f"SELECT {COLUMNS} FROM events WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
-        return _stored(row) if row else None
+        found = self._select("idempotency_key = ?", (idempotency_key,), "")
+        return found[0] if found else None
+
+    def event_id_at(self, seq: int) -> str | None:
+        """The event id of row `seq` (the first row's names the log, e.g. for the projections)."""
+        row = self.backend.one("SELECT event_id FROM events WHERE seq = ?", (seq,))
+        return row[0] if row else None
+
+    def stored_field(self, event_type: str, *path: str) -> set[Any]:
+        """One payload field of every `event_type` event, as stored (not upcast): only for fields every version has."""
+        sql = f"SELECT {self.backend.json_text('payload', *path)} FROM events WHERE type = ?"
+        return {v for (v,) in self.backend.rows(sql, (event_type,))}
 
     # -- queries ---------------------------------------------------------------
     # The stages ask these instead of writing SQL over payloads: SQL sees a payload as it
@@ -485,7 +530,7 @@ class EventStore:
     # version are always read and checked again after upcasting.
 
     def _select(self, where: str, params: Sequence[Any] = (), tail: str = "ORDER BY seq") -> list[StoredEvent]:
-        return [_stored(r) for r in self.conn.execute(f"SELECT {COLUMNS} FROM events WHERE {where} {tail}", params)]
+        return [_stored(r) for r in self.backend.rows(f"SELECT {COLUMNS} FROM events WHERE {where} {tail}", params)]
 
     def latest(self, types: Iterable[str], *, stream_id: str | None = None) -> StoredEvent | None:
         """The newest event of one of `types` (in `stream_id`, when given)."""
@@ -531,20 +576,20 @@ class EventStore:
         kind_set = sorted(set(kinds))
         current = EVENT_TYPES["CorrectionApplied"].schema_version
         found = self._select(
-            f"{where} AND (schema_version < ? OR json_extract(payload, '$.correction.kind') "
+            f"{where} AND (schema_version < ? OR {self.backend.json_text('payload', 'correction', 'kind')} "
             f"IN ({','.join('?' * len(kind_set))}))", [*params, current, *kind_set])
         return [e for e in found if e.payload["correction"]["kind"] in kind_set]
 
     # -- integrity -------------------------------------------------------------
     def head(self) -> tuple[int, str]:
         """(sequence, hash) of the newest row, (0, GENESIS_HASH) when empty."""
-        row = self.conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        row = self.backend.one("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
         return (int(row[0]), row[1]) if row else (0, GENESIS_HASH)
 
     def hash_at(self, seq: int) -> str | None:
         if seq == 0:
             return GENESIS_HASH
-        row = self.conn.execute("SELECT hash FROM events WHERE seq = ?", (seq,)).fetchone()
+        row = self.backend.one("SELECT hash FROM events WHERE seq = ?", (seq,))
         return row[0] if row else None
 
     def verify(self, page: int = 5000, *, start: tuple[int, str] | None = None) -> VerifyResult:
@@ -565,12 +610,7 @@ class EventStore:
                 if self.head()[0] >= max(keyed_from, expected_seq):
                     return VerifyResult(False, 0, max(keyed_from, expected_seq), f"cannot check keyed events: {exc}",
                                         prev_hash, prev_seq)
-        cursor = prev_seq
-        sql = f"SELECT {COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT {int(page)}"
-        while True:
-            rows = self.conn.execute(sql, (cursor,)).fetchall()
-            if not rows:
-                break
+        for rows in self.raw_pages(prev_seq, page=page):
             for row in rows:
                 seq = row[0]
                 if seq != expected_seq:
@@ -583,7 +623,6 @@ class EventStore:
                 prev_hash = row[-1]
                 expected_seq += 1
                 checked += 1
-            cursor = rows[-1][0]
         head_seq = expected_seq - 1
         for seq, recorded in self._backup_heads():
             if seq > head_seq:
@@ -597,4 +636,4 @@ class EventStore:
     def _backup_heads(self) -> list[tuple[int, str]]:
         if not self._has_table(BACKUP_HEADS):
             return []
-        return [(int(s), h) for s, h in self.conn.execute(f"SELECT seq, hash FROM {BACKUP_HEADS} ORDER BY seq")]
+        return [(int(s), h) for s, h in self.backend.rows(f"SELECT seq, hash FROM {BACKUP_HEADS} ORDER BY seq")]

@@ -15,7 +15,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..eventlog import EventStore, LogKeyError, open_log
+from ..eventlog import EventStore, LogKeyError, log_exists, open_log
 from ..eventlog.integrity import IntegrityReport, check_log
 from ..project import all_projectors, catch_up, open_db
 from ..project.framework import CHECKPOINTS, META, ensure_schema
@@ -68,7 +68,7 @@ class CheckReport:
 
 
 def nightly_check(settings: Settings) -> CheckReport:
-    if not settings.events_db.exists():
+    if not log_exists(settings):
         return CheckReport(IntegrityReport(full=True), note="no event log yet")
     try:
         store = open_log(settings, readonly=True)

@@ -21,23 +21,23 @@ def _ro(path: Path) -> sqlite3.Connection:
 
 def last_ingest(settings: Settings) -> datetime | None:
     """When the newest ScreenshotIngested was recorded (None: nothing ingested, or no log)."""
-    from ..eventlog import EventStore
+    from ..eventlog import log_exists, open_log
 
-    if not settings.events_db.exists():
+    if not log_exists(settings):
         return None
-    with EventStore(settings.events_db, readonly=True) as store:
+    with open_log(settings, readonly=True) as store:
         newest = store.latest(("ScreenshotIngested",))
     return parse_iso(newest.recorded_at) if newest else None
 
 
 def queue_depth(settings: Settings) -> int:
     """Screenshots ingested but without an extraction result yet."""
-    from ..eventlog import EventStore
+    from ..eventlog import log_exists, open_log
     from ..process.processor import pending_screenshots
 
-    if not settings.events_db.exists():
+    if not log_exists(settings):
         return 0
-    with EventStore(settings.events_db, readonly=True) as store:
+    with open_log(settings, readonly=True) as store:
         return len(pending_screenshots(store))
 
 
@@ -55,7 +55,7 @@ def blob_usage(settings: Settings) -> dict[str, int]:
 
 def orphan_blobs(settings: Settings, *, show: int = 5) -> dict[str, Any]:
     """Blobs no ScreenshotIngested names (an interrupted ingest whose file left the inbox, or a restore)."""
-    from ..eventlog import EventStore
+    from ..eventlog import log_exists, open_log
     from ..ingest.blobs import BlobStore
     from ..ingest.recovery import IN_FLIGHT_SECONDS, ingested_shas, unclaimed
 
@@ -63,8 +63,8 @@ def orphan_blobs(settings: Settings, *, show: int = 5) -> dict[str, Any]:
     if not settings.blobs_dir.is_dir():
         return out
     have: set[str] = set()
-    if settings.events_db.exists():
-        with EventStore(settings.events_db, readonly=True) as store:
+    if log_exists(settings):
+        with open_log(settings, readonly=True) as store:
             have = ingested_shas(store)
     found = unclaimed(BlobStore(settings.blobs_dir, settings.events_dir), have,  # type: ignore[arg-type]
                       settled_for=IN_FLIGHT_SECONDS)

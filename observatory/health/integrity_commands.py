@@ -17,11 +17,12 @@ def verify(obj) -> None:  # type: ignore[no-untyped-def]
     Exit 1 naming the first broken sequence, a log that ends before its anchored head,
     or missing triggers. A clean check moves the anchor to the verified head.
     """
+    from ..eventlog import log_exists, log_name
     from ..eventlog.integrity import check_log
 
     settings = obj.settings
-    if not settings.events_db.exists():
-        click.echo(f"No event log at {settings.events_db}: nothing to verify.")
+    if not log_exists(settings):
+        click.echo(f"No event log at {log_name(settings)}: nothing to verify.")
         return
     with open_store(settings, readonly=True) as store:
         report = check_log(store, settings.log_anchor_path, full=True)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..eventlog import open_log
+from ..eventlog import log_exists, open_log
 from ..eventlog.integrity import check_log
 from ..settings import Settings
 
 
 def log_integrity(settings: Settings) -> dict[str, Any]:
     """{ok, events, anchored_seq, checked, first_broken_seq, missing_triggers, problems}; events None without a log."""
-    if not settings.events_db.exists():
+    if not log_exists(settings):
         return {"ok": True, "events": None, "anchored_seq": None, "checked": 0, "first_broken_seq": None,
                 "missing_triggers": [], "problems": []}
     with open_log(settings, readonly=True) as store:

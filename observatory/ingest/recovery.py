@@ -25,8 +25,7 @@ IN_FLIGHT_SECONDS = 60.0
 
 def ingested_shas(store: EventStore) -> set[str]:
     """Every sha256 with a ScreenshotIngested event, straight from SQL: status runs this on big logs."""
-    sql = "SELECT json_extract(payload, '$.sha256') FROM events WHERE type = 'ScreenshotIngested'"
-    return {sha for (sha,) in store.conn.execute(sql)}
+    return store.stored_field("ScreenshotIngested", "sha256")
 
 
 def orphan_blobs(store: EventStore, blobs: BlobStore, *, settled_for: float = 0.0) -> dict[str, Path]:

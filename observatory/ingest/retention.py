@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
-from ..eventlog import EventStore
+from ..eventlog import EventStore, log_exists, open_log
 from ..clock import parse_iso
 from ..logs import for_screenshot
 from ..settings import Settings
@@ -107,10 +107,10 @@ def _free_name(target: Path) -> Path:
 def apply_retention(settings: Settings, now: datetime, *, store: EventStore | None = None) -> RetentionReport:
     report = RetentionReport()
     mode = settings.retention
-    if mode == "keep" or not settings.events_db.exists():
+    if mode == "keep" or not log_exists(settings):
         return report
     own = store is None
-    store = store or EventStore(settings.events_db, readonly=True)
+    store = store or open_log(settings, readonly=True)
     try:
         candidates = due(sightings(store), now, settings.retention_days)
     finally:

@@ -164,13 +164,13 @@ class SchemaOutdated(ReplayNeeded):
 
 
 def _check_log_identity(db: sqlite_utils.Database, store: EventStore) -> None:
-    first = store.conn.execute("SELECT event_id FROM events WHERE seq = 1").fetchone()
+    first = store.event_id_at(1)
     if first is None:
         return
     row = db.execute(f"SELECT value FROM [{META}] WHERE key = 'log_id'").fetchone()
     if row is None:
-        db.execute(f"INSERT OR REPLACE INTO [{META}] (key, value) VALUES ('log_id', ?)", [first[0]])
-    elif row[0] != first[0]:
+        db.execute(f"INSERT OR REPLACE INTO [{META}] (key, value) VALUES ('log_id', ?)", [first])
+    elif row[0] != first:
         raise LogMismatch("projections were built from another event log; run `observatory replay`")
 
 

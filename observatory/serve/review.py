@@ -27,7 +27,7 @@ from ..correct.commands import _pending
 from ..correct.fields import KINDS, ROW_FIELDS
 from ..correct.rows import address_of, doubtful_fields, row_name
 from ..correct.state import correction_id
-from ..eventlog import LogKeyError, open_log
+from ..eventlog import LogKeyError, log_exists, open_log
 from ..identity import normalize, parse_name
 from ..process.pipeline import project_now
 from ..project.domain.projector import DIRTY
@@ -103,7 +103,7 @@ def queue(conn: sqlite3.Connection, settings: Settings, community: str = "", rea
     items = [Item(*r) for r in conn.execute(QUEUE_SQL, {"community": community, "reason": reason, "limit": limit})]
     for item in items:
         _fill(conn, state, item)
-    if settings.events_db.exists():
+    if log_exists(settings):
         with open_log(settings, readonly=True) as store:
             for item in items:
                 if item.screenshot_id and item.crop_row:
