@@ -141,12 +141,13 @@ def register_commands() -> None:
 
     # operations: schedule, status, backup/restore, demo
     from .backup.commands import backup, restore
+    from .backup.migrate_log import migrate_log
     from .demo.commands import demo
     from .status import status
     from .health.integrity_commands import repair_triggers, verify
     from .schedule.commands import schedule
 
-    for command in (schedule, status, verify, repair_triggers, backup, restore, demo):
+    for command in (schedule, status, verify, repair_triggers, backup, restore, migrate_log, demo):
         cli.add_command(command)
 
 

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
 # chromium + chromium-driver: the browser tests (selenium drives Debian's chromedriver; nothing is downloaded).
-SYSTEM_PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-ara tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-jpn tesseract-ocr-kor rsync fonts-dejavu-core chromium chromium-driver)
+# postgresql: the tests start their own server from its binaries (the event log on PostgreSQL; tests/pg_server.py).
+SYSTEM_PACKAGES=(postgresql tesseract-ocr tesseract-ocr-eng tesseract-ocr-ara tesseract-ocr-chi-sim tesseract-ocr-chi-tra tesseract-ocr-jpn tesseract-ocr-kor rsync fonts-dejavu-core chromium chromium-driver)
 
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do

@@ -2,7 +2,7 @@
 
 Helpers that are not fixtures live in modules of their own: `builders` (events as the
 product writes them), `stores` (real logs, projections and the CLI), `paths`, `polling`,
-`local_server`, `openai_stub`, `webhook_stub`. Test modules import those, never each other.
+`local_server`, `openai_stub`, `webhook_stub`, `pg_server`. Test modules import those, never each other.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pytest
 from builders import trap1_hunt
 from observatory.eventlog import EventStore
 from paths import SAMPLES
+from pg_server import OWNER, PgServer
 from stores import run
 
 
@@ -43,3 +44,20 @@ def hunt(home: Path) -> Path:
     store.close()
     assert run("project").exit_code == 0
     return home
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL on 127.0.0.1, one per pytest process (xdist worker), stopped at the end even on failure."""
+    server = PgServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """A fresh, empty database, as its owner's URL (the owner creates the log's tables on first open)."""
+    return pg_server.url(OWNER, pg_server.new_database())

@@ -108,8 +108,14 @@ def backup_head(path: Path) -> tuple[int, str] | None:
         return (int(row[0]), row[1]) if row else None
 
 
+IN_POSTGRES = ("the event log is in PostgreSQL (OBSERVATORY_DATABASE_URL): back it up with the server's own tools "
+               "(pg_dump), or copy it into a file with `observatory migrate-log --to sqlite:FILE`")
+
+
 def backup_now(settings: Settings) -> BackupResult:
     """Back up the log into events/backups/, verify the copy, and keep the newest OBSERVATORY_BACKUP_KEEP."""
+    if settings.database_url:
+        raise BackupError(IN_POSTGRES)
     if not settings.events_db.exists():
         raise BackupError(f"no event log at {settings.events_db}: nothing to back up")
     folder = backups_dir(settings)

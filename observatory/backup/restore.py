@@ -21,7 +21,7 @@ from ..eventlog.anchor import utc_now as anchor_time
 from ..health.files import utc_now
 from ..health.healthfile import running_daemon
 from ..settings import Settings
-from .online import BackupError, copy_database, verify_file
+from .online import IN_POSTGRES, BackupError, copy_database, verify_file
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ def restore(settings: Settings, backup: Path) -> RestoreResult:
     pid = running_daemon(settings)
     if pid is not None:
         raise BackupError(f"an Observatory daemon is running (pid {pid}); stop it first (Ctrl-C or SIGTERM)")
+    if settings.database_url:
+        raise BackupError(IN_POSTGRES)
     checked = verify_file(backup, key_source(settings))
     if not checked.ok:
         raise BackupError(f"refusing {backup}: its hash chain is broken at sequence {checked.first_broken_seq} "

@@ -4,6 +4,9 @@ OCR takes seconds per screenshot; running it on the inbox thread would delay the
 ingest of everything dropped meanwhile. So the inbox only nudges this loop, which
 drains what is pending (in the process pool) and then projects. A periodic wake-up
 also picks up work appended by other processes (`observatory ingest --no-process`).
+When the log is in PostgreSQL, other machines append to it too: a follower thread
+wakes the loop on each append's NOTIFY, and the periodic wake-up is the polling
+fallback should the notifications stop.
 
 During a burst the screenshots' own rows are projected after every chunk, but the
 domain tables (hunts, players, ...) are re-derived per community, which takes seconds
@@ -33,6 +36,7 @@ class BackgroundPipeline:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._follower: threading.Thread | None = None
         self.cycles = 0
         self.settles = 0
         self._settled_at = float("-inf")
@@ -41,6 +45,9 @@ class BackgroundPipeline:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="pipeline", daemon=True)
         self._thread.start()
+        if self.settings.database_url:  # a shared log: appends from other machines wake the loop
+            self._follower = threading.Thread(target=self._follow, name="follow-log", daemon=True)
+            self._follower.start()
 
     def nudge(self, *_: object) -> None:
         """Called by the inbox after an ingest: there is work."""
@@ -52,6 +59,26 @@ class BackgroundPipeline:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._follower is not None:
+            self._follower.join(timeout)
+
+    def _follow(self) -> None:
+        """Nudge the loop whenever the shared log grows, whoever appended."""
+        try:
+            store = open_log(self.settings, readonly=True)
+        except Exception:  # noqa: BLE001 - the periodic wake-up still follows the log
+            log.exception("cannot follow the shared log; projecting on the periodic wake-up only")
+            return
+        try:
+            seen = store.last_seq()
+            while not self._stopping.is_set():
+                if store.wait_for_append(seen, timeout=1.0):
+                    seen = store.last_seq()
+                    self.nudge()
+        except Exception:  # noqa: BLE001
+            log.exception("following the shared log failed; projecting on the periodic wake-up only")
+        finally:
+            store.close()
 
     def _run(self) -> None:
         store = open_log(self.settings)
