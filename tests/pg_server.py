@@ -49,7 +49,10 @@ def free_port() -> int:
 
 
 class PgServer:
-    def __init__(self) -> None:
+    """`durable=False` (tests) turns fsync off; benchmarks keep PostgreSQL's defaults."""
+
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable
         self.bin = bindir()
         self.base = Path(tempfile.mkdtemp(prefix="observatory-pg-", dir="/tmp"))
         self.data = self.base / "data"
@@ -66,10 +69,10 @@ class PgServer:
 
     def start(self) -> "PgServer":
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
-                  "--locale=C", "--no-sync")
+                  "--locale=C", *(() if self.durable else ("--no-sync",)))
         for attempt in range(3):  # the free port may be taken between asking and binding
             self.port = free_port()
-            opts = f"-h 127.0.0.1 -p {self.port} -k {self.base} -c fsync=off -c full_page_writes=off"
+            opts = f"-h 127.0.0.1 -p {self.port} -k {self.base}" + ("" if self.durable else " -c fsync=off -c full_page_writes=off")
             try:
                 self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.base / "server.log"),
                           "-o", opts, "-w", "-t", "60", "start")

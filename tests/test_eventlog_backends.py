@@ -22,8 +22,8 @@ import pytest
 
 from builders import classified, correction, extracted, ingested, screenshot_stream, sha, trap1_hunt
 from paths import REPO
-from pg_server import APPENDER
-from stores import dump, tamper
+from pg_server import APPENDER, OWNER
+from stores import dump, run, tamper
 from observatory.eventlog import ConcurrencyError, EventStore, KeySource, LogUnavailable, Pending
 from observatory.eventlog.chain import GENESIS_HASH, link
 from observatory.eventlog.migrate import copy, plan
@@ -203,6 +203,15 @@ def test_a_follower_wakes_on_an_append_from_another_connection(location):
         assert follower.wait_for_append(2, 0.2) is False
 
 
+def test_a_store_whose_session_the_server_dropped_opens_a_new_one(pg_url):
+    with EventStore(pg_url, key=KEY) as s, psycopg.connect(pg_url, autocommit=True) as admin:
+        s.append([ingested(1)])
+        admin.execute("SELECT pg_terminate_backend(%s)", (s.backend.conn.info.backend_pid,))
+        with pytest.raises(psycopg.OperationalError):
+            s.append([ingested(2)])  # the call in flight fails ...
+        assert s.append([ingested(2)])[0].seq == 2 and s.verify().ok  # ... the next one reconnects
+
+
 def test_an_unreachable_server_is_one_line():
     with pytest.raises(LogUnavailable, match=r"^cannot open the event log at postgresql://u:\*\*\*@127.0.0.1:1/db: "):
         EventStore("postgresql://u:secret@127.0.0.1:1/db", key=KEY)
@@ -268,6 +277,21 @@ def test_migrate_log_command(tmp_path, pg_url):
         r = _cli(tmp_path, "migrate-log", "--to", bad)
         assert r.returncode == 2 and r.stderr.startswith(f"Error: {why}") and len(r.stderr.splitlines()) == 1
         assert "Traceback" not in r.stderr and "pw@" not in r.stderr
+
+
+def test_a_fresh_shared_log_set_up_by_its_owner_is_appended_to_by_the_app_role(home, pg_url, monkeypatch):
+    monkeypatch.setenv("OBSERVATORY_LOG_KEY", "k" * 32)
+    r = run("migrate-log", "--to", pg_url, "--app-role", APPENDER)  # no log here yet: just the tables and the grant
+    assert r.exit_code == 0 and "Copied 0 events" in r.output and f"{APPENDER} may SELECT and INSERT only" in r.output
+    app_url = pg_url.replace(OWNER, APPENDER, 1)
+    monkeypatch.setenv("OBSERVATORY_DATABASE_URL", app_url)
+    assert run("project").exit_code == 0
+    with EventStore(app_url, key=KEY) as s:
+        s.append([ingested(1)])  # the app role keys the log on first open and appends
+        assert s.keyed_from() == 1
+    r = run("verify")
+    assert r.exit_code == 0 and r.output.startswith("OK: 1 events")
+    assert not (home / "events" / "events.db").exists()  # nothing fell back to a SQLite file
 
 
 @pytest.mark.parametrize("url", ["sqlite:x.db", "postgresql://h:notaport/db", "postgresql://h:5432"])

@@ -112,18 +112,24 @@ class PostgresBackend:
         self._lock = threading.RLock()  # one session: a reader must never run inside another thread's append
         self._listener: psycopg.Connection[Any] | None = None
 
+    def _live(self) -> psycopg.Connection[Any]:
+        """The session, opened again after the server dropped it (a restart): the failed call raised, the next one works."""
+        if self.conn.broken:
+            self.conn = connect(self.url, readonly=self.readonly)
+        return self.conn
+
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            return self.conn.execute(_pg(sql), params or None).fetchall()
+            return self._live().execute(_pg(sql), params or None).fetchall()
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         with self._lock:
-            return self.conn.execute(_pg(sql), params or None).fetchone()
+            return self._live().execute(_pg(sql), params or None).fetchone()
 
     @contextmanager
     def write(self) -> Iterator[PostgresTx]:
         """One transaction holding the append lock: every appender of this database waits its turn."""
-        with self._lock, self.conn.transaction(), self.conn.cursor() as cur:
+        with self._lock, self._live().transaction(), self.conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
             yield PostgresTx(cur)
 
@@ -170,6 +176,8 @@ class PostgresBackend:
 
     # -- following ---------------------------------------------------------------
     def listen(self) -> None:
+        if self._listener is not None and self._listener.broken:
+            self._listener = None
         if self._listener is None:
             self._listener = connect(self.url)
             self._listener.execute(f"LISTEN {CHANNEL}")
