@@ -155,7 +155,8 @@ class PostgresBackend:
                 self.create_trigger(tx, name)
 
     def wanted_triggers(self) -> list[str]:
-        return [n for n, (_, table, _) in TRIGGERS.items() if table == "events" or self.has_table("log_meta")]
+        tables = {"events"} | ({"log_meta"} if self.has_table("log_meta") else set())
+        return [n for n, (_, table, _) in TRIGGERS.items() if table in tables]
 
     def trigger_names(self) -> set[str]:
         rows = self.rows("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN "
