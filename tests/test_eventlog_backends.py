@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -23,6 +25,7 @@ import pytest
 from builders import classified, correction, extracted, ingested, screenshot_stream, sha, trap1_hunt
 from paths import REPO
 from pg_server import APPENDER, OWNER
+from polling import wait_for
 from stores import dump, run, tamper
 from observatory.eventlog import ConcurrencyError, EventStore, KeySource, LogUnavailable, Pending
 from observatory.eventlog.chain import GENESIS_HASH, link
@@ -210,6 +213,41 @@ def test_a_store_whose_session_the_server_dropped_opens_a_new_one(pg_url):
         with pytest.raises(psycopg.OperationalError):
             s.append([ingested(2)])  # the call in flight fails ...
         assert s.append([ingested(2)])[0].seq == 2 and s.verify().ok  # ... the next one reconnects
+
+
+def _projected(home: Path) -> int:
+    db = home / "projections" / "observatory.db"
+    if not db.exists():
+        return 0
+    conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM screenshots").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0  # the tables are not there yet
+    finally:
+        conn.close()
+
+
+@pytest.mark.slow
+def test_the_serving_node_projects_what_another_machine_appends(tmp_path, pg_url):
+    env = {**os.environ, "OBSERVATORY_HOME": str(tmp_path), "OBSERVATORY_DATABASE_URL": pg_url,
+           "OBSERVATORY_LOG_KEY": "k" * 32, "OBSERVATORY_WORKERS": "1"}
+    with open(tmp_path / "watch.log", "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "observatory", "watch"], env=env, cwd=tmp_path,
+                                stdout=subprocess.DEVNULL, stderr=out)
+    try:
+        wait_for(lambda: "watching" in (tmp_path / "watch.log").read_text(), timeout=60, what="the daemon to start")
+        with EventStore(pg_url, key=KEY) as elsewhere:  # another machine's ingest, straight into the shared log
+            elsewhere.append([ingested(1), ingested(2)])
+        wait_for(lambda: _projected(tmp_path) == 2, timeout=30, what="the node to project the other machine's appends")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert not (tmp_path / "events" / "events.db").exists()
 
 
 def test_an_unreachable_server_is_one_line():
