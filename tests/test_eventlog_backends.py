@@ -21,6 +21,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from builders import classified, correction, extracted, ingested, screenshot_stream, sha, trap1_hunt
 from paths import REPO
@@ -121,6 +123,23 @@ def test_the_database_refuses_update_and_delete(store):
         with pytest.raises(Exception, match="append-only"):
             store.conn.execute(sql)  # behind the API, as someone holding the database would
     assert store.count() == 1 and store.verify().ok and store.missing_triggers() == []
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.tuples(st.integers(0, 6), st.sampled_from(["ingest", "classify"])), min_size=1, max_size=6),
+                min_size=1, max_size=5))
+def test_both_backends_store_the_same_facts_for_any_batches(tmp_path_factory, pg_server, batches):
+    """Duplicates, several streams, batches of any shape: the same rows in the same order, both chains whole."""
+    logs = [EventStore(tmp_path_factory.mktemp("log") / "events.db", key=KEY),
+            EventStore(pg_server.url(OWNER, pg_server.new_database()), key=KEY)]
+    for s in logs:
+        for batch in batches:
+            s.append([ingested(i) if what == "ingest" else classified(i) for i, what in batch])
+    facts = [[(e.seq, e.type, e.stream_id, e.stream_version, e.idempotency_key, e.payload) for e in s.read()]
+             for s in logs]
+    assert facts[0] == facts[1] and all(s.verify().ok for s in logs)
+    for s in logs:
+        s.close()
 
 
 # --- PostgreSQL only -------------------------------------------------------------------------------
