@@ -580,6 +580,54 @@ class EventStore:
             f"IN ({','.join('?' * len(kind_set))}))", [*params, current, *kind_set])
         return [e for e in found if e.payload["correction"]["kind"] in kind_set]
 
+    def communities(self, *, until: int) -> dict[str, int]:
+        """Every community a ScreenshotIngested with seq <= `until` names, with how many such events name it."""
+        with self._lock:
+            table = self._ingest_index(until)
+            return dict(self.conn.execute(f"SELECT community, COUNT(*) FROM {table} GROUP BY community"))
+
+    def community_events(self, community: str, types: Iterable[str], *, until: int,
+                         page: int = 2000) -> Iterator[list[StoredEvent]]:
+        """The events of `types` with seq <= `until` in every stream holding a ScreenshotIngested into `community`
+        (any of its ingests), a page at a time: stream after stream, each stream in log order.
+
+        A replay folds one community's screenshots straight from the log this way, through the
+        (stream_id, stream_version) index (the unary + keeps SQLite off the type and seq ones):
+        never a scan of the whole log, and no sort.
+        """
+        type_list = sorted(set(types))
+        with self._lock:
+            table = self._ingest_index(until)
+        cursor = self.conn.execute(
+            f"SELECT {COLUMNS} FROM events WHERE stream_id IN (SELECT stream_id FROM {table} WHERE community = ?) "
+            f"AND +type IN ({','.join('?' * len(type_list))}) AND +seq <= ? ORDER BY stream_id, stream_version",
+            [community, *type_list, until])
+        while rows := cursor.fetchmany(page):
+            yield [_stored(r) for r in rows]
+
+    _ingest_until: int | None = None
+
+    def _ingest_index(self, until: int) -> str:
+        """A temporary table of the community each ScreenshotIngested up to `until` names, by stream, made once.
+
+        One pass of json_extract over the ingests (1.5 s at a million events) instead of one per
+        community; it lives in this connection's temporary database, which a read-only log has too.
+        """
+        table = "temp.ingest_communities"
+        if self._ingest_until == until:
+            return table
+        current = EVENT_TYPES["ScreenshotIngested"].schema_version
+        self.conn.execute(f"DROP TABLE IF EXISTS {table}")
+        self.conn.execute(
+            f"CREATE TABLE {table} AS SELECT stream_id, json_extract(payload, '$.community') AS community "
+            "FROM events WHERE type = 'ScreenshotIngested' AND seq <= ? AND schema_version >= ?", [until, current])
+        old = self._select("type = 'ScreenshotIngested' AND seq <= ? AND schema_version < ?", [until, current])
+        self.conn.executemany(f"INSERT INTO {table} (stream_id, community) VALUES (?, ?)",
+                              [(e.stream_id, e.payload["community"]) for e in old])
+        self.conn.execute("CREATE INDEX temp.ingest_communities_community ON ingest_communities (community)")
+        self._ingest_until = until
+        return table
+
     # -- integrity -------------------------------------------------------------
     def head(self) -> tuple[int, str]:
         """(sequence, hash) of the newest row, (0, GENESIS_HASH) when empty."""

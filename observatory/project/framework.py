@@ -57,6 +57,23 @@ class Projector:
         """
         return 0
 
+    def replay_job(self, store: EventStore, until: int, *, target: Path, workers: int) -> "ReplayJob | None":
+        """For a full replay: a job that builds this projector's tables from the log up to `until` by itself
+        (in up to `workers` other processes, while the others catch up), or None to replay through
+        `apply` and `settle` like any catch-up. Its tables must come out exactly as a catch-up's."""
+        return None
+
+
+class ReplayJob:
+    """A projector's own replay (see `Projector.replay_job`), started while the other projectors catch up."""
+
+    def finish(self, db: sqlite_utils.Database) -> None:
+        """Write the projector's tables and marks (its checkpoint excepted) into `db`."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what the job holds (processes, files), whether or not it finished."""
+
 
 def open_db(path: str | Path, *, fast: bool = False) -> sqlite_utils.Database:
     """Open a projections database. `fast` is for private rebuild files no reader sees.

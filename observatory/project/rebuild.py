@@ -17,9 +17,11 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import sqlite_utils
+
 from ..eventlog import EventStore
 from ..sqlite_wal import bound_wal, truncate_wal, use_wal, wal_size
-from .framework import Projector, catch_up, ensure_schema, open_db
+from .framework import CHECKPOINTS, Projector, ReplayJob, catch_up, ensure_schema, open_db
 from .scratch import remove_stale_scratch, scratch_path
 
 log = logging.getLogger(__name__)
@@ -32,8 +34,14 @@ def rebuild(
     *,
     batch_size: int = 5000,
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> int:
-    """Replay the whole log into `target`. Returns the number of events replayed."""
+    """Replay the whole log into `target`. Returns the number of events replayed.
+
+    Projectors that replay by themselves (`Projector.replay_job`, the domain's derivation)
+    run beside the others' catch-up, in up to `workers` more processes (default: one per
+    further CPU, none for a small log); 0 keeps everything in this process.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_scratch(target)
     scratch = scratch_path(target, os.getpid())
@@ -44,7 +52,8 @@ def rebuild(
         until = store.last_seq()
         ensure_schema(db, projectors)
         deferred = _drop_secondary_indexes(db.conn)
-        count = catch_up(store, db, projectors, batch_size=batch_size, until=until, progress=progress)
+        count = _replay(store, db, projectors, target=target, until=until, batch_size=batch_size, progress=progress,
+                        workers=default_workers(until) if workers is None else workers)
         _recreate_indexes(db.conn, deferred)
         db.conn.execute("ANALYZE")
         db.conn.close()
@@ -52,6 +61,35 @@ def rebuild(
     finally:
         scratch.unlink(missing_ok=True)
     log.info("replayed %d events into %s in %.1fs", count, target, time.perf_counter() - started)
+    return count
+
+
+PARALLEL_FROM = 20_000  # events: below this a worker process costs more to start than it saves
+
+
+def default_workers(events: int) -> int:
+    return max(0, (os.cpu_count() or 1) - 1) if events >= PARALLEL_FROM else 0
+
+
+def _replay(store: EventStore, db: sqlite_utils.Database, projectors: Sequence[Projector], *, target: Path,
+            until: int, batch_size: int, progress: Callable[[int], None] | None, workers: int) -> int:
+    """Catch up from nothing, the projectors that replay by themselves running beside the others."""
+    jobs: list[tuple[Projector, ReplayJob]] = []
+    try:
+        for p in projectors:
+            job = p.replay_job(store, until, target=target, workers=workers)
+            if job is not None:
+                jobs.append((p, job))
+        own = {p.name for p, _ in jobs}
+        count = catch_up(store, db, [p for p in projectors if p.name not in own], batch_size=batch_size,
+                         until=until, progress=progress)
+        for p, job in jobs:
+            job.finish(db)
+            if count:  # where a catch-up of this log leaves its checkpoint
+                db.conn.execute(f"INSERT OR REPLACE INTO [{CHECKPOINTS}] (projector, seq) VALUES (?, ?)", [p.name, until])
+    finally:
+        for _, job in jobs:
+            job.close()
     return count
 
 

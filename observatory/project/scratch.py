@@ -1,7 +1,8 @@
 """The private files a rebuild writes, and clearing those of killed rebuilds.
 
 A rebuild writes `projections/.observatory.db.rebuild-<pid>` and deletes it when done; a
-rebuild that was SIGKILLed (or OOM-killed) cannot, and leaves 100+ MB behind. Whoever
+rebuild that was SIGKILLed (or OOM-killed) cannot, and leaves 100+ MB behind; so can its worker
+processes' files of one community each (`...rebuild-<worker pid>-part<n>`, domain/fanout.py). Whoever
 opens the projections next removes the files of processes that are gone, never those of
 a process still alive (another replay may be running right now).
 """
@@ -23,7 +24,7 @@ def scratch_path(target: Path, pid: int) -> Path:
 
 
 def _scratch_pid(target: Path, name: str) -> int | None:
-    m = re.fullmatch(re.escape(f".{target.name}.rebuild-") + r"(\d+)(?:-wal|-shm|-journal)?", name)
+    m = re.fullmatch(re.escape(f".{target.name}.rebuild-") + r"(\d+)(?:-part\d+)?(?:-wal|-shm|-journal)?", name)
     return int(m.group(1)) if m else None
 
 

@@ -16,15 +16,17 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from ...correct.state import RECORD_SELECT, Record, record_from_payload, record_from_row, reverted_by
 from ...eventlog import EventStore, StoredEvent
-from ..framework import META, Projector, checkpoint_of
+from ..framework import META, Projector, ReplayJob, checkpoint_of
 from . import schema
 from .derive import derive
+from .fanout import DomainReplay
 from .model import DomainConfig
 from .pending import add_unread
 from .shots import CACHE, load_shots
@@ -161,12 +163,28 @@ class DomainProjector(Projector):
             raise
         return len(dirty)
 
+    def replay_job(self, store: EventStore, until: int, *, target: Path, workers: int) -> ReplayJob:
+        """A replay derives each community straight from the log, beside the facts' catch-up (fanout.py)."""
+        return _DomainReplayJob(self, DomainReplay(store, until, self.config, target=target, workers=workers))
+
     def _recompute(self, conn: Any, community: str, records: list[Record], *, empty: bool = False) -> None:
         # A replay derives each community once: no cache, so its memory stays one community's (shots.py).
         shots = load_shots(conn, community, None if empty else CACHE)
         tables = derive(community, shots, records, self.config)
         for table in schema.TABLES:
             replace_rows(conn, table, community, tables.get(table) or [], empty=empty)
+
+
+class _DomainReplayJob(ReplayJob):
+    def __init__(self, projector: DomainProjector, replay: DomainReplay) -> None:
+        self.projector, self.replay = projector, replay
+
+    def finish(self, db: sqlite_utils.Database) -> None:
+        self.replay.finish(db.conn, [("domain_config", self.projector.config.fingerprint),
+                                     (SEEN, str(self.replay.newest_correction))])
+
+    def close(self) -> None:
+        self.replay.close()
 
 
 def _seen(conn: Any) -> int:
