@@ -111,8 +111,10 @@ class DomainReplay:
     """The domain tables of a replay of `store` up to `until`; `workers` processes beside the main one (0: none)."""
 
     def __init__(self, store: EventStore, until: int, cfg: DomainConfig, *, target: Path, workers: int = 0,
-                 start_method: str = START_METHOD) -> None:
-        self.store, self.until, self.cfg, self.target = store, until, cfg, target
+                 start_method: str = START_METHOD, share: bool = True) -> None:
+        """`share`: the main process derives, once its facts are written, what no worker has started
+        (False leaves every community to the workers)."""
+        self.store, self.until, self.cfg, self.target, self.share = store, until, cfg, target, share
         self.records = correction_records(store, until)
         sizes = store.communities(until=until)
         for c in record_communities(self.records):
@@ -143,7 +145,7 @@ class DomainReplay:
             for community in self.communities:
                 insert_rows(conn, derive_from_log(self.store, community, self.until, self.records, self.cfg))
         else:
-            while (claim := self.claims.next()) is not None:  # what no worker has started yet
+            while self.share and (claim := self.claims.next()) is not None:  # what no worker has started yet
                 i, community = claim
                 path = _part_path(self.target, os.getpid(), i)
                 _write_part(path, derive_from_log(self.store, community, self.until, self.records, self.cfg))
