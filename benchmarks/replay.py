@@ -19,9 +19,11 @@ What it does, all measured in this run:
    link_alias, retract, set_event_time, rename_player, revert) about screenshots, hunts and
    player ids that exist. Prefixes of 1/4 and 1/2 of the log are cut from it (same events);
 2. times `rebuild()` with `all_projectors()` for each size, every one in a fresh child
-   process (`--child replay`) so that peak RSS (ru_maxrss) is the replay's own, with the time
-   split into reading the log, each projector's `apply` (the facts), the domain projector's
-   `settle` (the derivation: loading a community, `derive`, writing its tables) and the rest;
+   process (`--child replay`) so that peak RSS (ru_maxrss) is the replay's own, with rebuild()'s
+   default worker processes (their CPU and peak RSS reported beside), and the largest once more
+   in one process (workers=0): the two-core speed-up, and the time split into reading the log,
+   each projector's `apply` (the facts), the domain's derivation (reading and folding each
+   community from the log, `derive`, writing its tables) and the rest;
 3. times a raw `executemany` of exactly the rows the replay produced (every table, read back
    from the replayed file) into a fresh file with the same schema, indexes and pragmas
    (`--child baseline`, rows prebuilt in memory before the clock starts): the cost of writing
@@ -766,39 +768,51 @@ class Phases:
         return timed
 
 
-def child_replay(log_path: Path, target: Path, batch_size: int | None) -> dict[str, Any]:
+def child_replay(log_path: Path, target: Path, batch_size: int | None, workers: int | None = None) -> dict[str, Any]:
     from observatory.eventlog import EventStore
     from observatory.project import all_projectors
     from observatory.project import rebuild as rebuild_mod
-    from observatory.project.domain import projector as domain_mod
+    from observatory.project.domain import fanout as fanout_mod
+    from observatory.project.domain import replay as replay_mod
 
     rss_before = maxrss_mb()
     remove_db(target)
     store = EventStore(log_path, readonly=True)
-    # instrumentation only: the same calls, timed
+    # instrumentation only: the same calls, timed (in this process: the workers' share is not in the phases)
     ph = Phases()
     store.read_pages = ph.wrap_iter("read log", store.read_pages)  # type: ignore[method-assign]
     projectors = all_projectors()
     for p in projectors:
         p.apply = ph.wrap(f"apply {p.name}", p.apply)  # type: ignore[method-assign]
         p.settle = ph.wrap(f"settle {p.name}", p.settle)  # type: ignore[method-assign]
-    domain_mod.load_shots = ph.wrap("settle: load_shots", domain_mod.load_shots)
-    domain_mod.derive = ph.wrap("settle: derive", domain_mod.derive)
+    fanout_mod.DomainReplay.finish = ph.wrap("domain", fanout_mod.DomainReplay.finish)
+    replay_mod.correction_records = ph.wrap("domain: corrections", replay_mod.correction_records)
+    store.community_events = ph.wrap_iter("domain: read community", store.community_events)  # type: ignore[method-assign]
+    replay_mod.fold_shots = ph.wrap("domain: read + fold", replay_mod.fold_shots)
+    replay_mod.derive = ph.wrap("domain: derive", replay_mod.derive)
+    fanout_mod.insert_rows = ph.wrap("domain: write rows", fanout_mod.insert_rows)
+    fanout_mod._write_part = ph.wrap("domain: write rows", fanout_mod._write_part)
+    fanout_mod._copy_part = ph.wrap("domain: copy workers' rows", fanout_mod._copy_part)
     rebuild_mod._recreate_indexes = ph.wrap("build indexes", rebuild_mod._recreate_indexes)
     rebuild_mod.publish = ph.wrap("publish", rebuild_mod.publish)
-    kwargs = {} if batch_size is None else {"batch_size": batch_size}
+    kwargs: dict[str, Any] = {} if batch_size is None else {"batch_size": batch_size}
+    if workers is not None:
+        kwargs["workers"] = workers
     t = time.perf_counter()
     cpu = time.process_time()
     n = rebuild_mod.rebuild(store, target, projectors, **kwargs)
     secs = time.perf_counter() - t
     cpu = time.process_time() - cpu
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # the worker processes, joined by now
     store.close()
     conn = sqlite3.connect(target)
     counts = {t: conn.execute(f"SELECT COUNT(*) FROM [{t}]").fetchone()[0] for t in output_tables(conn)}
     conn.close()
-    return {"events": n, "seconds": secs, "cpu_seconds": cpu, "eps": n / secs, "maxrss_mb": maxrss_mb(),
+    return {"events": n, "seconds": secs, "cpu_seconds": cpu, "worker_cpu_seconds": kids.ru_utime + kids.ru_stime,
+            "eps": n / secs, "maxrss_mb": maxrss_mb(), "worker_maxrss_mb": kids.ru_maxrss / 1024,
             "vmhwm_mb": vmhwm_mb(), "rss_before_mb": rss_before, "counts": counts, "phases": ph.seconds,
-            "db_mb": target.stat().st_size / 2**20}
+            "db_mb": target.stat().st_size / 2**20,
+            "workers": workers if workers is not None else rebuild_mod.default_workers(n)}
 
 
 def output_tables(conn: sqlite3.Connection) -> list[str]:
@@ -1074,7 +1088,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         mode, *rest = args.child
         if mode == "replay":
-            res = child_replay(Path(rest[0]), Path(rest[1]), int(rest[2]) if rest[2] != "-" else None)
+            res = child_replay(Path(rest[0]), Path(rest[1]), int(rest[2]) if rest[2] != "-" else None,
+                               int(rest[3]) if len(rest) > 3 else None)
         elif mode == "baseline":
             res = child_baseline(Path(rest[0]), Path(rest[1]))
         elif mode == "append":
@@ -1136,6 +1151,11 @@ def _run(args: argparse.Namespace, n: int, sizes: list[int], data: Path) -> int:
         r = replays[s]
         log(f"    {r['seconds']:.2f}s, {r['eps']:,.0f} events/s, peak RSS {r['maxrss_mb']:.0f} MB")
 
+    log(f"  replaying {n:,} events in one process (workers=0), for the two-core speed-up ...")
+    serial = run_child("replay", str(logs[n][0]), str(data / f"projection-{n}-serial.db"), bs, "0")
+    log(f"    {serial['seconds']:.2f}s, {serial['eps']:,.0f} events/s, peak RSS {serial['maxrss_mb']:.0f} MB")
+    remove_db(data / f"projection-{n}-serial.db")
+
     if small not in replays:
         log(f"  replaying {small:,} events (for the new-screenshot figure) ...")
         replays[small] = run_child("replay", str(logs[small][0]), str(data / f"projection-{small}.db"), bs)
@@ -1164,7 +1184,7 @@ def _run(args: argparse.Namespace, n: int, sizes: list[int], data: Path) -> int:
     for s in replays:
         remove_db(data / f'projection-{s}.db')
     report(n, sizes, logs, log_mb, prepared["contents"], {s: replays[s] for s in sizes}, base, qs, check, app,
-           newshot)
+           newshot, serial)
     return 0 if check["ok"] else 1
 
 
@@ -1174,7 +1194,8 @@ def _counts(d: dict[str, int]) -> str:
 
 def report(n: int, sizes: list[int], logs: dict[int, tuple[Path, str]], log_mb: dict[int, float],
            contents: dict[str, Any], replays: dict[int, dict[str, Any]], base: dict[str, Any], qs: dict[str, Any],
-           check: dict[str, Any], app: dict[str, Any] | None, newshot: dict[int, dict[str, Any]]) -> None:
+           check: dict[str, Any], app: dict[str, Any] | None, newshot: dict[int, dict[str, Any]],
+           serial: dict[str, Any]) -> None:
     sys.path.insert(0, str(HERE))
     import queries
 
@@ -1192,33 +1213,43 @@ def report(n: int, sizes: list[int], logs: dict[int, tuple[Path, str]], log_mb: 
     print(f"    screens      {_counts(contents['kinds'])}")
     print(f"    corrections  {_counts(contents['corrections'])}")
     print()
-    print("Full replay: rebuild(store, target, all_projectors()), each in a fresh process")
-    print("  peak RSS = ru_maxrss of the child; VmHWM = the same peak from /proc (never inherited); "
-          "at start = ru_maxrss after imports")
-    print(f"  {'events':>10}  {'seconds':>8}  {'cpu s':>7}  {'events/s':>10}  {'peak RSS':>9}  {'VmHWM':>7}  "
-          f"{'at start':>8}  {'screenshots':>11}  {'players':>8}  {'bear_scores':>11}  {'db MB':>6}")
-    for s in sizes:
-        r = replays[s]
+    print("Full replay: rebuild(store, target, all_projectors()), each in a fresh process, with rebuild()'s default "
+          "worker processes (one per further CPU)")
+    print("  peak RSS = ru_maxrss of the replaying process; workers' = the largest worker's; VmHWM = the same peak "
+          "from /proc (never inherited); at start = ru_maxrss after imports; cpu s = this process + its workers")
+    print(f"  {'events':>10}  {'workers':>7}  {'seconds':>8}  {'cpu s':>13}  {'events/s':>10}  {'peak RSS':>9}  "
+          f"{'workers':>8}  {'VmHWM':>7}  {'at start':>8}  {'screenshots':>11}  {'players':>8}  {'bear_scores':>11}  "
+          f"{'db MB':>6}")
+    for r in [replays[s] for s in sizes] + [serial]:
         c = r["counts"]
-        print(f"  {r['events']:>10,}  {r['seconds']:>8.2f}  {r['cpu_seconds']:>7.2f}  {r['eps']:>10,.0f}  "
-              f"{r['maxrss_mb']:>6.0f} MB  {r['vmhwm_mb']:>4.0f} MB  {r['rss_before_mb']:>5.0f} MB  "
-              f"{c.get('screenshots', 0):>11,}  {c.get('players', 0):>8,}  {c.get('bear_scores', 0):>11,}  "
-              f"{r['db_mb']:>6.0f}")
+        cpu = f"{r['cpu_seconds']:.1f}+{r['worker_cpu_seconds']:.1f}"
+        print(f"  {r['events']:>10,}  {r['workers']:>7}  {r['seconds']:>8.2f}  {cpu:>13}  {r['eps']:>10,.0f}  "
+              f"{r['maxrss_mb']:>6.0f} MB  {r['worker_maxrss_mb']:>5.0f} MB  {r['vmhwm_mb']:>4.0f} MB  "
+              f"{r['rss_before_mb']:>5.0f} MB  {c.get('screenshots', 0):>11,}  {c.get('players', 0):>8,}  "
+              f"{c.get('bear_scores', 0):>11,}  {r['db_mb']:>6.0f}")
+    speedup = serial["seconds"] / big["seconds"]
+    print(f"  two-core speed-up at {n:,} events: {serial['seconds']:.2f} s in one process / {big['seconds']:.2f} s "
+          f"with {big['workers']} worker process(es) = {speedup:.2f}x")
     print()
-    ph = big["phases"]
+    ph = serial["phases"]
+    wall = serial["seconds"]
     facts = ph.get("read log", 0) + sum(v for k, v in ph.items() if k.startswith("apply "))
-    settle = sum(v for k, v in ph.items() if k.startswith("settle ") and not k.startswith("settle:"))
-    print(f"Where the {n:,}-event replay's {big['seconds']:.2f} s go")
-    print(f"  catch-up (facts)          {facts:8.2f} s  {100 * facts / big['seconds']:5.1f}%   "
+    domain = ph.get("domain", 0)
+    print(f"Where the {n:,}-event replay's {wall:.2f} s go, in one process (workers=0)")
+    print(f"  catch-up (facts)          {facts:8.2f} s  {100 * facts / wall:5.1f}%   "
           f"-> {n / facts:,.0f} events/s for the facts alone")
     for k in ("read log", *sorted(k for k in ph if k.startswith("apply "))):
         print(f"    {k:<24}{ph.get(k, 0):8.2f} s")
-    print(f"  settle (derivation)       {settle:8.2f} s  {100 * settle / big['seconds']:5.1f}%")
-    load, derive = ph.get("settle: load_shots", 0), ph.get("settle: derive", 0)
-    print(f"    load_shots              {load:8.2f} s")
-    print(f"    derive                  {derive:8.2f} s")
-    print(f"    write tables, rest      {ph.get('settle domain', 0) - load - derive:8.2f} s")
-    rest = big["seconds"] - facts - settle
+    print(f"  domain (each community from the log)  {domain:8.2f} s  {100 * domain / wall:5.1f}%")
+    parts = ("domain: corrections", "domain: read community", "domain: read + fold", "domain: derive",
+             "domain: write rows")
+    for k in parts:
+        v = ph.get(k, 0)
+        if k == "domain: read + fold":
+            v -= ph.get("domain: read community", 0)
+            k = "domain: fold"
+        print(f"    {k[8:]:<24}{v:8.2f} s")
+    rest = wall - facts - domain
     print(f"  build indexes             {ph.get('build indexes', 0):8.2f} s")
     print(f"  publish                   {ph.get('publish', 0):8.2f} s")
     print(f"  other (ANALYZE, schema, checkpoints)  "
@@ -1256,15 +1287,18 @@ def report(n: int, sizes: list[int], logs: dict[int, tuple[Path, str]], log_mb: 
     per_size = ", ".join(f"{s:,}: {replays[s]['maxrss_mb']:.0f} MB" for s in sizes)
     ratio = big["seconds"] / base["all_seconds"]
     print("Targets")
-    cpu_ratio = big["cpu_seconds"] / base["all_cpu_seconds"]
+    cpu_ratio = (big["cpu_seconds"] + big["worker_cpu_seconds"]) / base["all_cpu_seconds"]
+    serial_ratio = serial["cpu_seconds"] / base["all_cpu_seconds"]
     print(f"  replay CPU vs executemany <= 2x  {cpu_ratio:>6.2f}x     {'OK' if cpu_ratio <= 2 else 'MISSED'}"
-          f"   (all output tables; facts phase vs fact tables: {facts / base['facts_seconds']:.2f}x; "
-          f"vs load-then-index: {big['seconds'] / base['late_index_seconds']:.2f}x; "
-          f"by CPU time: {big['cpu_seconds'] / base['all_cpu_seconds']:.2f}x)")
+          f"   (CPU of the replaying process and its workers; in one process: {serial_ratio:.2f}x; "
+          f"wall vs wall: {big['seconds'] / base['all_seconds']:.2f}x; "
+          f"vs load-then-index: {big['seconds'] / base['late_index_seconds']:.2f}x)")
+    print(f"  two cores >= 1.6x faster than one  {speedup:>5.2f}x     {'OK' if speedup >= 1.6 else 'MISSED'}")
     slow = [q["name"] for q in qs["queries"] if q["median_ms"] > queries.TARGET_MS]
     print(f"  analyst queries <= {queries.TARGET_MS:.0f} ms      worst median "
           f"{max(q['median_ms'] for q in qs['queries']):7.2f} ms  {'OK' if not slow else 'MISSED: ' + ', '.join(slow)}")
-    print(f"  peak RSS <= 250 MB           {peak:>7.0f} MB     {'OK' if peak <= 250 else 'MISSED'}")
+    print(f"  peak RSS <= 250 MB           {peak:>7.0f} MB     {'OK' if peak <= 250 else 'MISSED'}"
+          f"   (the replaying process; its largest worker: {max(r['worker_maxrss_mb'] for r in replays.values()):.0f} MB)")
     print(f"  RSS flat across sizes        spread {flat:.0f} MB ({per_size})")
     print()
     print("One new screenshot into the history (projection only, no OCR; busiest community; median): catch-up after "
@@ -1284,8 +1318,11 @@ def report(n: int, sizes: list[int], logs: dict[int, tuple[Path, str]], log_mb: 
               f"{'OK' if growth <= 2 else 'MISSED'}")
     print()
     figures = {"events": n, "replay_events_per_s": f"{big['eps']:.0f}",
-               "raw_ratio_cpu": f"{big['cpu_seconds'] / base['all_cpu_seconds']:.2f}",
-               "raw_ratio_wall": f"{ratio:.2f}", "peak_rss_mb": f"{peak:.0f}", "rss_spread_mb": f"{flat:.0f}",
+               "raw_ratio_cpu": f"{cpu_ratio:.2f}", "raw_ratio_cpu_one_process": f"{serial_ratio:.2f}",
+               "two_core_speedup": f"{speedup:.2f}",
+               "raw_ratio_wall": f"{ratio:.2f}", "peak_rss_mb": f"{peak:.0f}",
+               "worker_peak_rss_mb": f"{max(r['worker_maxrss_mb'] for r in replays.values()):.0f}",
+               "rss_spread_mb": f"{flat:.0f}",
                "query_worst_median_ms": f"{max(q['median_ms'] for q in qs['queries']):.2f}"}
     for s, r in sorted(newshot.items()):
         label = _size_label(s)

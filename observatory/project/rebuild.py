@@ -68,7 +68,9 @@ PARALLEL_FROM = 20_000  # events: below this a worker process costs more to star
 
 
 def default_workers(events: int) -> int:
-    return max(0, (os.cpu_count() or 1) - 1) if events >= PARALLEL_FROM else 0
+    """One worker per CPU this process may use beyond its own; none for a small log."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(0, cpus - 1) if events >= PARALLEL_FROM else 0
 
 
 def _replay(store: EventStore, db: sqlite_utils.Database, projectors: Sequence[Projector], *, target: Path,
