@@ -109,7 +109,7 @@ def test_a_community_folded_from_the_log_is_what_load_shots_reads_back(tmp_path_
     catch_up(store, db, all_projectors(), batch_size=3)
     until = store.last_seq()
     for community in COMMUNITIES:
-        folded = fold_shots(community, store.community_events(community, SHOT_TYPES, until=until))
+        folded = fold_shots(community, store.community_payloads(community, SHOT_TYPES, until=until))
         # repr: 1 and 1.0 compare equal, but a derivation may print them differently
         assert repr(folded) == repr(load_shots(db.conn, community))
     db.conn.close()

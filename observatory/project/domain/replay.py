@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ...correct.state import Record, record_from_payload
-from ...eventlog import EventStore, StoredEvent
+from ...eventlog import EventStore
 from .derive import derive
 from .model import DomainConfig, Shot
 
@@ -30,8 +30,9 @@ def _real(value: Any) -> Any:
     return float(value) if isinstance(value, int) else value
 
 
-def fold_shots(community: str, pages: Iterable[Sequence[StoredEvent]]) -> list[Shot]:
-    """The screenshots first ingested into `community`, as load_shots reads them after these events, in ingest order.
+def fold_shots(community: str, pages: Iterable[Sequence[tuple[int, str, dict[str, Any]]]]) -> list[Shot]:
+    """The screenshots first ingested into `community`, as load_shots reads them after these events (seq, type,
+    payload), in ingest order.
 
     Events must come in log order within each screenshot (not across them); screenshots whose first ingest
     names another community, and results for a screenshot not ingested yet, are left out,
@@ -40,22 +41,21 @@ def fold_shots(community: str, pages: Iterable[Sequence[StoredEvent]]) -> list[S
     shots: dict[str, Shot] = {}
     elsewhere: set[str] = set()
     for events in pages:
-        for ev in events:
-            p = ev.payload
+        for seq, type_, p in events:
             sha = p["sha256"]
-            if ev.type == "ScreenshotIngested":
+            if type_ == "ScreenshotIngested":
                 if sha not in shots and sha not in elsewhere:
                     if p["community"] == community:
-                        shots[sha] = Shot(sha, community, ev.seq or 0, p["captured_at"], "ingested")
+                        shots[sha] = Shot(sha, community, seq or 0, p["captured_at"], "ingested")
                     else:
                         elsewhere.add(sha)
                 continue
             s = shots.get(sha)
             if s is None:
                 continue
-            if ev.type == "ScreenshotClassified":
+            if type_ == "ScreenshotClassified":
                 s.kind, s.confidence, s.status = p["kind"], _real(p["confidence"]), "classified"
-            elif ev.type == "ScoresExtracted":
+            elif type_ == "ScoresExtracted":
                 s.kind, s.status = p["kind"], "extracted"
                 s.meta = p.get("meta") or {}
                 s.requested_kind = p.get("requested_kind")
@@ -100,5 +100,5 @@ def record_communities(records: Sequence[Record]) -> set[str]:
 def derive_from_log(store: EventStore, community: str, until: int, records: Sequence[Record],
                     cfg: DomainConfig) -> Rows:
     """`community`'s domain rows as a settle after the log up to `until` derives them."""
-    shots = fold_shots(community, store.community_events(community, SHOT_TYPES, until=until))
+    shots = fold_shots(community, store.community_payloads(community, SHOT_TYPES, until=until))
     return derive(community, shots, community_records(community, records, {s.id for s in shots}), cfg)
