@@ -122,7 +122,7 @@ def _domain_only(d: Path, store: EventStore, name: str, workers: int, share: boo
     ensure_schema(db, all_projectors())
     replay = DomainReplay(store, store.last_seq(), DomainConfig(), target=d / name, workers=workers, share=share)
     try:
-        replay.finish(db.conn, [("domain_corrections_seen", str(replay.newest_correction))])
+        replay.finish(db.conn, lambda: [("domain_corrections_seen", str(replay.newest_correction()))])
     finally:
         replay.close()
     db.conn.close()

@@ -607,6 +607,12 @@ class EventStore:
         while rows := cursor.fetchmany(page):
             yield [(seq, type_, upcast(type_, version, _loads(payload))) for seq, type_, version, payload in rows]
 
+    def forget_communities(self) -> None:
+        """Drop what `communities` and `community_payloads` made (a temporary table), once a replay is done with it."""
+        with self._lock:
+            self.conn.execute("DROP TABLE IF EXISTS temp.ingest_communities")
+            self._ingest_until = None
+
     _ingest_until: int | None = None
 
     def _ingest_index(self, until: int) -> str:

@@ -18,10 +18,11 @@ import os
 import queue
 import sqlite3
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ...correct.state import Record
 from ...eventlog import EventStore
 from ..framework import META
 from ..scratch import scratch_path
@@ -90,75 +91,98 @@ class _Claims:
         return i, self.order[i]
 
 
-def _work(log_path: str, until: int, cfg: DomainConfig, order: list[str], counter: Any, results: Any,
-          target: str) -> None:
+def _plan(store: EventStore, until: int, records: Sequence[Record]) -> dict[str, int]:
+    """Every community to derive (those of the screenshots, and those corrections name), with its ingests."""
+    sizes = store.communities(until=until)
+    for c in record_communities(records):
+        sizes.setdefault(c, 0)
+    return sizes
+
+
+def _largest_first(sizes: dict[str, int]) -> list[str]:
+    """The order communities are claimed in: the largest first, so the last to finish is a small one.
+    Every process computes it from the log alone, so they agree without waiting for each other."""
+    return sorted(sizes, key=lambda c: (-sizes[c], c))
+
+
+def _work(log_path: str, until: int, cfg: DomainConfig, counter: Any, results: Any, target: str) -> None:
     """A worker process: derive communities until none is left, each into its own file."""
     try:
         store = EventStore(log_path, readonly=True)
-        records = correction_records(store, until)
-        claims = _Claims(order, counter)
-        while (claim := claims.next()) is not None:
-            i, community = claim
-            path = _part_path(Path(target), os.getpid(), i)
-            _write_part(path, derive_from_log(store, community, until, records, cfg))
-            results.put((community, str(path), None))
-        store.close()
+        try:
+            records = correction_records(store, until)
+            claims = _Claims(_largest_first(_plan(store, until, records)), counter)
+            while (claim := claims.next()) is not None:
+                i, community = claim
+                path = _part_path(Path(target), os.getpid(), i)
+                _write_part(path, derive_from_log(store, community, until, records, cfg))
+                results.put((community, str(path), None))
+        finally:
+            store.close()
     except BaseException:  # noqa: BLE001 - reported to the main process, which fails the replay
         results.put((None, None, traceback.format_exc()))
 
 
 class DomainReplay:
-    """The domain tables of a replay of `store` up to `until`; `workers` processes beside the main one (0: none)."""
+    """The domain tables of a replay of `store` up to `until`; `workers` processes beside the main one (0: none).
+
+    The workers start at once; this process reads nothing for the domain before `finish`.
+    """
 
     def __init__(self, store: EventStore, until: int, cfg: DomainConfig, *, target: Path, workers: int = 0,
                  start_method: str = START_METHOD, share: bool = True) -> None:
         """`share`: the main process derives, once its facts are written, what no worker has started
         (False leaves every community to the workers)."""
         self.store, self.until, self.cfg, self.target, self.share = store, until, cfg, target, share
-        self.records = correction_records(store, until)
-        sizes = store.communities(until=until)
-        for c in record_communities(self.records):
-            sizes.setdefault(c, 0)
-        self.communities = sorted(sizes)
         self.parts: dict[str, Path] = {}
         self.procs: list[Any] = []
-        if workers > 0 and len(self.communities) > 1:
+        self._records: list[Record] | None = None
+        if multiprocessing.current_process().daemon:
+            workers = 0  # a daemonic process may not start processes of its own
+        if workers > 0:
             ctx = multiprocessing.get_context(start_method)
             self.results = ctx.Queue()
-            self.claims = _Claims(sorted(self.communities, key=lambda c: (-sizes[c], c)), ctx.Value("i", 0))
-            for _ in range(min(workers, len(self.communities))):
+            self.counter = ctx.Value("i", 0)
+            for _ in range(workers):
                 p = ctx.Process(target=_work, daemon=True, name="observatory-replay",
-                                args=(str(store.path), until, cfg, self.claims.order, self.claims.counter, self.results,
-                                      str(target)))
+                                args=(str(store.path), until, cfg, self.counter, self.results, str(target)))
                 p.start()
                 self.procs.append(p)
 
     @property
+    def records(self) -> list[Record]:
+        if self._records is None:
+            self._records = correction_records(self.store, self.until)
+        return self._records
+
     def newest_correction(self) -> int:
         """The seq of the newest correction derived (0: none)."""
         return max((r.seq for r in self.records), default=0)
 
-    def finish(self, conn: sqlite3.Connection, marks: Sequence[tuple[str, str]]) -> None:
-        """Write every community's rows, then `marks` into META, as a settle after the catch-up would."""
+    def finish(self, conn: sqlite3.Connection, marks: Callable[[], Sequence[tuple[str, str]]]) -> None:
+        """Write every community's rows, then `marks()` into META, as a settle after the catch-up would."""
+        sizes = _plan(self.store, self.until, self.records)
+        communities = sorted(sizes)
         if not self.procs:
             conn.execute("BEGIN")
-            for community in self.communities:
+            for community in communities:
                 insert_rows(conn, derive_from_log(self.store, community, self.until, self.records, self.cfg))
         else:
-            while self.share and (claim := self.claims.next()) is not None:  # what no worker has started yet
+            claims = _Claims(_largest_first(sizes), self.counter)
+            while self.share and (claim := claims.next()) is not None:  # what no worker has started yet
                 i, community = claim
                 path = _part_path(self.target, os.getpid(), i)
                 _write_part(path, derive_from_log(self.store, community, self.until, self.records, self.cfg))
                 self.parts[community] = path
-            self._collect()
-            for community in self.communities:
+            self._collect(len(communities))
+            for community in communities:
                 _copy_part(conn, self.parts.pop(community))
             conn.execute("BEGIN")
-        conn.executemany(f"INSERT OR REPLACE INTO [{META}] (key, value) VALUES (?, ?)", list(marks))
+        conn.executemany(f"INSERT OR REPLACE INTO [{META}] (key, value) VALUES (?, ?)", list(marks()))
         conn.execute("COMMIT")
 
-    def _collect(self) -> None:
-        while len(self.parts) < len(self.communities):
+    def _collect(self, expected: int) -> None:
+        while len(self.parts) < expected:
             try:
                 community, path, error = self.results.get(timeout=1.0)
             except queue.Empty:
@@ -186,3 +210,4 @@ class DomainReplay:
         for path in self.parts.values():
             path.unlink(missing_ok=True)
         self.procs, self.parts = [], {}
+        self.store.forget_communities()

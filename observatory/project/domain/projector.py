@@ -180,8 +180,8 @@ class _DomainReplayJob(ReplayJob):
         self.projector, self.replay = projector, replay
 
     def finish(self, db: sqlite_utils.Database) -> None:
-        self.replay.finish(db.conn, [("domain_config", self.projector.config.fingerprint),
-                                     (SEEN, str(self.replay.newest_correction))])
+        self.replay.finish(db.conn, lambda: [("domain_config", self.projector.config.fingerprint),
+                                             (SEEN, str(self.replay.newest_correction()))])
 
     def close(self) -> None:
         self.replay.close()
