@@ -787,7 +787,7 @@ def child_replay(log_path: Path, target: Path, batch_size: int | None, workers: 
         p.settle = ph.wrap(f"settle {p.name}", p.settle)  # type: ignore[method-assign]
     fanout_mod.DomainReplay.finish = ph.wrap("domain", fanout_mod.DomainReplay.finish)
     replay_mod.correction_records = ph.wrap("domain: corrections", replay_mod.correction_records)
-    store.community_payloads = ph.wrap_iter("domain: read community", store.community_payloads)  # type: ignore[method-assign]
+    store.streams_payloads = ph.wrap_iter("domain: read community", store.streams_payloads)  # type: ignore[method-assign]
     replay_mod.fold_shots = ph.wrap("domain: read + fold", replay_mod.fold_shots)
     replay_mod.derive = ph.wrap("domain: derive", replay_mod.derive)
     fanout_mod.insert_rows = ph.wrap("domain: write rows", fanout_mod.insert_rows)

@@ -91,18 +91,18 @@ class _Claims:
         return i, self.order[i]
 
 
-def _plan(store: EventStore, until: int, records: Sequence[Record]) -> dict[str, int]:
-    """Every community to derive (those of the screenshots, and those corrections name), with its ingests."""
-    sizes = store.communities(until=until)
+def _plan(store: EventStore, until: int, records: Sequence[Record]) -> dict[str, Sequence[int]]:
+    """Every community to derive (those of the screenshots, and those corrections name), with its ingests' seqs."""
+    plan: dict[str, Sequence[int]] = dict(store.ingests_by_community(until=until))
     for c in record_communities(records):
-        sizes.setdefault(c, 0)
-    return sizes
+        plan.setdefault(c, ())
+    return plan
 
 
-def _largest_first(sizes: dict[str, int]) -> list[str]:
+def _largest_first(plan: dict[str, Sequence[int]]) -> list[str]:
     """The order communities are claimed in: the largest first, so the last to finish is a small one.
     Every process computes it from the log alone, so they agree without waiting for each other."""
-    return sorted(sizes, key=lambda c: (-sizes[c], c))
+    return sorted(plan, key=lambda c: (-len(plan[c]), c))
 
 
 def _work(log_path: str, until: int, cfg: DomainConfig, counter: Any, results: Any, target: str) -> None:
@@ -111,11 +111,12 @@ def _work(log_path: str, until: int, cfg: DomainConfig, counter: Any, results: A
         store = EventStore(log_path, readonly=True)
         try:
             records = correction_records(store, until)
-            claims = _Claims(_largest_first(_plan(store, until, records)), counter)
+            plan = _plan(store, until, records)
+            claims = _Claims(_largest_first(plan), counter)
             while (claim := claims.next()) is not None:
                 i, community = claim
                 path = _part_path(Path(target), os.getpid(), i)
-                _write_part(path, derive_from_log(store, community, until, records, cfg))
+                _write_part(path, derive_from_log(store, community, plan[community], until, records, cfg))
                 results.put((community, str(path), None))
         finally:
             store.close()
@@ -145,7 +146,7 @@ class DomainReplay:
             self.counter = ctx.Value("i", 0)
             for _ in range(workers):
                 p = ctx.Process(target=_work, daemon=True, name="observatory-replay",
-                                args=(str(store.path), until, cfg, self.counter, self.results, str(target)))
+                                args=(store.location, until, cfg, self.counter, self.results, str(target)))
                 p.start()
                 self.procs.append(p)
 
@@ -161,18 +162,20 @@ class DomainReplay:
 
     def finish(self, conn: sqlite3.Connection, marks: Callable[[], Sequence[tuple[str, str]]]) -> None:
         """Write every community's rows, then `marks()` into META, as a settle after the catch-up would."""
-        sizes = _plan(self.store, self.until, self.records)
-        communities = sorted(sizes)
+        plan = _plan(self.store, self.until, self.records)
+        communities = sorted(plan)
         if not self.procs:
             conn.execute("BEGIN")
             for community in communities:
-                insert_rows(conn, derive_from_log(self.store, community, self.until, self.records, self.cfg))
+                insert_rows(conn, derive_from_log(self.store, community, plan[community], self.until, self.records,
+                                                  self.cfg))
         else:
-            claims = _Claims(_largest_first(sizes), self.counter)
+            claims = _Claims(_largest_first(plan), self.counter)
             while self.share and (claim := claims.next()) is not None:  # what no worker has started yet
                 i, community = claim
                 path = _part_path(self.target, os.getpid(), i)
-                _write_part(path, derive_from_log(self.store, community, self.until, self.records, self.cfg))
+                _write_part(path, derive_from_log(self.store, community, plan[community], self.until, self.records,
+                                                  self.cfg))
                 self.parts[community] = path
             self._collect(len(communities))
             for community in communities:
@@ -210,4 +213,3 @@ class DomainReplay:
         for path in self.parts.values():
             path.unlink(missing_ok=True)
         self.procs, self.parts = [], {}
-        self.store.forget_communities()

@@ -34,7 +34,9 @@ def fold_shots(community: str, pages: Iterable[Sequence[tuple[int, str, dict[str
     """The screenshots first ingested into `community`, as load_shots reads them after these events (seq, type,
     payload), in ingest order.
 
-    Events must come in log order within each screenshot (not across them); screenshots whose first ingest
+    Events must come in log order within each screenshot (not across them; a screenshot's events may
+    even come twice over, each time whole: every event sets what it sets, so the second pass ends
+    where the first did); screenshots whose first ingest
     names another community, and results for a screenshot not ingested yet, are left out,
     as the screenshots projector leaves them.
     """
@@ -97,8 +99,9 @@ def record_communities(records: Sequence[Record]) -> set[str]:
     return {c for r in records if r.correction.kind != "revert" and (c := getattr(r.correction, "community", None))}
 
 
-def derive_from_log(store: EventStore, community: str, until: int, records: Sequence[Record],
-                    cfg: DomainConfig) -> Rows:
-    """`community`'s domain rows as a settle after the log up to `until` derives them."""
-    shots = fold_shots(community, store.community_payloads(community, SHOT_TYPES, until=until))
+def derive_from_log(store: EventStore, community: str, ingests: Sequence[int], until: int,
+                    records: Sequence[Record], cfg: DomainConfig) -> Rows:
+    """`community`'s domain rows as a settle after the log up to `until` derives them (`ingests`: the seqs of
+    the ScreenshotIngested events naming it, EventStore.ingests_by_community)."""
+    shots = fold_shots(community, store.streams_payloads(ingests, SHOT_TYPES, until=until))
     return derive(community, shots, community_records(community, records, {s.id for s in shots}), cfg)
