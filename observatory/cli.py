@@ -128,10 +128,11 @@ def register_commands() -> None:
     from .ingest.commands import ingest
     from .process.commands import extract, process, reprocess
     from .project.commands import project, replay
+    from .process.worker_command import worker
     from .runner import run, watch
     from .serve.commands import serve
 
-    for command in (run, ingest, watch, process, reprocess, extract, replay, project, serve):
+    for command in (run, ingest, watch, worker, process, reprocess, extract, replay, project, serve):
         cli.add_command(command)
 
     from .correct.commands import correct, corrections

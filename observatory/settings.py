@@ -85,6 +85,21 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def parse_blob_url(url: str) -> tuple[str, str]:
+    """`s3://bucket/some/prefix` -> ("bucket", "some/prefix/"); ValueError saying what is expected."""
+    scheme, sep, rest = url.partition("://")
+    if scheme.lower() != "s3" or not sep:
+        raise ValueError("expected s3://BUCKET[/PREFIX] (or unset, for the folder EVENTS_DIR/blobs)")
+    bucket, _, prefix = rest.partition("/")
+    if not _BUCKET.match(bucket):
+        raise ValueError(f"bucket {bucket!r} is not an S3 bucket name (3-63 of a-z, 0-9, '.', '-')")
+    prefix = prefix.strip("/")
+    return bucket, f"{prefix}/" if prefix else ""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -131,6 +146,27 @@ class Settings(BaseSettings):
     openai_timeout_seconds: float = Field(60.0, gt=0, le=600, description="Timeout of one OpenAI request.")
     openai_max_retries: int = Field(4, ge=0, le=10, description="Retries of a failed OpenAI request before falling back to Tesseract.")
     auto_threshold: float = Field(0.6, ge=0, le=1, description="auto engine: OpenAI re-reads screenshots whose Tesseract confidence is below this.")
+    local_ocr: bool = Field(
+        True, description="`run`/`watch` OCR new screenshots themselves; false leaves OCR to `observatory worker` processes "
+        "(on this or other machines) and only ingests, projects and serves.")
+    claim_lease_seconds: float = Field(
+        60.0, ge=1, le=3600,
+        description="`observatory worker`: how long a claimed screenshot stays a worker's without renewal (renewed "
+        "every third of it while read); a dead worker's claims pass to another after it.")
+
+    # --- blobs ---------------------------------------------------------------
+    blob_url: str | None = Field(
+        None, description="Where screenshot blobs live: unset, the folder EVENTS_DIR/blobs (a shared mount works); "
+        "`s3://bucket/prefix`, S3-compatible object storage through boto3 (`pip install '.[s3]'`; credentials and "
+        "endpoint from the standard AWS_* variables).")
+
+    @field_validator("blob_url")
+    @classmethod
+    def _blob_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        parse_blob_url(v.strip())
+        return v.strip()
 
     # --- projections -------------------------------------------------------
     projection_batch_size: int = Field(5000, ge=1, description="Events applied per projection transaction.")

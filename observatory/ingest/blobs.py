@@ -4,6 +4,11 @@ A blob is written durably (temp name in the same folder, fsync, rename, fsync of
 folder) before the event that names it is appended, so an event never points at a
 missing file. A crash in between leaves at most a blob without an event, which
 `orphans()` finds on the next start.
+
+This is the default backend: a folder, which may be a mount every OCR worker shares.
+`s3blobs.py` keeps the same keys in S3-compatible object storage; `open_blobs` picks
+one from OBSERVATORY_BLOB_URL. Events name a blob by the same relative path
+(`blobs/<2 hex>/<sha256>.<ext>`) whichever backend holds it.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 TMP_PREFIX = ".tmp-"
 
@@ -26,6 +32,8 @@ def _fsync_dir(path: Path) -> None:
 
 
 class BlobStore:
+    remote = False  # a reader gets the file itself, not a downloaded copy
+
     def __init__(self, blobs_dir: Path, events_dir: Path) -> None:
         self.root = blobs_dir
         self.events_dir = events_dir
@@ -63,6 +71,21 @@ class BlobStore:
         _fsync_dir(final.parent)
         return self.relative(final)
 
+    def exists(self, blob_path: str) -> bool:
+        """Whether the blob an event names (`blobs/ab/<sha256>.<ext>`) is stored."""
+        return (self.events_dir / blob_path).is_file()
+
+    def get(self, blob_path: str) -> bytes:
+        """The bytes of the blob an event names; FileNotFoundError when it is not stored."""
+        return (self.events_dir / blob_path).read_bytes()
+
+    def local_copy(self, blob_path: str) -> Path:
+        """A file an OCR worker can read: here, the blob itself (it may not exist: the reader reports that)."""
+        return self.events_dir / blob_path
+
+    def drop_local_copy(self, path: Path) -> None:
+        """Done reading `local_copy`'s file: nothing to do for the folder itself."""
+
     def iter_blobs(self) -> Iterator[tuple[str, Path]]:
         """(sha256, path) of every finished blob."""
         if not self.root.is_dir():
@@ -90,3 +113,12 @@ class BlobStore:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
         return h.hexdigest() == sha256
+
+
+def open_blobs(settings: Any) -> Any:
+    """The blob store the settings name: the folder EVENTS_DIR/blobs, or S3 for OBSERVATORY_BLOB_URL=s3://…"""
+    if getattr(settings, "blob_url", None):
+        from .s3blobs import S3BlobStore
+
+        return S3BlobStore(settings.blob_url, settings.events_dir)
+    return BlobStore(settings.blobs_dir, settings.events_dir)

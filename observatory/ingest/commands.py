@@ -41,7 +41,7 @@ def _candidates(paths: tuple[Path, ...], settings, community: str | None) -> lis
 def ingest(obj, paths: tuple[Path, ...], community: str | None, no_process: bool) -> None:  # type: ignore[no-untyped-def]
     """Ingest image files or folders now (the same rules as `watch`, without waiting).
 
-    Then OCR what was ingested and update the projections, unless --no-process.
+    Then OCR what was ingested and update the projections, unless --no-process (or OBSERVATORY_LOCAL_OCR=false).
     """
     from .service import Ingestor, Summary
 
@@ -66,7 +66,7 @@ def ingest(obj, paths: tuple[Path, ...], community: str | None, no_process: bool
         + (f", changing or vanished while read {c['unstable'] + c['gone']}" if c["unstable"] + c["gone"] else "")
         + "."
     )
-    if no_process:
+    if no_process or not settings.local_ocr:  # OBSERVATORY_LOCAL_OCR=false: `observatory worker` reads them
         obj.project_now(settings, store)
     else:
         obj.process_new(settings, store, {e.payload["sha256"] for e in summary.events if e.type == "ScreenshotIngested"})

@@ -19,7 +19,7 @@ from typing import Literal
 from ..eventlog import DuplicateSighted, EventStore, IngestRejected, Pending, ScreenshotIngested, StoredEvent
 from ..logs import for_screenshot
 from ..settings import Settings
-from .blobs import BlobStore
+from .blobs import open_blobs
 from .capture_time import captured_at
 from .ignore import IgnoreRules
 from .inspect import ImageFacts, ReadResult, Rejection, examine_image, read_file
@@ -89,7 +89,7 @@ class Ingestor:
         self.settings = settings
         self.store = store
         self.rules = IgnoreRules(settings.ignore_patterns)
-        self.blobs = BlobStore(settings.blobs_dir, settings.events_dir)  # type: ignore[arg-type]
+        self.blobs = open_blobs(settings)  # the folder, or S3 (OBSERVATORY_BLOB_URL)
         # Twice the CPUs: decoding keeps them busy while the other half waits on fsync.
         self.pool = ThreadPoolExecutor(max_workers=workers or min(16, 2 * (os.cpu_count() or 1) + 2), thread_name_prefix="ingest")
 

@@ -7,6 +7,8 @@ also picks up work appended by other processes (`observatory ingest --no-process
 When the log is in PostgreSQL, other machines append to it too: a follower thread
 wakes the loop on each append's NOTIFY, and the periodic wake-up is the polling
 fallback should the notifications stop.
+With OBSERVATORY_LOCAL_OCR=false it reads nothing itself and only projects, every few
+seconds, what `observatory worker` processes append (on this or other machines).
 
 During a burst the screenshots' own rows are projected after every chunk, but the
 domain tables (hunts, players, ...) are re-derived per community, which takes seconds
@@ -24,7 +26,7 @@ import time
 from ..eventlog import EventStore, open_log
 from ..settings import Settings
 from .pipeline import processor_for, project_now
-from .processor import Processor, pending_screenshots
+from .processor import RESULT_TYPES, Processor, pending_screenshots
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,10 @@ class BackgroundPipeline:
                 store.close()
 
     def _cycle(self, store: EventStore, processor: Processor) -> None:
+        if not self.settings.local_ocr:  # `observatory worker` processes read them: follow what they append
+            self._project(store, last=not store.unanswered("ScreenshotIngested", RESULT_TYPES))
+            self.cycles += 1
+            return
         jobs = pending_screenshots(store)
         self._project(store, last=not jobs)  # ingest events show up (status "ingested") before OCR is done
         chunk = max(1, processor.workers) * 2  # small chunks: rows appear while a burst is still being read

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ..eventlog import EventStore
+from ..ingest.blobs import open_blobs
 from ..project.refresh import project_now
 from ..settings import Settings
 from .engines import plan_for
@@ -18,7 +19,8 @@ __all__ = ["process_and_project", "processor_for", "project_now"]
 
 def processor_for(settings: Settings, store: EventStore) -> Processor:
     """A processor using the engine the settings choose (OBSERVATORY_OCR_ENGINE)."""
-    return Processor(store, settings.events_dir, workers=settings.workers, engines=plan_for(settings))
+    return Processor(store, settings.events_dir, workers=settings.workers, engines=plan_for(settings),
+                     blobs=open_blobs(settings))
 
 
 def process_and_project(

@@ -28,8 +28,10 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..eventlog import EventStore, Pending
+from ..ingest.blobs import BlobStore
 from ..logs import for_screenshot
 from .engines import EnginePlan, run_vision, with_fallback, with_reason
 from .reading import Reading
@@ -87,6 +89,12 @@ def ingested_screenshots(store: EventStore, *, kind: str | None = None, screensh
     return jobs
 
 
+def answered(store: EventStore, job: Job) -> bool:
+    """Whether the log already holds the result of this very request (by its idempotency keys)."""
+    key = f"{job.request}:{job.sha256}"
+    return store.find_key(f"extracted:{key}") is not None or store.find_key(f"failed:{key}") is not None
+
+
 def result_events(job: Job, reading: Reading) -> list[Pending]:
     """Events recording one worker's reading (pure: no I/O)."""
     stream = f"screenshot-{job.sha256}"
@@ -111,9 +119,11 @@ class Processor:
     """
 
     def __init__(self, store: EventStore, events_dir: Path, *, workers: int = 1, engines: EnginePlan | None = None,
-                 stop_grace: float = STOP_GRACE_SECONDS) -> None:
+                 stop_grace: float = STOP_GRACE_SECONDS, blobs: Any = None) -> None:
         self.store = store
         self.events_dir = Path(events_dir)
+        # where blobs are read: the folder (the default) or S3, whose blobs are downloaded for the pool to read
+        self.blobs = blobs if blobs is not None else BlobStore(self.events_dir / "blobs", self.events_dir)
         self.workers = max(1, workers)
         self.engines = engines or EnginePlan()
         self.stop_grace = stop_grace
@@ -159,30 +169,45 @@ class Processor:
         return self.run([Job(j.sha256, j.blob_path, kind or j.kind, request) for j in jobs], progress=progress)
 
     def run(self, jobs: Iterable[Job], progress: Callable[[int], None] | None = None, *,
-            stop: threading.Event | None = None) -> list[Outcome]:
-        """Extract `jobs`, appending each result as it comes; once `stop` is set, wind down promptly (see the module doc)."""
+            stop: threading.Event | None = None, more: Callable[[int], Sequence[Job]] | None = None,
+            done: Callable[[Job, Outcome], None] | None = None) -> list[Outcome]:
+        """Extract `jobs`, appending each result as it comes; once `stop` is set, wind down promptly (see the module doc).
+
+        `more(n)`, when given, is asked for up to n further jobs whenever a worker is free
+        (claimed work: only as much is taken as can be read now); `done(job, outcome)` is
+        told of each result once it is in the log.
+        """
         jobs = list(jobs)
-        if not jobs:
+        if not jobs and more is None:
             return []
         outcomes: list[Outcome] = []
         # each future carries its job, which step it is, and the earlier step's outcome if any
         in_flight: dict[Future[Reading], tuple[Job, str, Reading | None]] = {}
         queue = list(reversed(jobs))
-        limit = self.workers * 2  # bounded: results are appended as they come, memory stays flat
+        # bounded: results are appended as they come, memory stays flat; claimed work only as much as is read now
+        limit = self.workers if more is not None else self.workers * 2
+        copies: dict[Job, Path] = {}  # downloaded blobs (S3), removed once the job's result is recorded
 
         stop_by: float | None = None  # when a stop was asked for: the end of the grace
 
         def start(job: Job, step: str, earlier: Reading | None = None) -> None:
             if stop_by is not None:
                 return  # stopping: a further step is not started; the job is read again next time
-            path = str(self.events_dir / job.blob_path)
+            if job not in copies:
+                copies[job] = self.blobs.local_copy(job.blob_path)
+            path = str(copies[job])
             if step == "vision":
                 fut = self._vision_threads().submit(run_vision, self.engines.vision, job.sha256, path, job.kind)
             else:
                 fut = self._executor().submit(run_extraction, job.sha256, path, job.kind, self.engines.reader)
             in_flight[fut] = (job, step, earlier)
 
-        while queue or in_flight:
+        while True:
+            if more is not None and stop_by is None and not queue and len(in_flight) < limit \
+                    and not (stop is not None and stop.is_set()):
+                queue = list(reversed(more(limit - len(in_flight))))
+            if not (queue or in_flight):
+                break
             if stop is not None and stop.is_set():
                 if stop_by is None:
                     stop_by = time.monotonic() + self.stop_grace
@@ -198,15 +223,23 @@ class Processor:
                 start(queue.pop(), "vision" if self.engines.vision_first else "tesseract")
             # with a stop to watch for, wake up now and then to look at it
             timeout = None if stop is None else 0.2 if stop_by is None else max(0.0, min(0.2, stop_by - time.monotonic()))
-            done, _ = wait(in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
-            for fut in done:
+            finished, _ = wait(in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
+            for fut in finished:
                 job, step, earlier = in_flight.pop(fut)
                 outcome = self._next_step(job, step, fut.result(), earlier, start)
                 if outcome is None:
                     continue  # another step was started for this job
-                outcomes.append(self._record(job, outcome))
+                recorded = self._record(job, outcome)
+                outcomes.append(recorded)
+                copy = copies.pop(job, None)
+                if copy is not None:
+                    self.blobs.drop_local_copy(copy)
+                if done is not None:
+                    done(job, recorded)
                 if progress is not None:
                     progress(1)
+        for copy in copies.values():  # jobs abandoned on a stop
+            self.blobs.drop_local_copy(copy)
         return outcomes
 
     def _abandon(self, running: int) -> None:

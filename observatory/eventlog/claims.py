@@ -1,0 +1,191 @@
+"""Who is reading which screenshot: OCR claims with leases, beside the log in its own database.
+
+Workers on any number of machines share the work through this table: a worker offers
+what the log says is unanswered (idempotent), takes a few open requests with a lease
+(`take`), renews the lease while it reads, and marks the request done once its result
+is appended. A worker that dies simply stops renewing: when its lease expires, the next
+`take` hands the request to another worker. Claims are not facts: they live outside the
+hash chain, may be lost or rebuilt at any time, and never decide what the log records.
+Exactly-once is the result events' idempotency keys (`processor.result_events`): a
+worker whose lease expired mid-read and that appends late appends nothing.
+
+A request is keyed `<request>:<sha256>`, the suffix of its result's idempotency keys, so
+a reprocess or a reclassification is a new claim while the first reading stays done.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+CLAIMS_TABLE = """
+CREATE TABLE IF NOT EXISTS ocr_claims (
+    id          INTEGER PRIMARY KEY,
+    request_key TEXT    NOT NULL UNIQUE,
+    sha256      TEXT    NOT NULL,
+    blob_path   TEXT    NOT NULL,
+    kind        TEXT,
+    request     TEXT    NOT NULL,
+    worker      TEXT,
+    expires_at  REAL    NOT NULL DEFAULT 0,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    done        INTEGER NOT NULL DEFAULT 0
+)
+"""
+CLAIMS_INDEX = "CREATE INDEX IF NOT EXISTS ocr_claims_open ON ocr_claims (done, id)"
+
+
+def request_key(request: str, sha256: str) -> str:
+    return f"{request}:{sha256}"
+
+
+def worker_id() -> str:
+    """This worker's name in the claims table: host, pid and a random tail (pids repeat across machines)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A request for a result: which screenshot, which blob, which forced kind, which request id."""
+
+    sha256: str
+    blob_path: str
+    kind: str | None = None
+    request: str = "initial"
+    attempts: int = 0  # how many workers took it so far (this one included)
+
+    @property
+    def key(self) -> str:
+        return request_key(self.request, self.sha256)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRow:
+    """One row as it stands, for `observatory status`-like views and tests."""
+
+    key: str
+    worker: str | None
+    expires_at: float
+    attempts: int
+    done: bool
+
+
+class SqliteClaims:
+    """The claims table in the SQLite log's file (events.db), on a connection of its own.
+
+    `take` runs in one BEGIN IMMEDIATE transaction, which SQLite serialises across
+    processes, so two workers never take the same open request.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, lease_seconds: float = 60.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self.lease_seconds = lease_seconds
+        self.clock = clock
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        self.conn.execute("PRAGMA busy_timeout=30000")
+        self._lock = threading.RLock()  # the lease renewer runs on a thread of its own
+        with self._tx() as cur:
+            cur.execute(CLAIMS_TABLE)
+            cur.execute(CLAIMS_INDEX)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Cursor]:
+        with self._lock:
+            cur = self.conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
+    def offer(self, claims: Iterable[Claim]) -> int:
+        """Make requests claimable; a request offered before (open, taken or done) is left as it is."""
+        rows = [(c.key, c.sha256, c.blob_path, c.kind, c.request) for c in claims]
+        if not rows:
+            return 0
+        with self._tx() as cur:
+            before = self.conn.total_changes
+            cur.executemany("INSERT OR IGNORE INTO ocr_claims (request_key, sha256, blob_path, kind, request) "
+                            "VALUES (?, ?, ?, ?, ?)", rows)
+            return self.conn.total_changes - before
+
+    def take(self, worker: str, n: int = 1) -> list[Claim]:
+        """Up to `n` open requests whose lease is free or expired, oldest first, leased to `worker`."""
+        if n <= 0:
+            return []
+        now = self.clock()
+        with self._tx() as cur:
+            rows = cur.execute(
+                "SELECT id, sha256, blob_path, kind, request, attempts FROM ocr_claims "
+                "WHERE done = 0 AND expires_at < ? ORDER BY id LIMIT ?", (now, n)).fetchall()
+            cur.executemany("UPDATE ocr_claims SET worker = ?, expires_at = ?, attempts = attempts + 1 WHERE id = ?",
+                            [(worker, now + self.lease_seconds, r[0]) for r in rows])
+        return [Claim(sha, blob, kind, request, attempts + 1) for _, sha, blob, kind, request, attempts in rows]
+
+    def renew(self, worker: str, keys: Iterable[str]) -> set[str]:
+        """Extend `worker`'s leases on `keys`; returns the keys it still holds (an expired one may have passed on)."""
+        keys = list(keys)
+        if not keys:
+            return set()
+        until = self.clock() + self.lease_seconds
+        held: set[str] = set()
+        with self._tx() as cur:
+            for key in keys:
+                cur.execute("UPDATE ocr_claims SET expires_at = ? WHERE request_key = ? AND worker = ? AND done = 0",
+                            (until, key, worker))
+                if cur.rowcount:
+                    held.add(key)
+        return held
+
+    def finish(self, key: str) -> None:
+        """The request has its result in the log: nobody takes it again, whoever held it."""
+        with self._tx() as cur:
+            cur.execute("UPDATE ocr_claims SET done = 1, worker = NULL, expires_at = 0 WHERE request_key = ?", (key,))
+
+    def release(self, worker: str, keys: Iterable[str] | None = None) -> int:
+        """Give back `worker`'s open leases (all of them, or `keys`) so another worker takes them at once."""
+        with self._tx() as cur:
+            if keys is None:
+                cur.execute("UPDATE ocr_claims SET worker = NULL, expires_at = 0 WHERE worker = ? AND done = 0",
+                            (worker,))
+                return cur.rowcount
+            n = 0
+            for key in keys:
+                cur.execute("UPDATE ocr_claims SET worker = NULL, expires_at = 0 "
+                            "WHERE request_key = ? AND worker = ? AND done = 0", (key, worker))
+                n += cur.rowcount
+            return n
+
+    def rows(self) -> list[ClaimRow]:
+        with self._lock:
+            found = self.conn.execute(
+                "SELECT request_key, worker, expires_at, attempts, done FROM ocr_claims ORDER BY id").fetchall()
+        return [ClaimRow(k, w, e, a, bool(d)) for k, w, e, a, d in found]
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "SqliteClaims":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_claims(store: object, *, lease_seconds: float = 60.0) -> SqliteClaims:
+    """The claims table of `store`'s database (SQLite: a table in the same events.db file)."""
+    path = getattr(store, "path", None)
+    if path is None:
+        raise TypeError(f"no claims table for a {type(store).__name__}")
+    return SqliteClaims(path, lease_seconds=lease_seconds)
