@@ -3,9 +3,9 @@
 OCR workers on other machines read the screenshots from here, so no folder has to be
 shared. The keys are the folder's: `<prefix>/<2 hex>/<sha256>.<ext>`, and events keep
 naming a blob `blobs/<2 hex>/<sha256>.<ext>`, so a log does not care which backend
-holds its blobs. A PUT is atomic (an object is whole or absent) and carries its
-SHA-256, so the server refuses a body that does not match its content address; a blob
-already stored is not sent again. boto3 is imported only when this backend is chosen
+holds its blobs. A PUT is atomic (an object is whole or absent); bytes that are
+not their address are refused before sending, and the PUT carries the SHA-256 so that S3
+checks the body it receives too; a blob already stored is not sent again. boto3 is imported only when this backend is chosen
 and reads credentials and endpoint the standard way (AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL, AWS_DEFAULT_REGION, ~/.aws).
 """
@@ -13,6 +13,7 @@ AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL, AWS_DEFAULT_REGION, ~/.aws).
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import shutil
 import tempfile
@@ -56,6 +57,8 @@ class S3BlobStore:
     # -- writing -----------------------------------------------------------------
     def put(self, sha256: str, ext: str, data: bytes) -> str:
         """Store `data` under its hash (once: a stored blob of the same size is not sent again); returns its path."""
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise ValueError(f"refusing to store bytes under {sha256[:12]}…: that is not their sha256")
         rel = self.relative_for(sha256, ext)
         key = self.key(rel)
         if self._size(key) == len(data):
