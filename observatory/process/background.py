@@ -7,8 +7,9 @@ also picks up work appended by other processes (`observatory ingest --no-process
 When the log is in PostgreSQL, other machines append to it too: a follower thread
 wakes the loop on each append's NOTIFY, and the periodic wake-up is the polling
 fallback should the notifications stop.
-With OBSERVATORY_LOCAL_OCR=false it reads nothing itself and only projects, every few
-seconds, what `observatory worker` processes append (on this or other machines).
+With OBSERVATORY_LOCAL_OCR=false it reads nothing itself: every second it looks at the
+log's head and projects what `observatory worker` processes (on this or other machines)
+appended since.
 
 During a burst the screenshots' own rows are projected after every chunk, but the
 domain tables (hunts, players, ...) are re-derived per community, which takes seconds
@@ -30,6 +31,8 @@ from .processor import RESULT_TYPES, Processor, pending_screenshots
 
 log = logging.getLogger(__name__)
 
+FOLLOW_SECONDS = 1.0  # OBSERVATORY_LOCAL_OCR=false: how often the log's head is checked for the workers' results
+
 
 class BackgroundPipeline:
     def __init__(self, settings: Settings, *, idle_seconds: float = 5.0) -> None:
@@ -43,6 +46,9 @@ class BackgroundPipeline:
         self.settles = 0
         self._settled_at = float("-inf")
         self._settle_seconds = 0.0
+        self._followed = -1  # the log's head when last projected (following remote workers)
+        if not settings.local_ocr:  # nothing to read here: look at the log's head every second instead
+            self.idle_seconds = min(idle_seconds, FOLLOW_SECONDS)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="pipeline", daemon=True)
@@ -103,7 +109,10 @@ class BackgroundPipeline:
 
     def _cycle(self, store: EventStore, processor: Processor) -> None:
         if not self.settings.local_ocr:  # `observatory worker` processes read them: follow what they append
-            self._project(store, last=not store.unanswered("ScreenshotIngested", RESULT_TYPES))
+            head = store.last_seq()
+            if head != self._followed:
+                self._project(store, last=not store.unanswered("ScreenshotIngested", RESULT_TYPES))
+                self._followed = head
             self.cycles += 1
             return
         jobs = pending_screenshots(store)
