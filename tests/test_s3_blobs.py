@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from datasette_client import get, make_datasette
 from observatory.ingest.s3blobs import S3BlobStore
+from observatory.settings import load_settings
 from s3_server import s3_server
 from screens import distinct_screens
 from stores import q, run
@@ -95,3 +97,23 @@ def test_ingest_and_a_worker_on_s3_blobs_extract_without_any_blob_folder(home, s
     assert run("project").exit_code == 0
     assert q(home, "SELECT status, COUNT(*) FROM screenshots GROUP BY status") == [("extracted", 4)]
     assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("observatory-blobs-*/*.png"))  # copies are tidied
+
+    # the pages show the screenshot from S3 as they do from the folder
+    ds = make_datasette(load_settings())
+    sha = sorted(shas)[0]
+    image = get(ds, f"/-/screenshot/{sha}")
+    assert image.status_code == 200 and hashlib.sha256(image.content).hexdigest() == sha
+    assert get(ds, f"/-/thumbnail/{sha}.jpg").status_code == 200
+    assert get(ds, f"/-/screenshot/{'0' * 64}").status_code == 404
+
+
+def test_aws_credentials_reach_datasette_only_for_s3_blobs_and_never_the_ocr_processes(home, monkeypatch):
+    from observatory.child_env import allowed_env
+    from observatory.process.worker import WORKER_ENV, WORKER_ENV_PREFIXES
+    from observatory.serve.datasette_server import child_env
+
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cr3t")
+    assert "AWS_SECRET_ACCESS_KEY" not in child_env(load_settings())
+    monkeypatch.setenv("OBSERVATORY_BLOB_URL", "s3://shots")
+    assert child_env(load_settings())["AWS_SECRET_ACCESS_KEY"] == "s3cr3t"
+    assert "AWS_SECRET_ACCESS_KEY" not in allowed_env(os.environ, WORKER_ENV, WORKER_ENV_PREFIXES)

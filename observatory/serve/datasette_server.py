@@ -52,9 +52,11 @@ def child_env(settings: Settings) -> dict[str, str]:
     """The environment of the Datasette child: what Python and Datasette need, and the logins' password hashes.
 
     An allow-list: the OpenAI key, the webhook URL and anything else of the user's shell stay
-    out. The password hashes travel here, never in a file, and only when they are set.
+    out; the AWS_* credentials come in only when the blobs are in S3 (OBSERVATORY_BLOB_URL). The password hashes travel here, never in a file, and only when they are set.
     """
     env = allowed_env(os.environ, DATASETTE_ENV)
+    if settings.blob_url:  # the pages show screenshots, read from S3 with the standard AWS_* credentials
+        env.update({k: v for k, v in os.environ.items() if k.startswith("AWS_")})
     for env_name, digest in password_envs(settings).values():
         env[env_name] = digest
     return env

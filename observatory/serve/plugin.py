@@ -21,7 +21,8 @@ from markupsafe import Markup, escape
 from ..eventlog import open_log
 from . import exports, player, review, runtime
 from .crops import crop, locate
-from .thumbnails import SHA256, blob_file, thumbnail
+from .blob_cache import local_blob
+from .thumbnails import SHA256, thumbnail
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -47,8 +48,9 @@ async def _blob_for(datasette, request) -> Path:  # type: ignore[no-untyped-def]
         request.actor, [("view-table", (db_name, "screenshots")), ("view-database", db_name), "view-instance"]
     )
     row = (await datasette.get_database(db_name).execute("SELECT blob_path FROM screenshots WHERE id = ?", [sha])).first()
-    path = blob_file(Path(config["events_dir"]), row["blob_path"]) if row and row["blob_path"] else None
-    if path is None or not path.is_file():
+    path = (await asyncio.to_thread(local_blob, Path(config["events_dir"]), row["blob_path"], runtime.current())
+            if row and row["blob_path"] else None)
+    if path is None:
         raise NotFound("No stored image for this screenshot")
     return path
 
