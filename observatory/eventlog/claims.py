@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CLAIMS_TABLE = """
 CREATE TABLE IF NOT EXISTS ocr_claims (
@@ -183,8 +184,135 @@ class SqliteClaims:
         self.close()
 
 
-def open_claims(store: object, *, lease_seconds: float = 60.0) -> SqliteClaims:
-    """The claims table of `store`'s database (SQLite: a table in the same events.db file)."""
+PG_CLAIMS_TABLE = """
+CREATE TABLE IF NOT EXISTS ocr_claims (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    request_key TEXT        NOT NULL UNIQUE,
+    sha256      TEXT        NOT NULL,
+    blob_path   TEXT        NOT NULL,
+    kind        TEXT,
+    request     TEXT        NOT NULL,
+    worker      TEXT,
+    expires_at  TIMESTAMPTZ NOT NULL DEFAULT '-infinity',
+    attempts    INTEGER     NOT NULL DEFAULT 0,
+    done        BOOLEAN     NOT NULL DEFAULT false
+)
+"""
+PG_CLAIMS_INDEX = "CREATE INDEX IF NOT EXISTS ocr_claims_open ON ocr_claims (id) WHERE NOT done"
+
+
+class PostgresClaims:
+    """The claims table in the PostgreSQL log's database, on a session of its own.
+
+    `take` is `SELECT … FOR UPDATE SKIP LOCKED`: workers on many machines take open rows at
+    once, each skipping the rows another is taking instead of waiting for it. Leases are
+    measured by the server's clock (`now()`), so the workers' clocks do not matter. The
+    application's role needs SELECT, INSERT and UPDATE on this table only (`grant_claims`):
+    claims are not facts, the log's own tables stay append-only.
+    """
+
+    def __init__(self, url: str, *, lease_seconds: float = 60.0) -> None:
+        import psycopg
+
+        self.url = url
+        self.lease_seconds = lease_seconds
+        self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        self._lock = threading.RLock()
+        exists = self.conn.execute("SELECT to_regclass('ocr_claims') IS NOT NULL").fetchone()
+        if not (exists and exists[0]):
+            try:
+                ensure_pg_claims(self.conn)
+            except psycopg.errors.InsufficientPrivilege:
+                self.conn.close()
+                raise PermissionError("the claims table ocr_claims does not exist and this role may not create it: "
+                                      "open the log once as its owner (e.g. `observatory migrate-log … --app-role`)") from None
+
+    def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:  # type: ignore[type-arg]
+        with self._lock, self.conn.transaction():
+            cur = self.conn.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+
+    def offer(self, claims: Iterable[Claim]) -> int:
+        rows = [(c.key, c.sha256, c.blob_path, c.kind, c.request) for c in claims]
+        if not rows:
+            return 0
+        with self._lock, self.conn.transaction(), self.conn.cursor() as cur:
+            cur.executemany("INSERT INTO ocr_claims (request_key, sha256, blob_path, kind, request) "
+                            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (request_key) DO NOTHING", rows)
+            return max(cur.rowcount, 0)
+
+    def take(self, worker: str, n: int = 1) -> list[Claim]:
+        if n <= 0:
+            return []
+        found = self._rows(
+            "WITH picked AS (SELECT id FROM ocr_claims WHERE NOT done AND expires_at < now() "
+            "                ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
+            "UPDATE ocr_claims c SET worker = %s, expires_at = now() + make_interval(secs => %s), "
+            "attempts = c.attempts + 1 FROM picked WHERE c.id = picked.id "
+            "RETURNING c.id, c.sha256, c.blob_path, c.kind, c.request, c.attempts",
+            (n, worker, float(self.lease_seconds)))
+        return [Claim(sha, blob, kind, request, attempts) for _, sha, blob, kind, request, attempts in sorted(found)]
+
+    def renew(self, worker: str, keys: Iterable[str]) -> set[str]:
+        keys = list(keys)
+        if not keys:
+            return set()
+        found = self._rows("UPDATE ocr_claims SET expires_at = now() + make_interval(secs => %s) "
+                           "WHERE request_key = ANY(%s) AND worker = %s AND NOT done RETURNING request_key",
+                           (float(self.lease_seconds), keys, worker))
+        return {k for (k,) in found}
+
+    def finish(self, key: str) -> None:
+        self._rows("UPDATE ocr_claims SET done = true, worker = NULL, expires_at = '-infinity' WHERE request_key = %s",
+                   (key,))
+
+    def release(self, worker: str, keys: Iterable[str] | None = None) -> int:
+        if keys is None:
+            found = self._rows("UPDATE ocr_claims SET worker = NULL, expires_at = '-infinity' "
+                               "WHERE worker = %s AND NOT done RETURNING id", (worker,))
+        else:
+            found = self._rows("UPDATE ocr_claims SET worker = NULL, expires_at = '-infinity' "
+                               "WHERE request_key = ANY(%s) AND worker = %s AND NOT done RETURNING id",
+                               (list(keys), worker))
+        return len(found)
+
+    def rows(self) -> list[ClaimRow]:
+        found = self._rows("SELECT request_key, worker, extract(epoch FROM expires_at), attempts, done "
+                           "FROM ocr_claims ORDER BY id")
+        return [ClaimRow(k, w, float(e), a, bool(d)) for k, w, e, a, d in found]
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "PostgresClaims":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def ensure_pg_claims(conn: Any) -> None:
+    """Create the claims table (as the database's owner) when it is missing."""
+    with conn.transaction():
+        conn.execute(PG_CLAIMS_TABLE)
+        conn.execute(PG_CLAIMS_INDEX)
+
+
+def grant_claims(url: str, role: str) -> None:
+    """As the log's owner: create the claims table if missing and let `role` read, add and update claims (no more)."""
+    import psycopg
+    from psycopg import sql as pgsql
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        ensure_pg_claims(conn)
+        conn.execute(pgsql.SQL("GRANT SELECT, INSERT, UPDATE ON ocr_claims TO {}").format(pgsql.Identifier(role)))
+        conn.execute(pgsql.SQL("REVOKE DELETE, TRUNCATE ON ocr_claims FROM {}").format(pgsql.Identifier(role)))
+
+
+def open_claims(store: Any, *, lease_seconds: float = 60.0) -> SqliteClaims | PostgresClaims:
+    """The claims table of `store`'s database: a table in events.db, or in the PostgreSQL log's database."""
+    if getattr(store, "kind", "sqlite") == "postgresql":
+        return PostgresClaims(store.backend.url, lease_seconds=lease_seconds)
     path = getattr(store, "path", None)
     if path is None:
         raise TypeError(f"no claims table for a {type(store).__name__}")
