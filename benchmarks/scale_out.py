@@ -1,9 +1,10 @@
 """Scale-out benchmark: screenshots per second with 1 and 2 `observatory worker` processes, and projection lag.
 
-    .venv/bin/python benchmarks/scale_out.py [--images 16] [--workers 1,2] [--runs 1] [--samples DIR]
+    .venv/bin/python benchmarks/scale_out.py [--images 16] [--workers 1,2] [--runs 1] [--backends sqlite,postgresql]
 
-Each run makes a fresh home (with OBSERVATORY_DATABASE_URL set in the environment, the
-log is wherever that points: give each run an empty database), ingests `--images` real
+For each backend of the log (SQLite in the home; PostgreSQL on a durable server this
+script starts with initdb + pg_ctl on 127.0.0.1, a fresh database per run), each run
+makes a fresh home, ingests `--images` real
 sample screenshots with `observatory ingest --no-process`, starts an ingesting/serving
 node (`observatory watch` with OBSERVATORY_LOCAL_OCR=false) and K workers
 (`observatory worker --concurrency 1 --once`, one OCR process each) at once, and waits
@@ -15,6 +16,7 @@ for every result. Figures per K:
   node's projection (median, p95, max), i.e. how far the serving node trails the workers.
 Prints measured figures only, with the load average before and after: other processes
 on the machine take CPU from the workers, so read the ratio with the load beside it.
+Ratios are against the 1-worker figure of the same backend in the same invocation.
 """
 
 from __future__ import annotations
@@ -128,21 +130,39 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2", help="worker counts to measure, comma-separated (the first is the baseline)")
     ap.add_argument("--runs", type=int, default=1, help="runs per worker count (the median is printed)")
     ap.add_argument("--samples", type=Path, default=SAMPLES)
+    have_pg = (REPO / "tests" / "pg_server.py").exists()
+    ap.add_argument("--backends", default="sqlite,postgresql" if have_pg else "sqlite",
+                    help="logs to measure on, comma-separated: sqlite, postgresql")
     args = ap.parse_args()
     images = sorted(args.samples.glob("*.jpg"))[: args.images]
     if len(images) < args.images:
         raise SystemExit(f"only {len(images)} images in {args.samples}")
-    env = {**os.environ}
-    backend = "PostgreSQL" if env.get("OBSERVATORY_DATABASE_URL") else "SQLite"
-    print(f"scale_out: {len(images)} screenshots, log on {backend}, {os.cpu_count()} cores, load before {load()}")
-    baseline = None
-    for k in [int(x) for x in args.workers.split(",")]:
-        runs = [one_run(images, k, env) for _ in range(args.runs)]
-        med = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
-        baseline = baseline or med["warm_rate"]
-        print(f"  {k} worker(s): wall {med['wall']:.1f} s ({len(images) / med['wall']:.2f}/s), warm rate "
-              f"{med['warm_rate']:.2f} screenshots/s, ratio {med['warm_rate'] / baseline:.2f}x; projection lag "
-              f"median {med['lag_median']:.2f} s, p95 {med['lag_p95']:.2f} s, max {med['lag_max']:.2f} s")
+    print(f"scale_out: {len(images)} screenshots, {os.cpu_count()} cores, load before {load()}")
+    for backend in args.backends.split(","):
+        server = None
+        if backend == "postgresql":
+            sys.path.insert(0, str(REPO / "tests"))
+            from pg_server import OWNER, PgServer
+
+            server = PgServer(durable=True).start()
+        try:
+            baseline = None
+            for k in [int(x) for x in args.workers.split(",")]:
+                runs = []
+                for _ in range(args.runs):
+                    env = {k_: v for k_, v in os.environ.items() if k_ != "OBSERVATORY_DATABASE_URL"}
+                    if server is not None:
+                        env["OBSERVATORY_DATABASE_URL"] = server.url(OWNER, server.new_database())
+                    runs.append(one_run(images, k, env))
+                med = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+                baseline = baseline or med["warm_rate"]
+                print(f"  {backend} log, {k} worker(s): wall {med['wall']:.1f} s ({len(images) / med['wall']:.2f}/s), "
+                      f"warm rate {med['warm_rate']:.2f} screenshots/s, ratio {med['warm_rate'] / baseline:.2f}x; "
+                      f"projection lag median {med['lag_median']:.2f} s, p95 {med['lag_p95']:.2f} s, "
+                      f"max {med['lag_max']:.2f} s", flush=True)
+        finally:
+            if server is not None:
+                server.stop()
     print(f"  load after {load()}")
 
 

@@ -199,6 +199,7 @@ CREATE TABLE IF NOT EXISTS ocr_claims (
 )
 """
 PG_CLAIMS_INDEX = "CREATE INDEX IF NOT EXISTS ocr_claims_open ON ocr_claims (id) WHERE NOT done"
+CLAIMS_DDL_LOCK = 0x6F6273636C6D  # "obsclm": concurrent CREATE TABLE IF NOT EXISTS can still collide
 
 
 class PostgresClaims:
@@ -294,6 +295,7 @@ class PostgresClaims:
 def ensure_pg_claims(conn: Any) -> None:
     """Create the claims table (as the database's owner) when it is missing."""
     with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (CLAIMS_DDL_LOCK,))  # workers starting at once: one creates it
         conn.execute(PG_CLAIMS_TABLE)
         conn.execute(PG_CLAIMS_INDEX)
 
