@@ -47,9 +47,9 @@ def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def results(home: Path) -> list[tuple[str, float]]:
+def results(home: Path, env: dict[str, str]) -> list[tuple[str, float]]:
     """(screenshot id, append time) of every result in the home's log, in log order, through the product's store."""
-    settings = load_settings(home=home)
+    settings = load_settings(home=home, database_url=env.get("OBSERVATORY_DATABASE_URL"))
     store = open_log(settings, readonly=True)
     try:
         return [(e.payload["sha256"], datetime.fromisoformat(e.recorded_at).timestamp())
@@ -92,7 +92,7 @@ def one_run(images: list[Path], k: int, env: dict[str, str]) -> dict[str, float]
             deadline = time.monotonic() + 1800
             while len(seen) < len(images):
                 if time.monotonic() > deadline or all(p.poll() is not None for p in procs[1:]) and \
-                        len(results(home)) < len(images):
+                        len(results(home, run_env)) < len(images):
                     raise SystemExit(f"workers stopped or timed out before every result; see {home}/procs.log")
                 now = time.time()
                 for sha in extracted_in_projection(projection) - seen.keys():
@@ -100,7 +100,7 @@ def one_run(images: list[Path], k: int, env: dict[str, str]) -> dict[str, float]
                 time.sleep(0.05)
             for p in procs[1:]:
                 p.wait(timeout=600)
-            found = results(home)
+            found = results(home, run_env)
         finally:
             for p in procs:
                 if p.poll() is None:

@@ -22,6 +22,7 @@ from ..logs import for_screenshot
 from ..settings import Settings
 from .pipeline import processor_for
 from .processor import Job, Outcome, answered, pending_screenshots
+from .reclassify import reclassify_jobs
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,20 @@ class LeasedWorker:
 
     # -- the claims side ---------------------------------------------------------
     def _offer(self) -> None:
-        """Offer what the log says is unanswered, when the log has grown since the last offer."""
+        """Offer what the log says is unanswered, when the log has grown since the last offer.
+
+        The first time, every unanswered screenshot; then only those ingested since (and the
+        admins' reclassifications), so a long backlog is not offered again after every result.
+        """
         last = self.store.last_seq()
         if last == self._offered_at:
             return
-        jobs = pending_screenshots(self.store)
+        if self._offered_at < 0:
+            jobs = pending_screenshots(self.store)
+        else:
+            jobs = [Job(e.payload["sha256"], e.payload["blob_path"])
+                    for e in self.store.read(self._offered_at, types=["ScreenshotIngested"])]
+            jobs += reclassify_jobs(self.store, Job)
         self.claims.offer(Claim(j.sha256, j.blob_path, j.kind, j.request) for j in jobs)
         self._offered_at = last
 
