@@ -42,7 +42,7 @@ def spawn(home):
         proc.communicate(timeout=30)
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request, home, monkeypatch) -> str:
     """The shared log: the SQLite file in the home, or a fresh database on the real PostgreSQL server."""
     if request.param == "postgresql":

@@ -35,6 +35,7 @@ def migrate_log(obj, to: str, from_: str | None, dry_run: bool, app_role: str | 
     Both hash chains are verified before the copy and the target again after it.
     """
     from ..eventlog import LogKeyError, LogUnavailable, key_source, log_location
+    from ..eventlog.claims import grant_claims
     from ..eventlog.location import describe, is_postgres, parse_target
     from ..eventlog.migrate import MigrationError, copy, plan
     from ..eventlog.store import EventStore
@@ -70,10 +71,12 @@ def migrate_log(obj, to: str, from_: str | None, dry_run: bool, app_role: str | 
             copied = copy(src, dst, todo, progress=bar.update)
         if app_role:
             dst.backend.grant_appender(app_role)
+            grant_claims(target, app_role)  # the OCR workers' leases: not facts, so this one table may be updated
         head, head_hash = dst.head()
         click.echo(f"Copied {copied} events into {dst.where}; it now holds {head} events, hash chain verified "
                    f"(head {head_hash[:16]}, the same as the source's)"
-                   + (f"; {app_role} may SELECT and INSERT only" if app_role else "") + ".")
+                   + (f"; {app_role} may SELECT and INSERT only (and update the workers' claims)" if app_role else "")
+                   + ".")
     except (LogUnavailable, LogKeyError) as exc:
         _fail(2, str(exc))
     except MigrationError as exc:
