@@ -13,7 +13,10 @@ for every result. Figures per K:
 - warm rate: screenshots/s between the K-th result and the last (every worker busy, none starting);
 - ratio: warm rate against the 1-worker run of the same invocation;
 - lag: seconds from a result's append (its recorded_at) to its row showing `extracted` in the
-  node's projection (median, p95, max), i.e. how far the serving node trails the workers.
+  node's projection (median, p95, max), i.e. how far the serving node trails the workers;
+- CPU: the workers' CPU seconds per screenshot (their OCR processes included) and the node's
+  CPU seconds over the run: with the same CPU per screenshot at 1 and 2 workers, a ratio
+  short of 2 is cores taken by other processes, not the workers getting in each other's way.
 Prints measured figures only, with the load average before and after: other processes
 on the machine take CPU from the workers, so read the ratio with the load beside it.
 Ratios are against the 1-worker figure of the same backend in the same invocation.
@@ -68,6 +71,18 @@ def extracted_in_projection(db: Path) -> set[str]:
         return set()
 
 
+def reap(proc: subprocess.Popen, cpu: dict[int, float], *, block: bool = False) -> bool:
+    """Whether `proc` has exited; when it has, its CPU seconds (its OCR processes', which it waited for, included)."""
+    if proc.returncode is not None:
+        return True
+    pid, status, usage = os.wait4(proc.pid, 0 if block else os.WNOHANG)
+    if pid == 0:
+        return False
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu[proc.pid] = usage.ru_utime + usage.ru_stime
+    return True
+
+
 def one_run(images: list[Path], k: int, env: dict[str, str]) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="obs-scale-") as tmp:
         home = Path(tmp)
@@ -77,6 +92,7 @@ def one_run(images: list[Path], k: int, env: dict[str, str]) -> dict[str, float]
         if done.returncode != 0 or f"Ingested {len(images)}," not in done.stdout:
             raise SystemExit(f"ingest failed: {done.stdout[-500:]} {done.stderr[-1500:]}")
         procs: list[subprocess.Popen] = []
+        cpu: dict[int, float] = {}
         logs = open(home / "procs.log", "w")
         try:
             node = subprocess.Popen([sys.executable, "-m", "observatory", "watch"], env=run_env, cwd=home,
@@ -91,7 +107,7 @@ def one_run(images: list[Path], k: int, env: dict[str, str]) -> dict[str, float]
             seen: dict[str, float] = {}
             deadline = time.monotonic() + 1800
             while len(seen) < len(images):
-                if time.monotonic() > deadline or all(p.poll() is not None for p in procs[1:]) and \
+                if time.monotonic() > deadline or all([reap(p, cpu) for p in procs[1:]]) and \
                         len(results(home, run_env)) < len(images):
                     raise SystemExit(f"workers stopped or timed out before every result; see {home}/procs.log")
                 now = time.time()
@@ -99,17 +115,18 @@ def one_run(images: list[Path], k: int, env: dict[str, str]) -> dict[str, float]
                     seen[sha] = now
                 time.sleep(0.05)
             for p in procs[1:]:
-                p.wait(timeout=600)
+                reap(p, cpu, block=True)
             found = results(home, run_env)
         finally:
             for p in procs:
-                if p.poll() is None:
+                if p.returncode is None:
                     os.killpg(p.pid, signal.SIGTERM)
-                    try:
-                        p.wait(timeout=60)
-                    except subprocess.TimeoutExpired:
+                    deadline = time.monotonic() + 60
+                    while not reap(p, cpu) and time.monotonic() < deadline:
+                        time.sleep(0.05)
+                    if p.returncode is None:
                         os.killpg(p.pid, signal.SIGKILL)
-                        p.wait()
+                        reap(p, cpu, block=True)
             logs.close()
         if len(found) != len(images) or len({sha for sha, _ in found}) != len(images):
             raise SystemExit(f"expected one result per screenshot, got {len(found)} for {len(images)}")
@@ -121,6 +138,8 @@ def one_run(images: list[Path], k: int, env: dict[str, str]) -> dict[str, float]
             "lag_median": statistics.median(lags),
             "lag_p95": lags[min(len(lags) - 1, int(0.95 * len(lags)))],
             "lag_max": lags[-1],
+            "worker_cpu_per_shot": sum(cpu.get(p.pid, 0.0) for p in procs[1:]) / len(images),
+            "node_cpu": cpu.get(procs[0].pid, float("nan")),
         }
 
 
@@ -159,7 +178,8 @@ def main() -> None:
                 print(f"  {backend} log, {k} worker(s): wall {med['wall']:.1f} s ({len(images) / med['wall']:.2f}/s), "
                       f"warm rate {med['warm_rate']:.2f} screenshots/s, ratio {med['warm_rate'] / baseline:.2f}x; "
                       f"projection lag median {med['lag_median']:.2f} s, p95 {med['lag_p95']:.2f} s, "
-                      f"max {med['lag_max']:.2f} s", flush=True)
+                      f"max {med['lag_max']:.2f} s; workers' CPU {med['worker_cpu_per_shot']:.2f} s per screenshot, "
+                      f"node's CPU {med['node_cpu']:.1f} s", flush=True)
         finally:
             if server is not None:
                 server.stop()
