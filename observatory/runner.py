@@ -24,13 +24,14 @@ from .serve.commands import make_server, server_options
 log = logging.getLogger(__name__)
 
 
-def banner(watch_dir: str, url: str, community: str, jobs: str | None = None) -> str:
+def banner(watch_dir: str, url: str, community: str, jobs: str | None = None, *, local_ocr: bool = True) -> str:
     return "\n".join(
         [
             "Observatory is running.",
             f"  Drop screenshots into: {watch_dir}",
             f"    (one folder per community, e.g. {watch_dir}/HEI/; files directly there count as '{community}')",
             f"  Open: {url}",
+            *([] if local_ocr else ["  OCR: left to `observatory worker` processes (OBSERVATORY_LOCAL_OCR=false)"]),
             *([f"  Jobs: {jobs} (observatory schedule / observatory status)"] if jobs else []),
             "  Stop: Ctrl-C",
         ]
@@ -73,7 +74,8 @@ def run_daemon(settings, server=None, *, accept_broken_chain: bool = False) -> i
         inbox.start()
         ops.start()
         url = server.url if server is not None else "(not serving; use `observatory run` or `observatory serve`)"
-        click.echo(banner(str(settings.watch_dir), url, settings.default_community, ops.describe()), err=True)
+        click.echo(banner(str(settings.watch_dir), url, settings.default_community, ops.describe(),
+                          local_ocr=settings.local_ocr), err=True)
         while not stop.wait(1.0):
             if server is not None and server.proc is not None and server.proc.poll() is not None:
                 log.error("Datasette exited with code %s; shutting down", server.proc.returncode)

@@ -13,13 +13,19 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
+from observatory.eventlog import EventStore
+from observatory.eventlog.claims import Claim, open_claims
+from observatory.process.leased import MAX_ATTEMPTS, LeasedWorker
+from observatory.settings import load_settings
 from paths import BEAR
 from polling import wait_for
 from screens import distinct_screens
+from stores import ingest_bytes
 
 RESULTS = ("ScoresExtracted", "ExtractionFailed")
 
@@ -114,7 +120,7 @@ def test_three_workers_and_an_ingesting_node_give_60_screenshots_one_result_each
 
     wait_for(node_follows, 60, interval=0.5, what="the node's projection to show 60 extracted", tolerate=(sqlite3.Error,))
     logs = [stop(w) for w in workers]
-    stop(node)
+    assert "OCR: left to `observatory worker` processes" in stop(node)
 
     assert sorted(set(results_per_screenshot(home).values())) == [1]
     assert sql(home, "SELECT COUNT(*) FROM events WHERE type = 'ScreenshotIngested'") == [(60,)]
@@ -174,3 +180,19 @@ def test_sigterm_gives_the_lease_back_at_once(home, spawn, one_big_screenshot):
     assert second.returncode == 0, err[-3000:]
     assert list(results_per_screenshot(home).values()) == [1]
     assert sql(home, "SELECT attempts, done FROM ocr_claims") == [(2, 1)]
+
+
+def test_a_screenshot_that_keeps_killing_its_workers_is_recorded_as_failed_not_taken_for_ever(home):
+    settings = load_settings()
+    with EventStore(settings.events_db) as store:
+        sha = ingest_bytes(store, settings.events_dir, b"an image whose OCR kills the process", "poison.jpg")
+        blob = store.stream(f"screenshot-{sha}")[0].payload["blob_path"]
+        with open_claims(store, lease_seconds=60) as board:
+            board.offer([Claim(sha, blob)])
+            board.conn.execute("UPDATE ocr_claims SET attempts = ?", (MAX_ATTEMPTS,))  # five workers took it and died
+            tally = LeasedWorker(settings, store, board, concurrency=1, once=True).run(threading.Event())
+            assert [(r.attempts, r.done) for r in board.rows()] == [(MAX_ATTEMPTS + 1, True)]
+        results = [e for e in store.stream(f"screenshot-{sha}") if e.type in RESULTS]
+    assert (tally.read, tally.failed) == (1, 1)
+    assert [(e.type, e.payload["stage"]) for e in results] == [("ExtractionFailed", "internal")]
+    assert results[0].payload["reason"].startswith(f"gave up after {MAX_ATTEMPTS} attempts")

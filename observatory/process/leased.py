@@ -20,11 +20,15 @@ from ..eventlog import EventStore
 from ..eventlog.claims import Claim, worker_id
 from ..logs import for_screenshot
 from ..settings import Settings
+from .engines import plan_for
 from .pipeline import processor_for
-from .processor import Job, Outcome, answered, pending_screenshots
+from .processor import Job, Outcome, answered, pending_screenshots, result_events
+from .reading import Reading
 from .reclassify import reclassify_jobs
 
 log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5  # takes of one request before it is recorded as failed instead of read again
 
 
 @dataclass
@@ -93,6 +97,9 @@ class LeasedWorker:
                     self.claims.finish(claim.key)
                     self.tally.skipped += 1
                     continue
+                if claim.attempts > MAX_ATTEMPTS:
+                    self._give_up(job, claim)
+                    continue
                 with self._held_lock:
                     self._held.add(claim.key)
                 how = "taken over from an expired lease" if claim.attempts > 1 else "claimed"
@@ -101,6 +108,26 @@ class LeasedWorker:
                 jobs.append(job)
         self._taken += len(jobs)
         return jobs
+
+    def _give_up(self, job: Job, claim: Claim) -> None:
+        """A screenshot whose workers kept dying (or vanishing) while reading it gets a failure, not a sixth try.
+
+        A worker that the OCR of one image kills (memory, a crash in a native library) would
+        otherwise take the whole fleet down one lease at a time, for ever.
+        """
+        from ..extract import engine_version
+
+        reader = plan_for(self.settings).reader
+        reason = (f"gave up after {claim.attempts - 1} attempts: every worker that took it stopped before "
+                  "recording a result (killed, or its OCR process died)")
+        reading = Reading.failure(job.sha256, stage="internal", reason=reason, engine=reader,
+                                  engine_version=engine_version(reader), requested_kind=job.kind)
+        appended = self.store.append(result_events(job, reading))
+        self.claims.finish(claim.key)
+        self.tally.read += 1
+        self.tally.failed += 1
+        log.error("%s%s", reason, "" if appended else " (another worker recorded it first)",
+                  extra=for_screenshot(job.sha256))
 
     def _done(self, job: Job, outcome: Outcome) -> None:
         key = Claim(job.sha256, job.blob_path, job.kind, job.request).key
