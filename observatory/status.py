@@ -13,7 +13,7 @@ import click
 
 from .cli_support import pass_ctx
 from .health.evaluate import daemon_problem, problems
-from .health.facts import blob_usage, last_ingest, orphan_blobs, queue_depth, screenshot_facts
+from .health.facts import blob_usage, last_ingest, orphan_blobs, queue_depth, screenshot_facts, worker_leases
 from .health.files import iso, parse_iso, pid_alive, utc_now
 from .health.healthfile import read_health
 from .health.logcheck import log_integrity
@@ -48,6 +48,7 @@ def gather(settings: Settings) -> dict[str, Any]:
         "screenshots": screenshot_facts(settings),
         "last_ingest": iso(last),
         "queue_depth": queue_depth(settings),
+        "workers": worker_leases(settings),
         "blobs": blob_usage(settings),
         "orphan_blobs": orphan_blobs(settings),
         "event_log": event_log,
@@ -74,6 +75,10 @@ def render(s: dict[str, Any]) -> list[str]:
         lines.append(f"  {c['kind']:<18} {c['status']:<11} {c['count']}")
     lines.append(f"Last ingest: {s['last_ingest'] or 'never'}")
     lines.append(f"Queue: {s['queue_depth']} screenshot(s) waiting for OCR")
+    w = s.get("workers") or {}
+    if w.get("in_hand"):
+        lines.append(f"  {w['in_hand']} of them being read by {w['workers']} `observatory worker` process(es)"
+                     + (f"; {w['expired']} lease(s) expired, to be taken over" if w["expired"] else ""))
     lines.append(f"Failures: {shots['failed']} extraction(s) failed, {shots['rejected']} file(s) rejected")
     for f in shots["failures"]:
         lines.append(f"  {f['id'][:12]}  {f['original_path']}  {f['error']}")

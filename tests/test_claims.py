@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given, settings as hsettings, strategies as st
 
 from observatory.eventlog import EventStore
-from observatory.eventlog.claims import Claim, SqliteClaims, open_claims
+from observatory.eventlog.claims import Claim, SqliteClaims, leases_in_hand, open_claims
 
 
 class Clock:
@@ -133,3 +133,16 @@ def test_at_any_moment_an_open_request_has_at_most_one_live_lease(tmp_path_facto
         else:
             clock.now += 4 * n
     board.close()
+
+
+def test_status_counts_the_screenshots_in_hand_and_the_expired_leases(tmp_path: Path):
+    with EventStore(tmp_path / "events.db") as store:
+        assert leases_in_hand(store) == {"in_hand": 0, "workers": 0, "expired": 0}  # no worker ever ran
+        clock = Clock()
+        with SqliteClaims(store.path, lease_seconds=30, clock=clock) as board:
+            board.offer(claims_for(4))
+            board.take("a", 2)
+            clock.now += 20
+            board.take("b", 1)
+            board.finish(claims_for(4)[0].key)
+        assert leases_in_hand(store, now=clock.now + 15) == {"in_hand": 2, "workers": 2, "expired": 1}

@@ -7,6 +7,7 @@ the OOM killer sends them. Every process is killed at the end, whatever happened
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -153,6 +154,9 @@ def test_a_worker_killed_mid_read_loses_its_lease_and_another_finishes(backend, 
     doomed.communicate(timeout=30)
     assert results_per_screenshot(home) == {}, "killed mid-read: no result yet"
     assert claimed_by_someone(home) == held  # the dead worker's lease stands until it expires
+    status = json.loads(subprocess.run([sys.executable, "-m", "observatory", "status", "--json"],
+                                       capture_output=True, text=True, timeout=120).stdout)
+    assert status["queue_depth"] == 1 and status["workers"]["in_hand"] == 1
 
     heir = spawn("worker", "--concurrency", "1", "--max", "1", **lease)
     _, err = heir.communicate(timeout=180)

@@ -319,3 +319,21 @@ def open_claims(store: Any, *, lease_seconds: float = 60.0) -> SqliteClaims | Po
     if path is None:
         raise TypeError(f"no claims table for a {type(store).__name__}")
     return SqliteClaims(path, lease_seconds=lease_seconds)
+
+
+def leases_in_hand(store: Any, now: float | None = None) -> dict[str, int]:
+    """What `observatory status` says of the workers: screenshots in hand, by how many workers, leases expired.
+
+    Read through the log's own (possibly read-only) connection; a log without claims has none.
+    """
+    out = {"in_hand": 0, "workers": 0, "expired": 0}
+    if not store._has_table("ocr_claims"):
+        return out
+    postgres = getattr(store, "kind", "sqlite") == "postgresql"
+    expires = "extract(epoch FROM expires_at)" if postgres else "expires_at"
+    rows = store.conn.execute(f"SELECT worker, {expires} FROM ocr_claims WHERE worker IS NOT NULL AND NOT done").fetchall()
+    now = time.time() if now is None else now
+    out["in_hand"] = len(rows)
+    out["workers"] = len({w for w, _ in rows})
+    out["expired"] = sum(1 for _, e in rows if float(e) < now)
+    return out

@@ -41,6 +41,17 @@ def queue_depth(settings: Settings) -> int:
         return len(pending_screenshots(store))
 
 
+def worker_leases(settings: Settings) -> dict[str, int]:
+    """Screenshots `observatory worker` processes hold (see eventlog/claims.py)."""
+    from ..eventlog import log_exists, open_log
+    from ..eventlog.claims import leases_in_hand
+
+    if not log_exists(settings):
+        return {"in_hand": 0, "workers": 0, "expired": 0}
+    with open_log(settings, readonly=True) as store:
+        return leases_in_hand(store)
+
+
 def blob_usage(settings: Settings) -> dict[str, int]:
     files = size = 0
     for root, _, names in os.walk(settings.blobs_dir):
