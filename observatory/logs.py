@@ -29,6 +29,9 @@ def setup_logging(level: str = "INFO") -> None:
     handler.addFilter(_CorrelationFilter())
     root.addHandler(handler)
     root.setLevel(level)
+    # boto3 (S3 blobs) says at INFO where it found credentials, on every start; DEBUG shows it again
+    for chatty in ("botocore", "boto3"):
+        logging.getLogger(chatty).setLevel(level if level == "DEBUG" else "WARNING")
 
 
 def for_screenshot(sha256: str | None) -> dict[str, str | None]:

@@ -43,6 +43,7 @@ def run_daemon(settings, server=None, *, accept_broken_chain: bool = False) -> i
 
     A log whose hash chain is broken (checked from the anchor on) is refused before anything starts.
     """
+    from .ingest.blobs import BlobStoreUnavailable, checked_blobs
     from .process.background import BackgroundPipeline
     from .schedule.service import Operations
     from .watch import Inbox
@@ -56,6 +57,11 @@ def run_daemon(settings, server=None, *, accept_broken_chain: bool = False) -> i
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
+    try:
+        checked_blobs(settings)
+    except BlobStoreUnavailable as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return 2
     store = open_store(settings, must_exist=False)
     refusal = refuse_broken_chain(settings, store, accept=accept_broken_chain, full=False)
     if refusal:

@@ -117,3 +117,14 @@ def test_aws_credentials_reach_datasette_only_for_s3_blobs_and_never_the_ocr_pro
     monkeypatch.setenv("OBSERVATORY_BLOB_URL", "s3://shots")
     assert child_env(load_settings())["AWS_SECRET_ACCESS_KEY"] == "s3cr3t"
     assert "AWS_SECRET_ACCESS_KEY" not in allowed_env(os.environ, WORKER_ENV, WORKER_ENV_PREFIXES)
+
+
+def test_a_bucket_that_cannot_be_used_is_one_line_before_anything_starts(home, s3, monkeypatch):
+    for name, value in {**s3.env, "OBSERVATORY_BLOB_URL": "s3://no-such-bucket/x"}.items():
+        monkeypatch.setenv(name, value)
+    for args in (["ingest", str(home)], ["worker", "--once"], ["watch"]):
+        done = subprocess.run([sys.executable, "-m", "observatory", *args], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2, (args, done.stderr[-2000:])
+        assert done.stderr.strip().splitlines() == [
+            "Error: OBSERVATORY_BLOB_URL=s3://no-such-bucket/x: cannot use bucket 'no-such-bucket': "
+            "An error occurred (404) when calling the HeadBucket operation: Not Found"], args

@@ -31,6 +31,10 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+class BlobStoreUnavailable(Exception):
+    """The configured blob store cannot be used; `str()` is the one line shown to the user."""
+
+
 class BlobStore:
     remote = False  # a reader gets the file itself, not a downloaded copy
 
@@ -70,6 +74,9 @@ class BlobStore:
         os.replace(tmp, final)
         _fsync_dir(final.parent)
         return self.relative(final)
+
+    def check(self) -> None:
+        """A folder is made on first use: nothing to check up front."""
 
     def exists(self, blob_path: str) -> bool:
         """Whether the blob an event names (`blobs/ab/<sha256>.<ext>`) is stored."""
@@ -122,3 +129,15 @@ def open_blobs(settings: Any) -> Any:
 
         return S3BlobStore(settings.blob_url, settings.events_dir)
     return BlobStore(settings.blobs_dir, settings.events_dir)
+
+
+def checked_blobs(settings: Any) -> Any:
+    """`open_blobs`, having checked it can be used: commands call this first, so a bad store is one line, not a traceback."""
+    from ..settings import SettingsError
+
+    try:
+        blobs = open_blobs(settings)
+    except SettingsError as exc:
+        raise BlobStoreUnavailable(str(exc)) from None
+    blobs.check()
+    return blobs

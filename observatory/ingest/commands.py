@@ -43,9 +43,15 @@ def ingest(obj, paths: tuple[Path, ...], community: str | None, no_process: bool
 
     Then OCR what was ingested and update the projections, unless --no-process (or OBSERVATORY_LOCAL_OCR=false).
     """
+    from .blobs import BlobStoreUnavailable, checked_blobs
     from .service import Ingestor, Summary
 
     settings = obj.settings
+    try:
+        checked_blobs(settings)
+    except BlobStoreUnavailable as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
     missing = [p for p in paths if not os.path.lexists(p)]
     for p in missing:
         click.echo(f"Error: no such file or folder: {p}", err=True)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..settings import SettingsError, parse_blob_url
+from .blobs import BlobStoreUnavailable
 
 BLOBS_FOLDER = "blobs/"  # how events name a blob: relative to the events dir, under blobs/
 
@@ -42,6 +43,15 @@ class S3BlobStore:
             client = boto3.client("s3")
         self.client = client
         self._scratch: str | None = None
+
+    def check(self) -> None:
+        """Can this bucket be used? BlobStoreUnavailable with one line naming the setting, the bucket and why."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except Exception as exc:  # noqa: BLE001 - no credentials, no endpoint, no bucket, no rights: one line each
+            text = str(exc).strip().splitlines()
+            raise BlobStoreUnavailable(f"OBSERVATORY_BLOB_URL={self.url}: cannot use bucket {self.bucket!r}: "
+                                       f"{text[0] if text else type(exc).__name__}") from None
 
     # -- naming ------------------------------------------------------------------
     @staticmethod

@@ -29,7 +29,14 @@ def worker(obj, concurrency: int | None, once: bool, max_results: int | None) ->
     from ..eventlog.claims import open_claims
     from .leased import LeasedWorker
 
+    from ..ingest.blobs import BlobStoreUnavailable, checked_blobs
+
     settings = obj.settings
+    try:
+        checked_blobs(settings)
+    except BlobStoreUnavailable as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
     stop = threading.Event()
 
     def on_signal(signum, frame) -> None:  # type: ignore[no-untyped-def]
