@@ -1228,8 +1228,12 @@ def report(n: int, sizes: list[int], logs: dict[int, tuple[Path, str]], log_mb: 
               f"{r['rss_before_mb']:>5.0f} MB  {c.get('screenshots', 0):>11,}  {c.get('players', 0):>8,}  "
               f"{c.get('bear_scores', 0):>11,}  {r['db_mb']:>6.0f}")
     speedup = serial["seconds"] / big["seconds"]
+    critical = serial["cpu_seconds"] / max(big["cpu_seconds"], big["worker_cpu_seconds"], 1e-9)
     print(f"  two-core speed-up at {n:,} events: {serial['seconds']:.2f} s in one process / {big['seconds']:.2f} s "
-          f"with {big['workers']} worker process(es) = {speedup:.2f}x")
+          f"with {big['workers']} worker process(es) = {speedup:.2f}x wall (load average {os.getloadavg()[0]:.1f} "
+          f"at the end); by CPU time, one process's {serial['cpu_seconds']:.1f} s against the busier process's "
+          f"{max(big['cpu_seconds'], big['worker_cpu_seconds']):.1f} s = {critical:.2f}x (what cores of their own "
+          f"would give)")
     print()
     ph = serial["phases"]
     wall = serial["seconds"]
@@ -1319,7 +1323,7 @@ def report(n: int, sizes: list[int], logs: dict[int, tuple[Path, str]], log_mb: 
     print()
     figures = {"events": n, "replay_events_per_s": f"{big['eps']:.0f}",
                "raw_ratio_cpu": f"{cpu_ratio:.2f}", "raw_ratio_cpu_one_process": f"{serial_ratio:.2f}",
-               "two_core_speedup": f"{speedup:.2f}",
+               "two_core_speedup": f"{speedup:.2f}", "two_core_speedup_cpu": f"{critical:.2f}",
                "raw_ratio_wall": f"{ratio:.2f}", "peak_rss_mb": f"{peak:.0f}",
                "worker_peak_rss_mb": f"{max(r['worker_maxrss_mb'] for r in replays.values()):.0f}",
                "rss_spread_mb": f"{flat:.0f}",
