@@ -10,9 +10,11 @@ any batching of the same events must give the same tables.
 from __future__ import annotations
 
 import hashlib
+import gc
 import logging
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 
@@ -73,6 +75,23 @@ class ReplayJob:
 
     def close(self) -> None:
         """Release what the job holds (processes, files), whether or not it finished."""
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection inside (reference counting still frees as usual).
+
+    A replay keeps hundreds of thousands of objects alive at a time (a page of decoded events, a
+    community's readings and derivation) and frees them whole, without cycles: the collector
+    only scanned that growing heap again and again for nothing, 15-25% of the replay's CPU.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def open_db(path: str | Path, *, fast: bool = False) -> sqlite_utils.Database:

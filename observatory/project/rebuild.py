@@ -21,7 +21,7 @@ import sqlite_utils
 
 from ..eventlog import EventStore
 from ..sqlite_wal import bound_wal, truncate_wal, use_wal, wal_size
-from .framework import CHECKPOINTS, Projector, ReplayJob, catch_up, ensure_schema, open_db
+from .framework import CHECKPOINTS, Projector, ReplayJob, catch_up, ensure_schema, open_db, paused_gc
 from .scratch import remove_stale_scratch, scratch_path
 
 log = logging.getLogger(__name__)
@@ -83,8 +83,9 @@ def _replay(store: EventStore, db: sqlite_utils.Database, projectors: Sequence[P
             if job is not None:
                 jobs.append((p, job))
         own = {p.name for p, _ in jobs}
-        count = catch_up(store, db, [p for p in projectors if p.name not in own], batch_size=batch_size,
-                         until=until, progress=progress)
+        with paused_gc():  # 15% of the facts' CPU
+            count = catch_up(store, db, [p for p in projectors if p.name not in own], batch_size=batch_size,
+                             until=until, progress=progress)
         for p, job in jobs:
             job.finish(db)
             if count:  # where a catch-up of this log leaves its checkpoint
