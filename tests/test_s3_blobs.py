@@ -90,13 +90,15 @@ def test_ingest_and_a_worker_on_s3_blobs_extract_without_any_blob_folder(home, s
     assert not (home / "events" / "blobs").exists() or not any((home / "events" / "blobs").rglob("*.png"))
     assert {r[0] for r in q(home, "SELECT status FROM screenshots")} == {"ingested"}  # LOCAL_OCR=false: not read here
 
+    scratch = tmp_path / "worker-tmp"  # the worker's own temporary folder, to see what it leaves there
+    scratch.mkdir()
     worker = subprocess.run([sys.executable, "-m", "observatory", "worker", "--once", "--concurrency", "1"],
-                            env={**os.environ}, capture_output=True, text=True, timeout=300)
+                            env={**os.environ, "TMPDIR": str(scratch)}, capture_output=True, text=True, timeout=300)
     assert worker.returncode == 0, worker.stderr[-3000:]
     assert "read 4 screenshot(s), 0 failed" in worker.stderr
     assert run("project").exit_code == 0
     assert q(home, "SELECT status, COUNT(*) FROM screenshots GROUP BY status") == [("extracted", 4)]
-    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("observatory-blobs-*/*.png"))  # copies are tidied
+    assert not list(scratch.glob("observatory-blobs-*"))  # downloaded copies are tidied away
 
     # the pages show the screenshot from S3 as they do from the folder
     ds = make_datasette(load_settings())

@@ -95,6 +95,8 @@ class Ingestor:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
+        if hasattr(self.blobs, "close"):
+            self.blobs.close()
 
     # -- batching ----------------------------------------------------------------
     def ingest_all(self, candidates: Sequence[Candidate], progress: Callable[[int], None] | None = None) -> Iterator[list[Outcome]]:

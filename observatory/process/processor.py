@@ -149,6 +149,8 @@ class Processor:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self._remove_scratch()
+        if hasattr(self.blobs, "close"):  # S3: its folder of downloaded copies
+            self.blobs.close()
         if self._threads is not None:
             self._threads.shutdown(wait=True, cancel_futures=True)
             self._threads = None
