@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 from builders import classified, correction, duplicate, extracted, failed, ingested, sha
 from observatory.correct.state import correction_id
-from observatory.eventlog import EventStore
+from observatory.eventlog import EventStore, KeySource
+from observatory.eventlog.migrate import copy, plan
 from observatory.project import all_projectors, catch_up, open_db
 from observatory.project.domain.fanout import DomainReplay
 from observatory.project.domain.model import DomainConfig
@@ -188,3 +189,22 @@ def test_on_a_realistic_log_replays_in_one_two_and_three_processes_equal_a_catch
     assert dump(tmp_path / "incremental.db") == dump(files[0])
     assert not list(tmp_path.glob(".*.rebuild-*")), "the workers' files are removed"
     store.close()
+
+
+@pytest.mark.slow  # a real PostgreSQL server, and worker processes
+def test_a_postgresql_log_replays_in_worker_processes_as_sqlite_does_in_one(tmp_path, pg_url):
+    key = KeySource(secret="k" * 32)
+    src = EventStore(tmp_path / "events.db", key=key)
+    _append(src, [("ingest", 0, 0), ("ingest", 1, 1), ("ingest", 2, 0), ("extract", 0, 3), ("extract", 1, 4),
+                  ("reingest_elsewhere", 2), ("classify", 2, 2), ("set_value", 0, 1), ("rename", "NEW", 1),
+                  ("extract", 0, 2), ("fail", 1)], [])
+    pg = EventStore(pg_url, key=key, keying=False)
+    assert copy(src, pg, plan(src, pg)) == src.count()  # the very same rows, event ids included
+    serial = _domain_only(tmp_path, src, "sqlite.db", 0, True)
+    assert serial["players"] and serial["bear_scores"]
+    assert _domain_only(tmp_path, pg, "postgresql.db", 2, False) == serial
+    rebuild(src, tmp_path / "sqlite-full.db", all_projectors(), workers=0)
+    rebuild(pg, tmp_path / "postgresql-full.db", all_projectors(), workers=1)
+    assert rows_by_rowid(tmp_path / "postgresql-full.db") == rows_by_rowid(tmp_path / "sqlite-full.db")
+    for s in (src, pg):
+        s.close()
