@@ -26,29 +26,12 @@ import psycopg
 from psycopg import sql as pgsql
 
 from .location import LogUnavailable, redact
+from .tables import EVENTS_INDEX, META_TABLE, events_table
 
 CHANNEL = "observatory_events"
 APPEND_LOCK = 0x6F62736C6F67  # "obslog": one advisory lock for every appender of this database
 
-EVENTS_TABLE = """
-CREATE TABLE events (
-    seq             BIGINT  PRIMARY KEY,
-    event_id        TEXT    NOT NULL UNIQUE,
-    type            TEXT    NOT NULL,
-    schema_version  INTEGER NOT NULL,
-    stream_id       TEXT    NOT NULL,
-    stream_version  INTEGER NOT NULL,
-    occurred_at     TEXT    NOT NULL,
-    recorded_at     TEXT    NOT NULL,
-    payload         TEXT    NOT NULL,
-    metadata        TEXT    NOT NULL,
-    idempotency_key TEXT    UNIQUE,
-    hash            TEXT    NOT NULL,
-    UNIQUE (stream_id, stream_version)
-)
-"""
-EVENTS_INDEX = "CREATE INDEX events_type ON events (type, seq)"
-META_TABLE = "CREATE TABLE log_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+EVENTS_TABLE = events_table("BIGINT")
 GUARD_FUNCTION = """
 CREATE OR REPLACE FUNCTION observatory_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -22,26 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from ..sqlite_wal import use_wal
+from .tables import EVENTS_INDEX, META_TABLE, events_table
 
-EVENTS_TABLE = """
-CREATE TABLE IF NOT EXISTS events (
-    seq             INTEGER PRIMARY KEY,
-    event_id        TEXT    NOT NULL UNIQUE,
-    type            TEXT    NOT NULL,
-    schema_version  INTEGER NOT NULL,
-    stream_id       TEXT    NOT NULL,
-    stream_version  INTEGER NOT NULL,
-    occurred_at     TEXT    NOT NULL,
-    recorded_at     TEXT    NOT NULL,
-    payload         TEXT    NOT NULL,
-    metadata        TEXT    NOT NULL,
-    idempotency_key TEXT    UNIQUE,
-    hash            TEXT    NOT NULL,
-    UNIQUE (stream_id, stream_version)
-);
-"""
-EVENTS_INDEX = "CREATE INDEX IF NOT EXISTS events_type ON events (type, seq)"
-META_TABLE = "CREATE TABLE IF NOT EXISTS log_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+EVENTS_TABLE = events_table("INTEGER")
 
 # The append-only guards, by name: each refuses UPDATE or DELETE on one table.
 TRIGGERS = {

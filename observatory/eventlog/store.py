@@ -457,21 +457,7 @@ class EventStore:
         until: int | None = None,
         page: int = 2000,
     ) -> Iterator[list[StoredEvent]]:
-        sql, type_list = self._page_query(types, until, page)
-        if sql is None:
-            return
-        cursor = after
-        while True:
-            rows = self.backend.rows(sql, [cursor, *type_list])
-            if not rows:
-                return
-            cursor, full = rows[-1][0], len(rows) >= page
-            events = [_stored(r) for r in rows]
-            del rows  # don't hold the raw page while the caller works on the decoded one
-            yield events
-            del events
-            if not full:
-                return
+        yield from self._pages(after, types, until, page, decode=True)
 
     def raw_pages(
         self,
@@ -482,6 +468,11 @@ class EventStore:
         page: int = 2000,
     ) -> Iterator[list[tuple[Any, ...]]]:
         """Pages of rows as stored (the columns of COLUMNS, payload not upcast): for verifying and copying."""
+        yield from self._pages(after, types, until, page, decode=False)
+
+    def _pages(self, after: int, types: Iterable[str] | None, until: int | None, page: int, *,
+               decode: bool) -> Iterator[list[Any]]:
+        """Keyset paging after `after`; each page decoded into StoredEvents, or the rows as stored."""
         sql, type_list = self._page_query(types, until, page)
         if sql is None:
             return
@@ -491,7 +482,10 @@ class EventStore:
             if not rows:
                 return
             cursor, full = rows[-1][0], len(rows) >= page
-            yield rows
+            batch = [_stored(r) for r in rows] if decode else rows
+            del rows  # don't hold the raw page while the caller works on the decoded one
+            yield batch
+            del batch
             if not full:
                 return
 
