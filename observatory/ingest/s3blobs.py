@@ -108,14 +108,19 @@ class S3BlobStore:
         if self._scratch is None:
             self._scratch = tempfile.mkdtemp(prefix="observatory-blobs-")
         path = Path(self._scratch) / f"{uuid.uuid4().hex[:8]}-{Path(blob_path).name}"  # one per read, even of one blob
+        self.download(blob_path, path)
+        return path
+
+    def download(self, blob_path: str, path: Path) -> bool:
+        """Write the blob to `path`, whole or not at all (a temp name, then a rename); False when it is not stored."""
         try:
             data = self.get(blob_path)
         except FileNotFoundError:
-            return path
-        tmp = path.with_name(f".{path.name}.part")
+            return False
+        tmp = path.with_name(f".{uuid.uuid4().hex}.part")  # unique: two readers may fetch one blob at once
         tmp.write_bytes(data)
         os.replace(tmp, path)
-        return path
+        return True
 
     def drop_local_copy(self, path: Path) -> None:
         Path(path).unlink(missing_ok=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +42,4 @@ def local_blob(events_dir: Path, blob_path: str, settings: Any) -> Path | None:
         return cached
     with _lock:
         store = _stores.get(settings.blob_url) or _stores.setdefault(settings.blob_url, open_blobs(settings))
-    try:
-        data = store.get(blob_path)
-    except FileNotFoundError:
-        return None
-    tmp = cached.with_name(f".{uuid.uuid4().hex}.part")
-    tmp.write_bytes(data)
-    os.replace(tmp, cached)
-    return cached
+    return cached if store.download(blob_path, cached) else None
