@@ -17,8 +17,8 @@ UNKNOWN = "unknown"  # the kind of a screen no pack declares; its only meta is `
 UNKNOWN_FIELDS = {"what": FieldSpec(type="text", description="what the screen is, e.g. chief profile")}
 
 __all__ = ["EventSpec", "FieldSpec", "KindDefinition", "Pack", "PackError", "ReadModel", "TableSpec", "UNKNOWN",
-           "event_of", "event_tables", "field_spec", "kind", "kinds", "pack_of", "pack_tables", "packs", "ranking_table", "read_model",
-           "shape_of", "sources"]
+           "event_tables", "field_spec", "kind", "kinds", "kinds_by", "pack_of", "pack_tables", "packs",
+           "ranking_table", "read_model", "shape_of", "sources"]
 
 
 @lru_cache(maxsize=1)
@@ -83,6 +83,17 @@ def pack_tables() -> dict[str, tuple[Pack, str]]:
     return out
 
 
+@lru_cache(maxsize=None)
+def kinds_by(shape: str, key: str) -> dict[str, tuple[str, ...]]:
+    """The kinds of one shape, grouped by a read-model key (a snapshot's `table`, an event kind's `event`)."""
+    out: dict[str, list[str]] = {}
+    for name, k in kinds().items():
+        rm = k.read_model
+        if rm is not None and rm.shape == shape and getattr(rm, key):
+            out.setdefault(getattr(rm, key), []).append(name)
+    return {group: tuple(names) for group, names in out.items()}
+
+
 def event_tables() -> list[tuple[str, str, str, str]]:
     """(table, its id column, the id prefix, what one is called) of every pack event, for commands that take an
     event's id."""
@@ -93,14 +104,6 @@ def event_tables() -> list[tuple[str, str, str, str]]:
             col = next((c for c, text in spec.columns.items() if text.strip() == "id"), spec.key[0])
             out.append((name, col, spec.id_prefix or name[0], event.label or name))
     return out
-
-
-def event_of(kind_name: str | None) -> tuple[str, EventSpec] | None:
-    """(its table, the event) an `event` kind's screenshots belong to."""
-    k, p = (kind(kind_name), pack_of(kind_name)) if kind_name else (None, None)
-    if k is None or p is None or k.read_model is None or k.read_model.event is None:
-        return None
-    return k.read_model.event, p.events[k.read_model.event]
 
 
 def ranking_table(k: KindDefinition) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..games import Pack, field_spec, kinds, packs, ranking_table, shape_of
+from ..games import Pack, field_spec, kinds, packs, ranking_table, shape_of, sources
 
 RANKING_ENTRIES = "/* RANKING ENTRIES */"
 
@@ -48,8 +48,8 @@ def _declared_tables(pack: Pack) -> dict[str, Any]:
     for name, spec in pack.tables.items():
         cols = {}
         for col, text in spec.columns.items():
-            field = text.split(".", 1)[1].rstrip(")") if text.startswith(("row.", "meta.", "summary.")) else None
-            fs = pack.fields.get(field) if field else None
+            src = sources.parse(text)
+            fs = pack.fields.get(src.args[0]) if src.op in ("row", "meta", "summary") else None
             if fs is not None and fs.description:
                 cols[col] = fs.description
             elif col in GENERIC_COLUMNS:

@@ -100,6 +100,18 @@ def _compiled(table: str, pack: Pack) -> tuple[tuple[str, Getter], ...]:
     return found
 
 
+_SINGLE: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
+def single_fields(table: str, pack: Pack) -> tuple[str, ...]:
+    """The meta fields a table's `one(meta.F)` columns hold: their screenshots should show one value."""
+    found = _SINGLE.get((pack.game, table))
+    if found is None:
+        parsed = [sources.parse(text) for text in pack.tables[table].columns.values()]
+        found = _SINGLE[(pack.game, table)] = tuple(src.args[0] for src in parsed if src.op == "one")
+    return found
+
+
 def table_row(table: str, pack: Pack, g: Group, pick: Pick | None = None, player: str | None = None,
               readings: int | None = None) -> dict[str, Any]:
     return {col: get(g, pick, player, readings) for col, get in _compiled(table, pack)}

@@ -4,16 +4,14 @@ table, and each kind's participants go to the kind's table."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from functools import lru_cache
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ...games import kinds, pack_of, sources
+from ...games import kinds, kinds_by, pack_of
 from ...games.format import EventSpec, Pack, ReadModel
-from .columns import Group, one_of, table_row
+from .columns import Group, one_of, single_fields, table_row
 from .model import DomainConfig
 from .snapshots import player_rows
 from .used import Rows, Used, forced_time, mark, note_of, of_kind, review_item
@@ -37,20 +35,10 @@ class Event:
         return dict(sorted(out.items()))
 
 
-@lru_cache(maxsize=1)
-def declared() -> dict[str, list[str]]:
-    """Each event (by its table) and its kinds."""
-    out: dict[str, list[str]] = defaultdict(list)
-    for name, k in kinds().items():
-        if k.read_model is not None and k.read_model.shape == "event" and k.read_model.event:
-            out[k.read_model.event].append(name)
-    return out
-
-
 def groups(community: str, used: Sequence[Used], cfg: DomainConfig) -> list[Event]:
     by_kind = of_kind(used)
     out: list[Event] = []
-    for table, names in declared().items():
+    for table, names in kinds_by("event", "event").items():
         shots = [u for n in names for u in by_kind.get(n, ())]
         if not shots:
             continue
@@ -110,12 +98,10 @@ def rows(community: str, e: Event, cfg: DomainConfig, event_time: dict[str, date
         g.tables[table] = player_rows(table, e.pack, rm, part, g, cfg, review)
         out[table] += g.tables[table]
     anchor = min(members, key=lambda u: u.shot.ingest_seq)
-    for text in e.pack.tables[e.table].columns.values():
-        if (src := sources.parse(text)).op == "one":
-            field = src.args[0]
-            shown = one_of(members, field)
-            if len(shown) > 1:
-                review.append(review_item(community, "conflict", f"{e.table} {g.id} {field}",
-                                          f"screenshots of one {e.table} row show {field} {shown}", anchor.shot.id))
+    for field in single_fields(e.table, e.pack):
+        shown = one_of(members, field)
+        if len(shown) > 1:
+            review.append(review_item(community, "conflict", f"{e.table} {g.id} {field}",
+                                      f"screenshots of one {e.table} row show {field} {shown}", anchor.shot.id))
     out[e.table].append(table_row(e.table, e.pack, g))
     mark(usage, members, e.table, g.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from ...games import kinds, packs
 from ...identity import KEY_VERSION
 
 
+@lru_cache(maxsize=1)
 def read_models() -> str:
     """A digest of what the packs say about the read model (shapes, grouping, events): part of the projection."""
     parts = [(k.name, k.read_model.model_dump_json() if k.read_model else "") for k in kinds().values()]

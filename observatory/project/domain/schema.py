@@ -8,6 +8,7 @@ second row.
 from __future__ import annotations
 
 import sqlite3
+from functools import lru_cache
 
 from ...games import PackError, field_spec, kinds, pack_of, pack_tables, ranking_table, shape_of
 
@@ -104,6 +105,7 @@ CORRECTIONS_DDL = """
     kind TEXT NOT NULL, community TEXT, target TEXT, detail TEXT, status TEXT NOT NULL, reverted_by TEXT"""
 
 
+@lru_cache(maxsize=1)
 def signature() -> str:
     """The packs' tables and indexes as text: a change to them is a change of the projections' schema."""
     return repr(sorted((PACK_TABLES | RANKING_TABLES).items())) + repr(INDEXES)

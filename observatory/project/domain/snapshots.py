@@ -4,12 +4,11 @@ pack declares: a ranking per period, a roster per capture session, a sign-up lis
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ...games import kinds, pack_of, read_model
+from ...games import kinds_by, pack_of, read_model
 from ...games.format import Pack, ReadModel
 from ...identity import normalize
 from .columns import Group, table_row
@@ -26,20 +25,10 @@ class Snapshot:
     found: Found
 
 
-@lru_cache(maxsize=1)
-def tables() -> dict[str, list[str]]:
-    """Each snapshot table and the kinds whose rows go to it."""
-    out: dict[str, list[str]] = defaultdict(list)
-    for name, k in kinds().items():
-        if k.read_model is not None and k.read_model.shape == "snapshot":
-            out[k.read_model.table or ""].append(name)  # the loader made sure a snapshot names its table
-    return out
-
-
 def groups(community: str, used: Sequence[Used], cfg: DomainConfig) -> list[Snapshot]:
     by_kind = of_kind(used)
     out: list[Snapshot] = []
-    for table, names in tables().items():
+    for table, names in kinds_by("snapshot", "table").items():
         shots = [u for n in names for u in by_kind.get(n, ())]
         if not shots:
             continue
@@ -61,10 +50,11 @@ def rows(community: str, s: Snapshot, cfg: DomainConfig, out: Rows, usage: dict[
     review = out["review_queue"]
     if not rm.players:
         chosen: dict[str, list[Pick]] = defaultdict(list)
+        counts = usable(rm)
         for u in members:
             for i, row in enumerate(u.reading.rows):
                 key = normalize(next((row.get(f) for f in rm.entity if row.get(f)), "") or "")
-                if key and usable(rm)(row):
+                if key and counts(row):
                     chosen[key].append(Pick(u, i))
         for _, picks in sorted(chosen.items()):
             out[s.table].append(table_row(s.table, s.pack, g, best(picks), readings=len(picks)))
