@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import multiprocessing
 from pathlib import Path
 
 from hypothesis import given, settings as hsettings, strategies as st
 
 from observatory.eventlog import EventStore
+from claim_races import claims_for, race
 from observatory.eventlog.claims import Claim, SqliteClaims, leases_in_hand, open_claims
 
 
@@ -19,10 +19,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def claims_for(n: int) -> list[Claim]:
-    return [Claim(f"{i:064x}", f"blobs/{i:02x}/{i:064x}.png") for i in range(n)]
 
 
 def test_a_taken_request_is_nobody_elses_until_its_lease_expires(tmp_path: Path):
@@ -75,34 +71,11 @@ def test_claims_live_beside_the_chain_not_in_it(tmp_path: Path):
         assert store.verify().ok
 
 
-def _take_all(path: str, worker: str, out) -> None:  # type: ignore[no-untyped-def]
-    board = SqliteClaims(path, lease_seconds=3600)
-    got = []
-    while True:
-        taken = board.take(worker, 1)
-        if not taken:
-            break
-        got += [c.key for c in taken]
-    out.put(got)
-
-
 def test_racing_worker_processes_never_take_one_request_twice(tmp_path: Path):
     path = tmp_path / "events.db"
     board = SqliteClaims(path, lease_seconds=3600)
     board.offer(claims_for(200))
-    ctx = multiprocessing.get_context("spawn")
-    out = ctx.Queue()
-    procs = [ctx.Process(target=_take_all, args=(str(path), f"w{i}", out)) for i in range(3)]
-    for p in procs:
-        p.start()
-    try:
-        got = [out.get(timeout=60) for _ in procs]
-    finally:
-        for p in procs:
-            p.join(10)
-            if p.is_alive():
-                p.kill()
-    keys = [k for g in got for k in g]
+    keys = race(str(path), workers=3, batch=1, timeout=60)
     assert sorted(keys) == sorted(c.key for c in claims_for(200))
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 
 import psycopg
 import pytest
 
+from claim_races import claims_for, race
 from observatory.eventlog.claims import Claim, PostgresClaims, open_claims
 from observatory.eventlog import EventStore, KeySource
 from pg_server import APPENDER, OWNER
@@ -16,10 +16,6 @@ from stores import run
 
 pytestmark = pytest.mark.slow  # a real server per session: seconds
 KEY = KeySource(secret="k" * 32)
-
-
-def claims_for(n: int) -> list[Claim]:
-    return [Claim(f"{i:064x}", f"blobs/{i:02x}/{i:064x}.png") for i in range(n)]
 
 
 def test_a_taken_request_passes_on_only_when_its_lease_expires(pg_url):
@@ -55,31 +51,10 @@ def test_a_worker_skips_rows_another_is_taking_instead_of_waiting(pg_url):
         assert [c.key for c in board.take("c", 2)] == [claims_for(2)[0].key]
 
 
-def _take_all(url: str, worker: str, out) -> None:  # type: ignore[no-untyped-def]
-    board = PostgresClaims(url, lease_seconds=3600)
-    got = []
-    while taken := board.take(worker, 3):
-        got += [c.key for c in taken]
-    board.close()
-    out.put(got)
-
-
 def test_racing_worker_processes_never_take_one_request_twice(pg_url):
     with PostgresClaims(pg_url) as board:
         board.offer(claims_for(300))
-    ctx = multiprocessing.get_context("spawn")
-    out = ctx.Queue()
-    procs = [ctx.Process(target=_take_all, args=(pg_url, f"w{i}", out)) for i in range(3)]
-    for p in procs:
-        p.start()
-    try:
-        got = [out.get(timeout=120) for _ in procs]
-    finally:
-        for p in procs:
-            p.join(10)
-            if p.is_alive():
-                p.kill()
-    keys = [k for g in got for k in g]
+    keys = race(pg_url, workers=3, batch=3, timeout=120)
     assert sorted(keys) == sorted(c.key for c in claims_for(300))
 
 
