@@ -186,7 +186,7 @@ read_model: {shape: snapshot, table: toy_guild, window: week, keep: latest, valu
 DERIVE = """
 import json, sqlite3
 from observatory.project.domain import schema
-from observatory.project.domain.derive import derive
+from observatory.project.domain.state import derive
 from observatory.project.domain.model import DomainConfig, Shot
 from observatory.project.domain.projector import replace_rows
 

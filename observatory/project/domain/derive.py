@@ -1,15 +1,16 @@
-"""The domain tables of one community, as a pure function of its screenshots and corrections.
+"""The steps of a community's derivation, each a pure function of its part of the facts.
 
-Because the result depends only on the facts (never on the order or batching in which
-they arrived), an incremental update and a full replay give the same tables.
+A screenshot's reading (`use`), the names it shows (`sightings`), one group's votes (`vote`) and rows
+(`group_rows`), the players (`players_rows`): state.py runs them over a whole community, or over just
+what a new screenshot touches, and both give the same tables, because these steps are all there is.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -23,96 +24,104 @@ from ...games.format import VoteRule
 from ...identity import normalize, parse_name
 from ...identity.matching import MIN_FUZZY_LENGTH
 from . import events, snapshots
-from .crosscheck import Measured, disagreements
-from .grouping import cluster
+from .crosscheck import Measured
+from .families import Grp
 from .matches import our_team, per_full_match, result, shown_date, team_totals
 from .ranking import stitch
 from .model import DomainConfig, Shot, iso, local_to_utc, parse_time, stable_id
-from .players import Identity, likely_duplicates, resolve_players
+from .players import Identity, likely_duplicates
 from .used import Rows, Used, as_json, best, conflict, forced_time, mark, picks_of, positive, review_item, source_ids
-from .votes import Vote, settle, vanished
+from .votes import Vote, settle
 
 ROW_FIXES = (SetValue, Confirm, DeleteRow, AddRow)
 IDENTITY_FIXES = (LinkAlias, UnlinkAlias, MergePlayers, RenamePlayer)
 
 
-def derive(community: str, shots: Sequence[Shot], records: Sequence[Record], cfg: DomainConfig) -> Rows:
-    out: Rows = defaultdict(list)
-    review = out["review_queue"]
+@dataclass(slots=True)
+class Context:
+    """What a community's corrections in force say, sorted by what each step needs."""
+
+    identity: list[Any] = field(default_factory=list)  # links, unlinks, merges, renames, in log order
+    forced: dict[str, str | None] = field(default_factory=dict)
+    fixes: dict[str, list[Record]] = field(default_factory=dict)
+    retracted: set[str] = field(default_factory=set)
+    shot_time: dict[str, datetime] = field(default_factory=dict)
+    event_time: dict[str, datetime] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    per_shot: dict[str, int] = field(default_factory=dict)
+
+    def names(self, sid: str) -> bool:
+        """Whether a correction names this screenshot."""
+        return sid in self.per_shot or sid in self.forced
+
+
+def context(records: Sequence[Record]) -> Context:
     active = in_force(records)
-    forced = forced_kinds(records)
+    ctx = Context(identity=[r.correction for r in active if isinstance(r.correction, IDENTITY_FIXES)],
+                  forced=forced_kinds(records))
     fixes: dict[str, list[Record]] = defaultdict(list)
-    retracted: set[str] = set()
-    shot_time: dict[str, datetime] = {}
-    event_time: dict[str, datetime] = {}
     notes: dict[str, list[str]] = defaultdict(list)
-    per_shot_count: dict[str, int] = defaultdict(int)
+    per_shot: dict[str, int] = defaultdict(int)
     for r in active:
         c = r.correction
         sid = getattr(c, "screenshot_id", None)
         if sid:
-            per_shot_count[sid] += 1
+            per_shot[sid] += 1
         if isinstance(c, ROW_FIXES):
             fixes[c.screenshot_id].append(r)
         elif isinstance(c, Retract):
-            retracted.add(c.screenshot_id)
+            ctx.retracted.add(c.screenshot_id)
         elif isinstance(c, SetEventTime):
-            (shot_time if c.scope == "screenshot" else event_time)[c.screenshot_id] = parse_time(c.at)
+            (ctx.shot_time if c.scope == "screenshot" else ctx.event_time)[c.screenshot_id] = parse_time(c.at)
         elif isinstance(c, NoteCorrection) and c.screenshot_id:
             notes[c.screenshot_id].append(c.text)
+    ctx.fixes, ctx.notes, ctx.per_shot = dict(fixes), dict(notes), dict(per_shot)
+    return ctx
 
-    used: list[Used] = []
-    usage: dict[str, dict[str, Any]] = {}
-    for s in sorted(shots, key=lambda s: s.ingest_seq):
-        want = forced.get(s.id, s.requested_kind)
-        t = shot_time.get(s.id) or parse_time(s.captured_at)
-        state = None
-        if s.id in retracted:
-            state = "retracted"
-        elif s.status != "extracted":
-            state = f"not counted ({s.status})"
-        elif want != s.requested_kind:
-            state = "awaiting re-extraction"
-        elif read_model(s.kind) is None:  # a kind its pack reads but does not project
-            state = f"not counted ({s.kind})"
-        usage[s.id] = {"screenshot_id": s.id, "community": community, "kind": s.kind, "used_in": state,
-                       "group_id": None, "event_time": iso(t), "retracted": int(s.id in retracted),
-                       "corrections": per_shot_count.get(s.id, 0)}
-        if state is not None:
-            continue
-        reading = apply_fixes(s.kind, s.meta, s.rows, s.row_confidence, fixes.get(s.id, ()))  # type: ignore[arg-type]
-        for cid, why in reading.problems:
-            review.append(review_item(community, "correction_unmatched", cid, f"correction {cid} on {s.id[:12]}: {why}",
+
+def use(community: str, s: Shot, ctx: Context, cfg: DomainConfig) -> tuple[dict[str, Any], Used | None,
+                                                                          list[dict[str, Any]]]:
+    """A screenshot's `screenshot_usage` row, its reading if it counts, and the review items of that reading."""
+    want = ctx.forced.get(s.id, s.requested_kind)
+    t = ctx.shot_time.get(s.id) or parse_time(s.captured_at)
+    state = None
+    if s.id in ctx.retracted:
+        state = "retracted"
+    elif s.status != "extracted":
+        state = f"not counted ({s.status})"
+    elif want != s.requested_kind:
+        state = "awaiting re-extraction"
+    elif read_model(s.kind) is None:  # a kind its pack reads but does not project
+        state = f"not counted ({s.kind})"
+    usage = {"screenshot_id": s.id, "community": community, "kind": s.kind, "used_in": state,
+             "group_id": None, "event_time": iso(t), "retracted": int(s.id in ctx.retracted),
+             "corrections": ctx.per_shot.get(s.id, 0)}
+    if state is not None:
+        return usage, None, []
+    review: list[dict[str, Any]] = []
+    reading = apply_fixes(s.kind, s.meta, s.rows, s.row_confidence, ctx.fixes.get(s.id, ()))  # type: ignore[arg-type]
+    for cid, why in reading.problems:
+        review.append(review_item(community, "correction_unmatched", cid, f"correction {cid} on {s.id[:12]}: {why}",
                                   s.id))
-        reading = _set_doubtful_aside(community, s, reading, review)
-        shown = reading.meta.get("mail_time")
-        mail = None if s.id in shot_time or not isinstance(shown, str) else local_to_utc(shown, cfg.tz)
-        used.append(Used(s, reading, t, mail, [None] * len(reading.rows)))
+    reading = _set_doubtful_aside(community, s, reading, review)
+    shown = reading.meta.get("mail_time")
+    mail = None if s.id in ctx.shot_time or not isinstance(shown, str) else local_to_utc(shown, cfg.tz)
+    return usage, Used(s, reading, t, mail, [None] * len(reading.rows)), review
 
-    ident = _identity(community, used, [r.correction for r in active if isinstance(r.correction, IDENTITY_FIXES)], cfg)
-    groups = _groups(community, used, cfg)
-    _agree(community, used, ident, groups, cfg, review)
-    for d in disagreements(Measured(pid, u.shot.kind, row, u.time, (u, i)) for u in used if u.shot.id not in fixes
-                           for i, (pid, row) in enumerate(zip(u.pids, u.reading.rows)) if pid is not None):
-        u, i = d.exact.ref  # an exact value that no abbreviation of the player's explains: review, not tables
-        review.append(review_item(community, "doubtful", f"{u.shot.id[:12]}#{i}", f"{u.shot.kind} row #{i}: {d.reason}",
-                              u.shot.id, u.pids[i], u.reading.confidence[i]))
-        u.pids[i] = None
-    _low_confidence(community, used, cfg, review)
-    for e in groups.events:
-        events.rows(community, e, cfg, event_time, notes, out, usage)
-    for snap in groups.snapshots:
-        snapshots.rows(community, snap, cfg, out, usage)
-    _rankings(community, groups.rankings, out, usage)
-    _matches(community, groups.matches, used, cfg, event_time, out, usage)
-    _races(community, groups.races, out, usage)
-    _players(community, ident, cfg, out)
-    times = [parse_time(s.captured_at) for s in shots]
-    if times:  # corrections alone (about players or screenshots it never had) do not make a community
-        out["communities"].append({"community": community, "screenshots": len(shots), "players": len(out["players"]),
-                                   "first_seen": iso(min(times)), "last_seen": iso(max(times))})
-    out["screenshot_usage"] = list(usage.values())
-    return out
+
+def sightings(u: Used) -> list[tuple[int, str]]:
+    """The rows whose names identity resolves, with the names it sees."""
+    if not _of_players(u.shot.kind):
+        return []
+    return [(i, name) for i, name in enumerate(_names(u)) if isinstance(name, str) and normalize(name)]
+
+
+def measured(u: Used, ctx: Context) -> list[Measured]:
+    """The readings of `u` the cross-check compares (crosscheck.py), by its voted players."""
+    if u.shot.id in ctx.fixes:
+        return []
+    return [Measured(pid, u.shot.kind, row, u.time, (u, i))  # type: ignore[arg-type]
+            for i, (pid, row) in enumerate(zip(u.voted, u.reading.rows)) if pid is not None]
 
 
 def _set_doubtful_aside(community: str, s: Shot, reading: Reading, review: list[dict[str, Any]]) -> Reading:
@@ -170,41 +179,10 @@ def _names(u: Used) -> list[Any]:
     return names
 
 
-def _identity(community: str, used: list[Used], corrections: list[Any], cfg: DomainConfig) -> Identity:
-    names = [(u, _names(u)) for u in used if _of_players(u.shot.kind)]
-    sightings = [(name, u.time_text, u.shot.id, u.shot.ingest_seq) for u, shown in names for name in shown
-                 if isinstance(name, str) and normalize(name)]
-    ident = resolve_players(community, sightings, corrections, threshold=cfg.fuzzy_threshold)
-    for u, shown in names:
-        for i, name in enumerate(shown):
-            if isinstance(name, str) and normalize(name):
-                u.pids[i] = ident.resolve(name)
-    return ident
-
-
 def _of_players(kind: str | None) -> bool:
     """Whether a kind's rows are players (their names go through identity), as its pack declares."""
     rm = read_model(kind)
     return rm is not None and rm.players
-
-
-def _shaped(used: Iterable[Used], shape: str) -> list[Used]:
-    return [u for u in used if shape_of(u.shot.kind) == shape]
-
-
-@dataclass(frozen=True)
-class Groups:
-    """Each shape's groups, found once: the name vote (`_agree`) and the tables read the same groups."""
-    snapshots: list[snapshots.Snapshot]
-    events: list[events.Event]
-    rankings: list[list[Used]]  # the `ranking` shape: one kind's capture session (and group_by meta)
-    matches: list[list[Used]]  # the `team_match` shape: the screenshots of one match
-    races: list[list[Used]]  # the `race` shape: the screenshots of one race's standings
-
-
-def _groups(community: str, used: Sequence[Used], cfg: DomainConfig) -> Groups:
-    return Groups(snapshots.groups(community, used, cfg), events.groups(community, used, cfg), _ranking_groups(used),
-                  _result_groups(used, "team_match"), _result_groups(used, "race"))
 
 
 def _vote_key(vote: VoteRule):  # type: ignore[no-untyped-def]
@@ -224,37 +202,46 @@ def _vote_key(vote: VoteRule):  # type: ignore[no-untyped-def]
     return two
 
 
-def _agree(community: str, used: list[Used], ident: Identity, groups: Groups, cfg: DomainConfig,
-           review: list[dict[str, Any]]) -> None:
-    """Readings of one row of one list under different names become one player's (see votes.py).
+def _sources(g: Grp, alike: Any) -> list[tuple[str, list[Used], Any, tuple[str, str], Any]]:
+    """The lists whose rows `g`'s readings vote on: (table, screenshots, a row's key, its labels, name test)."""
+    out: list[tuple[str, list[Used], Any, tuple[str, str], Any]] = []
+    shape = g.family.shape
+    declared: list[tuple[str, list[Used], VoteRule]] = []
+    if shape == "event":
+        declared = [(table, part, rm.vote) for table, (rm, part) in g.obj.parts().items() if rm.vote is not None]
+    elif shape == "snapshot" and g.obj.rm.vote is not None:
+        declared = [(g.obj.table, g.members, g.obj.rm.vote)]
+    out += [(table, m, _vote_key(v), (v.by[0], v.by[1] if len(v.by) > 1 else ""), alike if v.alike else None)
+            for table, m, v in declared]
+    if shape == "ranking":
+        out.append((_ranking_kind(g.members).name, g.members, _value_of(_ranking_kind(g.members)), ("", ""), alike))
+    elif shape == "team_match":
+        out.append(("war_scores", g.members, _vote_key(VoteRule(by=["team", "score"])), ("team", "score"), alike))
+    elif shape == "race":
+        out.append(("race_results", g.members, _vote_key(VoteRule(by=["rank", "score"])), ("rank", "score"), alike))
+    return out
+
+
+def vote(community: str, g: Grp, ident: Identity, seen: Mapping[str, int], first: Mapping[str, int],
+         cfg: DomainConfig) -> None:
+    """Readings of one row of one of `g`'s lists under different names become one player's (see votes.py).
 
     Strong evidence (the same rank or order with the same value in one event) settles it
     whatever the names; a shared power alone only joins names that look alike (Mar and
-    Marra with one power stay two). A player left with no row of its own was a misreading:
-    its names become aliases of the player that won (match `evidence`).
+    Marra with one power stay two). Sets the members' `voted` players and `g.moves` (a
+    player left with no row of its own was a misreading: `absorb`), `g.deps` (the players
+    whose sightings elsewhere the outcome weighed) and `g.review`.
     """
-    seen = Counter(pid for u in used for pid in u.pids if pid is not None)
     def alike(a: str, b: str) -> bool:  # as long as a name a fuzzy match accepts, and close enough to review
         return min(len(a), len(b)) >= MIN_FUZZY_LENGTH and fuzz.ratio(a, b) >= cfg.duplicate_threshold
 
-    first: dict[str, int] = {}  # the order players were first read in: ties go to the earlier
-    for u in used:
-        for pid in u.pids:
-            if pid is not None:
-                first.setdefault(pid, len(first))
-    sources: list[tuple[str, list[Used], Any, tuple[str, str], Any]] = []
-    declared: list[tuple[str, list[Used], VoteRule]] = []
-    for e in groups.events:
-        declared += [(table, part, rm.vote) for table, (rm, part) in e.parts().items() if rm.vote is not None]
-    declared += [(s.table, s.found.members, s.rm.vote) for s in groups.snapshots if s.rm.vote is not None]
-    sources += [(table, m, _vote_key(v), (v.by[0], v.by[1] if len(v.by) > 1 else ""), alike if v.alike else None)
-                for table, m, v in declared]
-    sources += [(_ranking_kind(m).name, m, _value_of(_ranking_kind(m)), ("", ""), alike) for m in groups.rankings]
-    sources += [("war_scores", m, _vote_key(VoteRule(by=["team", "score"])), ("team", "score"), alike) for m in groups.matches]
-    sources += [("race_results", m, _vote_key(VoteRule(by=["rank", "score"])), ("rank", "score"), alike) for m in groups.races]
-    by_id = {u.shot.id: u for u in used}
+    for u in g.members:
+        u.pids, u.outvoted = list(u.base), set()
+    by_id = {u.shot.id: u for u in g.members}
     moves: list[tuple[str, str]] = []
-    for table, members, key_of, labels, similar in sources:
+    deps: set[str] = set()
+    review: list[dict[str, Any]] = []
+    for table, members, key_of, labels, similar in _sources(g, alike):
         buckets: dict[tuple[Any, ...], list[Vote]] = defaultdict(list)
         for u in members:
             for i, row in enumerate(u.reading.rows):
@@ -267,6 +254,8 @@ def _agree(community: str, used: list[Used], ident: Identity, groups: Groups, cf
                                          pn.key in ident.pinned))
         anchor = min(members, key=lambda u: u.shot.ingest_seq).shot.id
         for key, votes in sorted(buckets.items(), key=lambda kv: repr(kv[0])):
+            if len({v.pid for v in votes}) > 1 and len({v.shot_id for v in votes}) > 1:
+                deps.update(v.pid for v in votes)
             settled = settle(votes, seen, first, similar)
             if settled is None:
                 continue
@@ -279,38 +268,82 @@ def _agree(community: str, used: list[Used], ident: Identity, groups: Groups, cf
             won = next(v for v in votes if v.pid == winner)
             readings = "; ".join(f"{v.name!r} in {v.shot_id[:12]} ({v.confidence:.2f})" for v in votes)
             review.append(review_item(community, "name_disagreement", f"{table} {anchor[:12]} {where}",
-                                  f"{where} read under different names: {readings}; counted as {won.name!r} "
-                                  "(`observatory correct unlink-alias` or `set-value … name` if that is wrong)",
-                                  moved[0].shot_id, ident.final.get(winner, winner), won.confidence))
-    for loser, winner in vanished(moves, seen).items():
-        _absorb(ident, loser, winner)
+                                      f"{where} read under different names: {readings}; counted as {won.name!r} "
+                                      "(`observatory correct unlink-alias` or `set-value … name` if that is wrong)",
+                                      moved[0].shot_id, ident.final.get(winner, winner), won.confidence))
+    for u in g.members:
+        u.voted = u.pids
+    g.moves, g.deps, g.review = moves, frozenset(deps), review
 
 
-def _absorb(ident: Identity, loser: str, winner: str) -> None:
-    """`loser` was only ever a misreading of `winner`: its names become the winner's aliases."""
-    for a in ident.aliases.values():
-        if ident.final.get(a.player_id, a.player_id) == loser:
-            a.match = "evidence"
-    for founding, final in list(ident.final.items()):
-        if final == loser:
-            ident.final[founding] = winner
-    gone, kept = ident.players.pop(loser, None), ident.players.get(winner)
-    if gone is not None and kept is not None:
-        kept.sightings += gone.sightings
-        kept.first_seen = min(filter(None, (kept.first_seen, gone.first_seen)), default="")
-        kept.last_seen = max(kept.last_seen, gone.last_seen)
+def absorb(ident: Identity, gone: Mapping[str, str]) -> Identity:
+    """Each loser of `gone` was only ever a misreading of its winner: its names become the winner's aliases.
+
+    A new Identity: `ident`'s players and aliases are left as they are (state.py keeps them)."""
+    final = dict(ident.final)
+    players = dict(ident.players)
+    evidence: set[str] = set()  # founding players whose names are now the winners' aliases
+    for founding, now in final.items():
+        if now in gone:
+            final[founding] = gone[now]
+            evidence.add(founding)
+    for loser, winner in gone.items():
+        lost, kept = players.pop(loser, None), players.get(winner)
+        if lost is not None and kept is not None:
+            kept = players[winner] = type(kept)(kept.player_id, kept.name_key, kept.display_name, kept.tag,
+                                                kept.first_seen, kept.last_seen, kept.sightings, kept.latest)
+            kept.sightings += lost.sightings
+            kept.first_seen = min(filter(None, (kept.first_seen, lost.first_seen)), default="")
+            kept.last_seen = max(kept.last_seen, lost.last_seen)
+    return Identity(players, ident.aliases, final, ident.pinned, evidence)
 
 
-def _low_confidence(community: str, used: list[Used], cfg: DomainConfig, review: list[dict[str, Any]]) -> None:
-    for u in used:
-        for i, row in enumerate(u.reading.rows):
-            c = u.reading.confidence[i]
-            if c is not None and c < cfg.low_confidence:
-                shown = row_name(row) or "?"
-                values = ", ".join(f"{k}={v}" for k, v in row.items() if k not in ("name", "alliance"))
-                review.append(review_item(community, "low_confidence", f"{u.shot.id[:12]}#{i}",
+def _low_confidence(community: str, u: Used, cfg: DomainConfig, review: list[dict[str, Any]]) -> None:
+    for i, row in enumerate(u.reading.rows):
+        c = u.reading.confidence[i]
+        if c is not None and c < cfg.low_confidence:
+            shown = row_name(row) or "?"
+            values = ", ".join(f"{k}={v}" for k, v in row.items() if k not in ("name", "alliance"))
+            review.append(review_item(community, "low_confidence", f"{u.shot.id[:12]}#{i}",
                                       f"{u.shot.kind} row {shown!r} ({values}) read with confidence {c:.2f}",
                                       u.shot.id, u.pids[i], c))
+
+
+def doubt(u: Used, doubts: Mapping[tuple[str, int], str]) -> None:
+    """`u`'s players once the cross-check's doubtful exact values are set aside (crosscheck.py)."""
+    sid = u.shot.id
+    u.pids = [None if pid is not None and (sid, i) in doubts else pid for i, pid in enumerate(u.voted)]
+
+
+def group_rows(community: str, g: Grp, ctx: Context, cfg: DomainConfig, doubts: Mapping[tuple[str, int], str],
+               elsewhere: Any, usage: dict[str, dict[str, Any]]) -> Rows:
+    """`g`'s rows in every table it writes, with its review items (`doubt` already applied to its members).
+
+    `elsewhere(pids, members)`: those of `pids` read on screenshots outside `members` (team_match only).
+    `usage`: its members' `screenshot_usage` rows, marked here with the group."""
+    out: Rows = defaultdict(list)
+    review = out["review_queue"]
+    review += g.review
+    for u in g.members:
+        for i, pid in enumerate(u.voted):
+            reason = doubts.get((u.shot.id, i)) if pid is not None else None
+            if reason is not None:  # an exact value that no abbreviation of the player's explains: review, not tables
+                review.append(review_item(community, "doubtful", f"{u.shot.id[:12]}#{i}",
+                                          f"{u.shot.kind} row #{i}: {reason}", u.shot.id, pid,
+                                          u.reading.confidence[i]))
+        _low_confidence(community, u, cfg, review)
+    shape = g.family.shape
+    if shape == "event":
+        events.rows(community, g.obj, cfg, ctx.event_time, ctx.notes, out, usage)
+    elif shape == "snapshot":
+        snapshots.rows(community, g.obj, cfg, out, usage)
+    elif shape == "ranking":
+        _ranking(community, g, out, usage)
+    elif shape == "team_match":
+        _match(community, g, cfg, ctx.event_time, elsewhere, out, usage)
+    else:
+        _race(community, g, out, usage)
+    return out
 
 
 # --- the generic `ranking` shape ------------------------------------------------------------------
@@ -331,22 +364,9 @@ def _value_of(k: KindDefinition):  # type: ignore[no-untyped-def]
     return key
 
 
-def _ranking_groups(used: Sequence[Used]) -> list[list[Used]]:
-    """One ranking per kind, `group_by` meta and capture session (screenshots within `session_minutes`)."""
-    shots = _shaped(used, "ranking")
-    out: list[list[Used]] = []
-    for name in sorted({u.shot.kind for u in shots}):  # type: ignore[type-var]
-        rm = read_model(name)
-        assert rm is not None
-        mine = [u for u in shots if u.shot.kind == name]
-        out += cluster(mine, time=lambda u: u.time, window=timedelta(minutes=rm.session_minutes),
-                       key=lambda u, rm=rm: tuple(str(u.reading.meta.get(g)) for g in rm.group_by))
-    return out
-
-
-def _rankings(community: str, groups: list[list[Used]], out: Rows, usage: dict[str, dict[str, Any]]) -> None:
-    """Each ranking's rows in list order, stitched across its overlapping screenshots (ranking.py)."""
-    for members in groups:
+def _ranking(community: str, g: Grp, out: Rows, usage: dict[str, dict[str, Any]]) -> None:
+    """A ranking's rows in list order, stitched across its overlapping screenshots (ranking.py)."""
+    for members in (g.members,):
         k = _ranking_kind(members)
         rm = k.read_model
         assert rm is not None
@@ -385,53 +405,28 @@ def _rankings(community: str, groups: list[list[Used]], out: Rows, usage: dict[s
 
 # --- the `team_match` and `race` shapes -------------------------------------------------------------
 
-RESULT_WINDOW = timedelta(days=2)  # two copies of one result are posted within this of each other
-
-
-def _result_groups(used: Sequence[Used], shape: str) -> list[list[Used]]:
-    """One result per group: screenshots showing the same totals, or mostly the same rows, are one (sent twice)."""
-    def evidence(u: Used) -> Iterable[Hashable]:
-        t1, t2 = u.reading.meta.get("team1_total"), u.reading.meta.get("team2_total")
-        if isinstance(t1, int) and isinstance(t2, int) and t1 + t2 > 0:
-            yield ("totals", t1, t2)
-        rows = sorted((str(u.pids[i]), r.get("score")) for i, r in enumerate(u.reading.rows)
-                      if u.pids[i] is not None and isinstance(r.get("score"), int))
-        if len(rows) >= 4:
-            yield ("rows", tuple(rows))
-    # each screenshot its own key: only evidence joins (tables downloaded together share their file times)
-    return cluster(_shaped(used, shape), time=lambda u: u.time, window=timedelta(0), key=lambda u: u.shot.id,
-                   compatible=lambda a, b: abs(a.time - b.time) <= RESULT_WINDOW, evidence=evidence)
-
-
 def _shown_day(text: Any, cfg: DomainConfig) -> datetime | None:
     """The date a table shows (`18 Jul 2025`), as the start of that day in the screenshots' time zone."""
     day = shown_date(text) if isinstance(text, str) else None
     return datetime.combine(day, datetime.min.time(), cfg.tz).astimezone(timezone.utc) if day else None
 
 
-def _matches(community: str, groups: list[list[Used]], used: Sequence[Used], cfg: DomainConfig,
-             event_time: dict[str, datetime], out: Rows, usage: dict[str, dict[str, Any]]) -> None:
-    """Wars: each team's players and scores, the community's own team (the one whose players it sees elsewhere),
+def _match(community: str, g: Grp, cfg: DomainConfig, event_time: dict[str, datetime], elsewhere_of: Any,
+           out: Rows, usage: dict[str, dict[str, Any]]) -> None:
+    """A war: each team's players and scores, the community's own team (the one whose players it sees elsewhere),
     the result, and each score scaled to a full match for subs (matches.py)."""
-    shots_of: dict[str, set[str]] = defaultdict(set)  # player -> the screenshots they were read on
-    for u in used:
-        for pid in u.pids:
-            if pid is not None:
-                shots_of[pid].add(u.shot.id)
-    for members in groups:
+    for members in (g.members,):
         members = sorted(members, key=lambda u: (u.time, u.shot.ingest_seq))
         anchor = min(members, key=lambda u: u.shot.ingest_seq)
         rm = read_model(anchor.shot.kind)
         assert rm is not None
         wid = stable_id("w", community, anchor.shot.id)
-        mine = {u.shot.id for u in members}
-        elsewhere = {pid for pid, shots in shots_of.items() if shots - mine}
         picks = picks_of(members, lambda r: r.get("score") is not None)
         kept = {pid: best(p) for pid, p in picks.items()}
         teams: dict[int, list[str]] = defaultdict(list)
         for pid, win in sorted(kept.items()):
             teams[win.row.get("team") or 1].append(pid)
-        ours = our_team(teams, elsewhere) if teams else 1
+        ours = our_team(teams, elsewhere_of(set(kept), members)) if teams else 1
         meta: dict[str, Any] = {}
         for u in members:
             meta.update({k: v for k, v in u.reading.meta.items() if v is not None and k not in meta})
@@ -472,8 +467,8 @@ def _matches(community: str, groups: list[list[Used]], used: Sequence[Used], cfg
         mark(usage, members, "wars", wid)
 
 
-def _races(community: str, groups: list[list[Used]], out: Rows, usage: dict[str, dict[str, Any]]) -> None:
-    for members in groups:
+def _race(community: str, g: Grp, out: Rows, usage: dict[str, dict[str, Any]]) -> None:
+    for members in (g.members,):
         members = sorted(members, key=lambda u: (u.time, u.shot.ingest_seq))
         anchor = min(members, key=lambda u: u.shot.ingest_seq)
         rid = stable_id("c", community, anchor.shot.id)
@@ -495,7 +490,11 @@ def _races(community: str, groups: list[list[Used]], out: Rows, usage: dict[str,
 # --- players ---------------------------------------------------------------------------------------
 
 
-def _players(community: str, ident: Identity, cfg: DomainConfig, out: Rows) -> None:
+def players_rows(community: str, ident: Identity, cfg: DomainConfig,
+                 duplicates: Any = likely_duplicates) -> Rows:
+    """`players`, `player_aliases` and their review items. `duplicates(players, threshold)`: likely_duplicates, or
+    a cache of it (state.py)."""
+    out: Rows = defaultdict(list)
     review = out["review_queue"]
     for pid, p in sorted(ident.players.items()):
         out["players"].append({"player_id": pid, "community": community, "display_name": p.display_name,
@@ -505,17 +504,22 @@ def _players(community: str, ident: Identity, cfg: DomainConfig, out: Rows) -> N
         final = ident.final.get(a.player_id, a.player_id)
         out["player_aliases"].append({
             "community": community, "name_key": key, "player_id": final, "name": a.name, "tag": a.tag,
-            "match": a.match, "score": round(a.score, 1), "first_seen": a.first_seen, "last_seen": a.last_seen,
+            "match": "evidence" if a.player_id in ident.evidence else a.match, "score": round(a.score, 1), "first_seen": a.first_seen, "last_seen": a.last_seen,
             "screenshot_id": a.screenshot_id, "sightings": a.sightings})
-        if a.match == "ambiguous":
+        if a.match == "ambiguous" and a.player_id not in ident.evidence:
             review.append(review_item(community, "unmatched_name", f"alias {key}",
                                   f"{a.name!r} is close to several players ({', '.join(a.candidates)}); kept apart",
                                   a.screenshot_id, final))
-        elif a.match == "new" and a.sightings == 1 and ident.players.get(final) and ident.players[final].sightings == 1:
+        elif a.match == "new" and a.player_id not in ident.evidence and a.sightings == 1 and ident.players.get(final) and ident.players[final].sightings == 1:
             review.append(review_item(community, "unmatched_name", f"alias {key}",
                                   f"{a.name!r} matched no known player and was seen once", a.screenshot_id, final))
-    for a, b, score in likely_duplicates(list(ident.players.values()), cfg.duplicate_threshold):
+    for a, b, score in duplicates(list(ident.players.values()), cfg.duplicate_threshold):
         pa, pb = ident.players[a], ident.players[b]
         review.append(review_item(community, "duplicate_player", f"{a}~{b}",
-                              f"{pa.display_name!r} and {pb.display_name!r} look alike ({score:.0f}); "
-                              f"`observatory correct merge-players` if they are one", None, a, None))
+                                  f"{pa.display_name!r} and {pb.display_name!r} look alike ({score:.0f}); "
+                                  f"`observatory correct merge-players` if they are one", None, a, None))
+    return out
+
+
+def community_row(community: str, shots: int, players: int, first: str, last: str) -> dict[str, Any]:
+    return {"community": community, "screenshots": shots, "players": players, "first_seen": first, "last_seen": last}

@@ -14,7 +14,7 @@ from ...games.format import EventSpec, Pack, ReadModel
 from .columns import Group, one_of, single_fields, table_row
 from .model import DomainConfig
 from .snapshots import player_rows
-from .used import Rows, Used, forced_time, mark, note_of, of_kind, review_item
+from .used import Rows, Used, forced_time, mark, note_of, review_item
 from .windows import Found, find
 
 
@@ -35,23 +35,17 @@ class Event:
         return dict(sorted(out.items()))
 
 
-def groups(community: str, used: Sequence[Used], cfg: DomainConfig) -> list[Event]:
-    by_kind = of_kind(used)
-    out: list[Event] = []
-    for table, names in kinds_by("event", "event").items():
-        shots = [u for n in names for u in by_kind.get(n, ())]
-        if not shots:
-            continue
-        pack = pack_of(names[0])
-        assert pack is not None
-        spec = pack.events[table]
-        prefix = pack.tables[table].id_prefix or table[0]
-        for found in find(community, prefix, shots, spec.window, spec.group_by, cfg, evidence=_evidence(spec)):
-            out.append(Event(table, pack, spec, found))
-    return out
+def groups(community: str, table: str, shots: Sequence[Used], cfg: DomainConfig) -> list[Event]:
+    """The events of one event table's screenshots (`shots`: its kinds', in the family's order, families.py)."""
+    pack = pack_of(kinds_by("event", "event")[table][0])
+    assert pack is not None
+    spec = pack.events[table]
+    prefix = pack.tables[table].id_prefix or table[0]
+    return [Event(table, pack, spec, found)
+            for found in find(community, prefix, shots, spec.window, spec.group_by, cfg, evidence=evidence(spec))]
 
 
-def _evidence(spec: EventSpec):  # type: ignore[no-untyped-def]
+def evidence(spec: EventSpec):  # type: ignore[no-untyped-def]
     """An identical reading (the same player, or the same position, with the same large value) is one event's."""
     ev = spec.evidence
     if ev is None:
@@ -62,7 +56,7 @@ def _evidence(spec: EventSpec):  # type: ignore[no-untyped-def]
         for i, row in enumerate(u.reading.rows):
             v = row.get(field)
             if isinstance(v, int) and not isinstance(v, bool) and v >= ev.min:
-                yield ("pd", u.pids[i], v)
+                yield ("pd", u.base[i], v)
                 if position is not None and row.get(position) is not None:
                     yield ("rd", row.get(position), v)
     return readings

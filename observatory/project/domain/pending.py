@@ -18,7 +18,7 @@ from typing import Any
 
 from ..framework import CHECKPOINTS, META
 from . import schema
-from .derive import derive
+from .state import derive
 from .model import DomainConfig, Shot
 
 SHOT_SELECT = ("SELECT id, community, ingest_seq, captured_at, status, kind, confidence, requested_kind, meta "

@@ -51,6 +51,7 @@ class Identity:
     aliases: dict[str, Alias] = field(default_factory=dict)  # by key
     final: dict[str, str] = field(default_factory=dict)  # founding id -> id after merges
     pinned: set[str] = field(default_factory=set)  # keys an admin linked or unlinked: evidence never moves them
+    evidence: set[str] = field(default_factory=set)  # players found to be misreadings of another (derive.absorb)
 
     def resolve(self, shown: str) -> str:
         return self.final[self.aliases[parse_name(shown).key].player_id]
@@ -58,6 +59,88 @@ class Identity:
 
 def player_id(community: str, key: str) -> str:
     return stable_id("p", community, key)
+
+
+class Resolver:
+    """Names resolved in log order, resumable: a screenshot read later only adds sightings at the end, so the
+    players of the names read before it stay as they were (an incremental settle continues from here)."""
+
+    def __init__(self, community: str, corrections: Sequence[object], *, threshold: float) -> None:
+        self.community, self.threshold = community, threshold
+        self.links = {normalize(parse_name(c.name).name): c.player_id for c in corrections if isinstance(c, LinkAlias)}
+        self.unlinked: set[str] = set()
+        for c in corrections:
+            if isinstance(c, UnlinkAlias):
+                self.unlinked.add(normalize(parse_name(c.name).name))
+            elif isinstance(c, LinkAlias):
+                self.unlinked.discard(normalize(parse_name(c.name).name))
+        self.aliases: dict[str, Alias] = {}
+        self.players: dict[str, Player] = {}  # as sighted, before admins' merges and renames
+        self.known: dict[str, str] = {}  # key -> founding player id, for matching
+        self.by_length: dict[int, list[str]] = {}  # the same keys by length: a fuzzy match only looks at similar lengths
+
+    @property
+    def pinned(self) -> set[str]:
+        return set(self.links) | self.unlinked
+
+    def add(self, sightings: Sequence[tuple[str, str, str, int]]) -> None:
+        """`sightings`: (name as read, time, screenshot id, ingest order), continuing the log order."""
+        links, unlinked, known, by_length = self.links, self.unlinked, self.known, self.by_length
+        for shown, when, shot, order in sightings:
+            pn = parse_name(shown)
+            key = pn.key
+            if not key:
+                continue
+            alias = self.aliases.get(key)
+            if alias is None:
+                if key in links and key not in unlinked:
+                    pid, how, score, cands = links[key], "linked", 100.0, ()
+                else:
+                    m = match_name(key, {} if key in unlinked else known, threshold=self.threshold,
+                                   by_length=by_length)
+                    if m.player_id is not None:
+                        pid, how, score, cands = m.player_id, m.method, m.score, ()
+                    else:
+                        pid = player_id(self.community, key)
+                        how = "ambiguous" if m.method == "ambiguous" else "new"
+                        score, cands = m.score, m.candidates
+                alias = self.aliases[key] = Alias(key, pid, pn.name, pn.tag, how, score, when, when, shot,
+                                                  candidates=cands)
+                if key not in known:
+                    known[key] = pid
+                    by_length.setdefault(len(key), []).append(key)
+            alias.sightings += 1
+            if when < alias.first_seen:
+                alias.first_seen, alias.screenshot_id = when, shot
+            if when >= alias.last_seen:
+                alias.last_seen = when
+                alias.name, alias.tag = pn.name, pn.tag or alias.tag
+            p = self.players.get(alias.player_id)
+            if p is None:
+                p = self.players[alias.player_id] = Player(alias.player_id, key, first_seen=when, last_seen=when)
+            p.sightings += 1
+            p.first_seen, p.last_seen = min(p.first_seen, when), max(p.last_seen, when)
+            if (when, order) >= p.latest:
+                p.latest = (when, order)
+                p.display_name = pn.name
+                p.tag = pn.tag or p.tag
+
+    def identity(self, corrections: Sequence[object]) -> Identity:
+        """Who is who after the admins' merges and renames; the sightings so far are left as they are (the
+        aliases are shared: read them, never change them)."""
+        players = dict(self.players)
+        # a link may name a player no sighting founded yet (or any more): keep it addressable
+        for pid in {a.player_id for a in self.aliases.values()} - set(players):
+            players[pid] = Player(pid, "")
+        ident = Identity(players=players, aliases=self.aliases, pinned=self.pinned)
+        _merge(ident, corrections)
+        for c in corrections:
+            if isinstance(c, RenamePlayer):
+                target = ident.final.get(c.player_id)
+                if target == c.player_id and target in ident.players:  # a merged-away player's name no longer shows
+                    ident.players[target].display_name = parse_name(c.name).name or c.name
+                    ident.players[target].latest = ("~", 0)  # an admin's name outranks any reading
+        return ident
 
 
 def resolve_players(
@@ -68,64 +151,9 @@ def resolve_players(
     threshold: float,
 ) -> Identity:
     """`sightings`: (name as read, time, screenshot id, ingest order) in log order; `corrections` in force, log order."""
-    links = {normalize(parse_name(c.name).name): c.player_id for c in corrections if isinstance(c, LinkAlias)}
-    unlinked: set[str] = set()
-    for c in corrections:
-        if isinstance(c, UnlinkAlias):
-            unlinked.add(normalize(parse_name(c.name).name))
-        elif isinstance(c, LinkAlias):
-            unlinked.discard(normalize(parse_name(c.name).name))
-    ident = Identity(pinned=set(links) | unlinked)
-    known: dict[str, str] = {}  # key -> founding player id, for matching
-    by_length: dict[int, list[str]] = {}  # the same keys by length: a fuzzy match only looks at similar lengths
-    for shown, when, shot, order in sightings:
-        pn = parse_name(shown)
-        key = pn.key
-        if not key:
-            continue
-        alias = ident.aliases.get(key)
-        if alias is None:
-            if key in links and key not in unlinked:
-                pid, how, score, cands = links[key], "linked", 100.0, ()
-            else:
-                m = match_name(key, {} if key in unlinked else known, threshold=threshold, by_length=by_length)
-                if m.player_id is not None:
-                    pid, how, score, cands = m.player_id, m.method, m.score, ()
-                else:
-                    pid = player_id(community, key)
-                    how = "ambiguous" if m.method == "ambiguous" else "new"
-                    score, cands = m.score, m.candidates
-            alias = ident.aliases[key] = Alias(key, pid, pn.name, pn.tag, how, score, when, when, shot,
-                                              candidates=cands)
-            if key not in known:
-                known[key] = pid
-                by_length.setdefault(len(key), []).append(key)
-        alias.sightings += 1
-        if when < alias.first_seen:
-            alias.first_seen, alias.screenshot_id = when, shot
-        if when >= alias.last_seen:
-            alias.last_seen = when
-            alias.name, alias.tag = pn.name, pn.tag or alias.tag
-        p = ident.players.get(alias.player_id)
-        if p is None:
-            p = ident.players[alias.player_id] = Player(alias.player_id, key, first_seen=when, last_seen=when)
-        p.sightings += 1
-        p.first_seen, p.last_seen = min(p.first_seen, when), max(p.last_seen, when)
-        if (when, order) >= p.latest:
-            p.latest = (when, order)
-            p.display_name = pn.name
-            p.tag = pn.tag or p.tag
-    # a link may name a player no sighting founded yet (or any more): keep it addressable
-    for pid in {a.player_id for a in ident.aliases.values()} - set(ident.players):
-        ident.players[pid] = Player(pid, "")
-    _merge(ident, corrections)
-    for c in corrections:
-        if isinstance(c, RenamePlayer):
-            target = ident.final.get(c.player_id)
-            if target == c.player_id and target in ident.players:  # a merged-away player's name no longer shows
-                ident.players[target].display_name = parse_name(c.name).name or c.name
-                ident.players[target].latest = ("~", 0)  # an admin's name outranks any reading
-    return ident
+    r = Resolver(community, corrections, threshold=threshold)
+    r.add(sightings)
+    return r.identity(corrections)
 
 
 def _merge(ident: Identity, corrections: Sequence[object]) -> None:
@@ -157,21 +185,34 @@ def _merge(ident: Identity, corrections: Sequence[object]) -> None:
     ident.players = {pid: p for pid, p in merged.items() if p.sightings or p.name_key}
 
 
-def likely_duplicates(players: Sequence[Player], threshold: float) -> list[tuple[str, str, float]]:
-    """Pairs of distinct players whose names are close but were not matched (blocked by name start and end)."""
-    blocks: dict[tuple[str, str], list[Player]] = {}
+def blocks(players: Sequence[Player]) -> dict[tuple[str, str], list[Player]]:
+    """Players by the start and the end of their name key: only players sharing one are compared."""
+    out: dict[tuple[str, str], list[Player]] = {}
     for p in players:
         if len(p.name_key) >= 3:
-            blocks.setdefault(("a", p.name_key[:3]), []).append(p)
-            blocks.setdefault(("z", p.name_key[-3:]), []).append(p)
+            out.setdefault(("a", p.name_key[:3]), []).append(p)
+            out.setdefault(("z", p.name_key[-3:]), []).append(p)
+    return out
+
+
+def block_pairs(members: Sequence[Player], threshold: float) -> list[tuple[str, str, float]]:
+    """The pairs of one block whose names are close: (player a, player b, score), a < b."""
     found: dict[tuple[str, str], float] = {}
-    for members in blocks.values():
+    keys = [m.name_key for m in members]
+    for i, key in enumerate(keys):
+        for _, s, j in process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=threshold, limit=None):
+            if j > i and members[i].player_id != members[j].player_id:
+                a, b = sorted((members[i].player_id, members[j].player_id))
+                found[(a, b)] = max(found.get((a, b), 0.0), float(s))
+    return [(a, b, s) for (a, b), s in found.items()]
+
+
+def likely_duplicates(players: Sequence[Player], threshold: float) -> list[tuple[str, str, float]]:
+    """Pairs of distinct players whose names are close but were not matched (blocked by name start and end)."""
+    found: dict[tuple[str, str], float] = {}
+    for members in blocks(players).values():
         if len(members) < 2:
             continue
-        keys = [m.name_key for m in members]
-        for i, key in enumerate(keys):
-            for _, s, j in process.extract(key, keys, scorer=fuzz.ratio, score_cutoff=threshold, limit=None):
-                if j > i and members[i].player_id != members[j].player_id:
-                    a, b = sorted((members[i].player_id, members[j].player_id))
-                    found[(a, b)] = max(found.get((a, b), 0.0), float(s))
+        for a, b, s in block_pairs(members, threshold):
+            found[(a, b)] = max(found.get((a, b), 0.0), s)
     return sorted((a, b, s) for (a, b), s in found.items())

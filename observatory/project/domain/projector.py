@@ -14,7 +14,9 @@ each community exactly once.
 from __future__ import annotations
 
 import json
-from collections import Counter
+import logging
+import uuid
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,13 +27,18 @@ from ...correct.state import RECORD_SELECT, Record, record_from_payload, record_
 from ...eventlog import EventStore, StoredEvent
 from ..framework import META, Projector, ReplayJob, checkpoint_of
 from . import schema
-from .derive import derive
 from .fanout import DomainReplay
-from .model import DomainConfig
+from .model import DomainConfig, iso, parse_time
 from .pending import add_unread
-from .shots import CACHE, load_shots
+from .shots import CACHE, load_shots, load_shots_by_id
+from .state import CommunityState, Delta
 
+log = logging.getLogger(__name__)
 DIRTY = "_domain_dirty"
+DIRTY_SHOTS = "_domain_dirty_shots"  # the screenshots a settle takes in (state.py), beside their communities
+# community -> a token written by every settle of it: the derivation a process kept (STATES) goes on only
+# from the very tables it wrote; another process's settle, a restored file or a rebuild start it over.
+TOKENS = "_domain_tokens"
 # Key in META: the seq of the newest correction the last settle derived (0: none); newer ones dirty their community.
 # Not the checkpoint: a batch that needs no settle (pending.py) leaves it as it is, and a replay must agree.
 SEEN = "domain_corrections_seen"
@@ -96,6 +103,7 @@ class DomainProjector(Projector):
 
     def __init__(self, config: DomainConfig | None = None) -> None:
         self.config = config or DomainConfig()
+        self.settled: Counter[str] = Counter()  # communities settled "incrementally" or in "full", for `status`
 
     def schema_signature(self) -> str:
         return schema.signature()
@@ -103,6 +111,9 @@ class DomainProjector(Projector):
     def setup(self, db: sqlite_utils.Database) -> None:
         schema.setup(db)
         db.execute(f"CREATE TABLE IF NOT EXISTS [{DIRTY}] (community TEXT PRIMARY KEY)")
+        db.execute(f"CREATE TABLE IF NOT EXISTS [{DIRTY_SHOTS}] (community TEXT NOT NULL, screenshot_id TEXT NOT NULL, "
+                   "PRIMARY KEY (community, screenshot_id))")
+        db.execute(f"CREATE TABLE IF NOT EXISTS [{TOKENS}] (community TEXT PRIMARY KEY, token TEXT NOT NULL)")
 
     def apply(self, db: sqlite_utils.Database, events: Sequence[StoredEvent]) -> None:
         conn = db.conn
@@ -116,15 +127,20 @@ class DomainProjector(Projector):
             else:
                 shas.add(p["sha256"])
         shas_list = sorted(shas)
+        touched: dict[str, str] = {}  # screenshot -> community
         for i in range(0, len(shas_list), 500):
             chunk = shas_list[i:i + 500]
-            q = f"SELECT DISTINCT community FROM screenshots WHERE id IN ({','.join('?' * len(chunk))})"
-            dirty.update(c for (c,) in conn.execute(q, chunk))
+            q = f"SELECT id, community FROM screenshots WHERE id IN ({','.join('?' * len(chunk))})"
+            touched.update(conn.execute(q, chunk).fetchall())
+        dirty.update(touched.values())
         # A screenshot only ingested yet adds its two rows here, not a settle of its whole community (pending.py).
         unread = {sha: c for sha, c in ingested.items() if sha not in shas and c not in dirty}
         dirty |= {c for sha, c in ingested.items() if sha not in unread}
         dirty |= add_unread(conn, unread, self.config, dirty_table=DIRTY, projector=self.name)
+        touched.update({sha: c for sha, c in ingested.items() if c in dirty})
         conn.executemany(f"INSERT OR IGNORE INTO [{DIRTY}] (community) VALUES (?)", [(c,) for c in sorted(dirty)])
+        conn.executemany(f"INSERT OR IGNORE INTO [{DIRTY_SHOTS}] (community, screenshot_id) VALUES (?, ?)",
+                         [(c, sha) for sha, c in sorted(touched.items())])
 
     def settle(self, db: sqlite_utils.Database, store: EventStore) -> int:
         """Recompute every dirty community; returns how many were recomputed."""
@@ -152,8 +168,11 @@ class DomainProjector(Projector):
             empty = stored is None
             for community in sorted(dirty):
                 mine = [r for r in records if community_of[r.cid] == community]
-                self._recompute(conn, community, mine, empty=empty)
+                changed = [sid for (sid,) in conn.execute(
+                    f"SELECT screenshot_id FROM [{DIRTY_SHOTS}] WHERE community = ?", [community])]
+                self._recompute(conn, community, mine, changed, empty=empty)
             conn.execute(f"DELETE FROM [{DIRTY}]")
+            conn.execute(f"DELETE FROM [{DIRTY_SHOTS}]")
             conn.executemany(f"INSERT OR REPLACE INTO [{META}] (key, value) VALUES (?, ?)",
                              [("domain_config", self.config.fingerprint),
                               (SEEN, str(max((r.seq for r in records), default=0)))])
@@ -167,12 +186,64 @@ class DomainProjector(Projector):
         """A replay derives each community straight from the log, beside the facts' catch-up (fanout.py)."""
         return _DomainReplayJob(self, DomainReplay(store, until, self.config, target=target, workers=workers))
 
-    def _recompute(self, conn: Any, community: str, records: list[Record], *, empty: bool = False) -> None:
+    def _recompute(self, conn: Any, community: str, records: list[Record], changed: list[str], *,
+                   empty: bool = False) -> None:
+        """Take `changed` into the derivation this process kept of `community` (state.py), or derive it anew."""
+        row = conn.execute(f"SELECT value FROM [{META}] WHERE key = 'log_id'").fetchone()
+        path = conn.execute("PRAGMA database_list").fetchone()[2]
+        key = (row[0] if row else "", path, community)
+        token = conn.execute(f"SELECT token FROM [{TOKENS}] WHERE community = ?", [community]).fetchone()
+        kept = STATES.pop(key)
+        new_token = uuid.uuid4().hex
+        if not empty:  # a replay keeps no derivation, so it writes no tokens: its files come out alike
+            conn.execute(f"INSERT OR REPLACE INTO [{TOKENS}] (community, token) VALUES (?, ?)", [community, new_token])
+        why = "first settle in this process"
+        if kept is None or empty:
+            pass
+        elif token is None or kept[1] != token[0]:
+            why = "another process settled it"
+        elif kept[0].cfg != self.config or kept[0].cids != tuple(r.cid for r in records):
+            why = "its corrections or the configuration changed"
+        else:
+            delta = kept[0].append(load_shots_by_id(conn, changed))
+            if delta is not None:
+                write_delta(conn, community, delta)
+                STATES.put(key, (kept[0], new_token))
+                self.settled["incrementally"] += 1
+                return
+            why = kept[0].spent
+        self.settled[f"in full: {why}"] += 1
+        log.debug("%s: derived in full (%s)", community, why)
         # A replay derives each community once: no cache, so its memory stays one community's (shots.py).
         shots = load_shots(conn, community, None if empty else CACHE)
-        tables = derive(community, shots, records, self.config)
+        state = CommunityState(community, self.config, records, keep=not empty)
+        tables = state.build(shots)
         for table in schema.TABLES:
             replace_rows(conn, table, community, tables.get(table) or [], empty=empty)
+        if not empty:
+            STATES.put(key, (state, new_token))
+
+
+class _States:
+    """The derivations this process kept, of the communities it settled last (each with its token)."""
+
+    def __init__(self, keep: int = 8) -> None:
+        self.keep = keep
+        self._found: OrderedDict[tuple[str, str, str], tuple[CommunityState, str]] = OrderedDict()
+
+    def pop(self, key: tuple[str, str, str]) -> tuple[CommunityState, str] | None:
+        return self._found.pop(key, None)
+
+    def put(self, key: tuple[str, str, str], value: tuple[CommunityState, str]) -> None:
+        self._found[key] = value
+        while len(self._found) > self.keep:
+            self._found.popitem(last=False)
+
+    def clear(self) -> None:
+        self._found.clear()
+
+
+STATES = _States()
 
 
 class _DomainReplayJob(ReplayJob):
@@ -211,7 +282,48 @@ def correction_communities(conn: Any, records: Sequence[Record]) -> dict[str, st
     return out
 
 
-def replace_rows(conn: Any, table: str, community: str, rows: list[dict[str, Any]], *, empty: bool = False) -> None:
+def write_delta(conn: Any, community: str, d: Delta) -> None:
+    """Write what an incremental settle changed (state.py): every scope it made anew, and the rows by their key."""
+    for table, scope, rows in d.scoped:
+        replace_rows(conn, table, community, rows, where=scope)
+    pk = lambda r: (r["community"], r["reason"], r["subject"])  # noqa: E731
+    now = {pk(r): r for r in d.review}
+    before = {pk(r): r for r in d.review_gone}
+    conn.executemany("DELETE FROM review_queue WHERE community = ? AND reason = ? AND subject = ?",
+                     [k for k in before if k not in now])
+    _upsert(conn, "review_queue", [r for k, r in now.items() if before.get(k) != r])
+    fresh = [r for r in d.usage if conn.execute("SELECT 1 FROM screenshot_usage WHERE screenshot_id = ?",
+                                                [r["screenshot_id"]]).fetchone() is None]
+    _upsert(conn, "screenshot_usage", d.usage)
+    conn.executemany("DELETE FROM players WHERE player_id = ?", [(p,) for p in d.players_gone])
+    _upsert(conn, "players", d.players)
+    conn.executemany("DELETE FROM player_aliases WHERE community = ? AND name_key = ?",
+                     [(community, k) for k in d.aliases_gone])
+    _upsert(conn, "player_aliases", d.aliases)
+    new_ids = {r["screenshot_id"] for r in fresh}
+    times = [iso(parse_time(t)) for sid, t in d.times if sid in new_ids]
+    found = conn.execute("SELECT screenshots, first_seen, last_seen FROM communities WHERE community = ?",
+                         [community]).fetchone()
+    if found is None:
+        if times:
+            _upsert(conn, "communities", [{"community": community, "screenshots": len(times),
+                                           "players": d.players_count, "first_seen": min(times),
+                                           "last_seen": max(times)}])
+        return
+    n, first, last = found
+    conn.execute("UPDATE communities SET screenshots = ?, players = ?, first_seen = ?, last_seen = ? "
+                 "WHERE community = ?", [n + len(times), d.players_count, min([first, *times]), max([last, *times]),
+                                         community])
+
+
+def _upsert(conn: Any, table: str, rows: list[dict[str, Any]]) -> None:
+    cols = schema.COLUMNS[table]
+    conn.executemany(f"INSERT OR REPLACE INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) "
+                     f"VALUES ({', '.join('?' * len(cols))})", [tuple(r.get(c) for c in cols) for r in rows])
+
+
+def replace_rows(conn: Any, table: str, community: str, rows: list[dict[str, Any]], *, empty: bool = False,
+                 where: dict[str, Any] | None = None) -> None:
     """Make `community`'s rows of `table` exactly `rows`, writing only the ones that changed.
 
     A new screenshot changes a handful of a big community's hundreds of thousands of rows;
@@ -226,7 +338,9 @@ def replace_rows(conn: Any, table: str, community: str, rows: list[dict[str, Any
         return
     wanted = Counter(tuple(r.get(c) for c in cols) for r in rows)
     stale = []
-    for rowid, *values in conn.execute(f"SELECT rowid, {names} FROM [{table}] WHERE community = ?", [community]):
+    scope = "".join(f" AND [{c}] = ?" if v is not None else f" AND [{c}] IS NULL" for c, v in (where or {}).items())
+    args = [community, *(v for v in (where or {}).values() if v is not None)]
+    for rowid, *values in conn.execute(f"SELECT rowid, {names} FROM [{table}] WHERE community = ?{scope}", args):
         row = tuple(values)
         if wanted[row] > 0:
             wanted[row] -= 1

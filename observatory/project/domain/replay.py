@@ -19,7 +19,7 @@ from typing import Any
 from ...correct.state import Record, record_from_payload
 from ...eventlog import EventStore
 from ..framework import paused_gc
-from .derive import derive
+from .state import derive
 from .model import DomainConfig, Shot
 
 Rows = dict[str, list[dict[str, Any]]]  # table -> rows, as derive returns them

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any
 
 from ..framework import META
 from .model import Shot
 
 KEEP_COMMUNITIES = 4  # the communities settled last; a daemon's new screenshots come from a few at a time
-_SELECT = ("SELECT id, ingest_seq, captured_at, status, kind, confidence, requested_kind, meta, updated_seq "
-           "FROM screenshots WHERE community = ? ORDER BY ingest_seq")
+_COLUMNS = "SELECT id, ingest_seq, captured_at, status, kind, confidence, requested_kind, meta, updated_seq, community"
+_SELECT = f"{_COLUMNS} FROM screenshots WHERE community = ? ORDER BY ingest_seq"
 
 Decoded = tuple[int, dict[str, Any], list[dict[str, Any]], list[float | None]]  # updated_seq, meta, rows, confidence
 
@@ -67,7 +68,7 @@ def load_shots(conn: Any, community: str, cache: ShotCache | None = None) -> lis
     shots: dict[str, Shot] = {}
     decoded: dict[str, Decoded] = {}
     missing: list[str] = []
-    for sid, seq, captured, status, kind, conf, requested, meta, updated in conn.execute(_SELECT, [community]):
+    for sid, seq, captured, status, kind, conf, requested, meta, updated, _ in conn.execute(_SELECT, [community]):
         hit = known.get(sid)
         if hit is not None and hit[0] == updated:
             _, m, rows, confidence = hit
@@ -97,3 +98,21 @@ def load_shots(conn: Any, community: str, cache: ShotCache | None = None) -> lis
     if cache is not None and log_id is not None:
         cache.put(log_id, community, decoded)
     return list(shots.values())
+
+
+def load_shots_by_id(conn: Any, ids: Iterable[str]) -> list[Shot]:
+    """These screenshots with their newest extraction's rows (those the projections hold), in ingest order."""
+    loads = json.loads
+    shots: list[Shot] = []
+    for sid in sorted(set(ids)):
+        row = conn.execute(f"{_COLUMNS} FROM screenshots WHERE id = ?", [sid]).fetchone()
+        if row is None:
+            continue
+        sid, seq, captured, status, kind, conf, requested, meta, _, community = row
+        s = Shot(sid, community, seq or 0, captured, status, kind, conf, requested, loads(meta) if meta else {})
+        for data, c in conn.execute("SELECT data, confidence FROM extracted_rows WHERE screenshot_id = ? "
+                                    "ORDER BY row_index", [sid]):
+            s.rows.append(loads(data))
+            s.row_confidence.append(c)
+        shots.append(s)
+    return sorted(shots, key=lambda s: (s.ingest_seq, s.id))

@@ -13,7 +13,7 @@ from ...games.format import Pack, ReadModel
 from ...identity import normalize
 from .columns import Group, table_row
 from .model import DomainConfig
-from .used import Pick, Rows, Used, best, conflict, latest_best, mark, of_kind, picks_of
+from .used import Pick, Rows, Used, best, conflict, latest_best, mark, picks_of
 from .windows import Found, find
 
 
@@ -25,19 +25,14 @@ class Snapshot:
     found: Found
 
 
-def groups(community: str, used: Sequence[Used], cfg: DomainConfig) -> list[Snapshot]:
-    by_kind = of_kind(used)
-    out: list[Snapshot] = []
-    for table, names in kinds_by("snapshot", "table").items():
-        shots = [u for n in names for u in by_kind.get(n, ())]
-        if not shots:
-            continue
-        rm, pack = read_model(names[0]), pack_of(names[0])
-        assert rm is not None and pack is not None
-        prefix = pack.tables[table].id_prefix or table[0]
-        for found in find(community, prefix, shots, rm.window, rm.group_by, cfg, missing="unknown"):
-            out.append(Snapshot(table, pack, rm, found))
-    return out
+def groups(community: str, table: str, shots: Sequence[Used], cfg: DomainConfig) -> list[Snapshot]:
+    """The snapshots of one table's screenshots (`shots`: its kinds', in the family's order, families.py)."""
+    names = kinds_by("snapshot", "table")[table]
+    rm, pack = read_model(names[0]), pack_of(names[0])
+    assert rm is not None and pack is not None
+    prefix = pack.tables[table].id_prefix or table[0]
+    return [Snapshot(table, pack, rm, found)
+            for found in find(community, prefix, shots, rm.window, rm.group_by, cfg, missing="unknown")]
 
 
 def usable(rm: ReadModel):  # type: ignore[no-untyped-def]

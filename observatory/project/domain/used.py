@@ -24,8 +24,10 @@ class Used:
     reading: Reading
     time: datetime  # capture time, or an admin's time
     mail: datetime | None  # the mail time the screen shows (UTC), if any
-    pids: list[str | None]
+    pids: list[str | None]  # whose each row is, as the step of the derivation at hand has it
     outvoted: set[int] = field(default_factory=set)  # rows whose name reading lost a vote (votes.py)
+    base: list[str | None] = field(default_factory=list)  # whose each row is by its name alone (players.py)
+    voted: list[str | None] = field(default_factory=list)  # ... after its group's votes (votes.py)
     _time_text: str | None = None
 
     @property

@@ -1,0 +1,469 @@
+"""A community's derivation, kept between settles so that a new screenshot costs what it touches.
+
+`derive` runs every step of derive.py over a whole community. A `CommunityState` runs the same steps,
+keeps what they found (each name's player, each screenshot's group, who voted for whom, the players
+whose exact values are doubtful, who was seen where), and `append` then takes screenshots read after
+every one it holds through only what they reach:
+
+- their names continue the log-ordered identity (players.py: an earlier name never changes owner);
+- their family regroups just their neighbourhood (families.py);
+- the groups they form vote again, and so does every group whose vote weighed a player they show;
+- the cross-check compares again the readings of the players whose readings changed;
+- the groups whose players or doubtful values changed, and the wars whose players were seen elsewhere
+  for the first time, make their rows again; the players' rows follow.
+
+What it cannot take that way (a correction, a screenshot read again, one read out of log order, a
+neighbourhood past `LIMIT`) makes `append` return None, and the caller derives everything again.
+The tables are the same either way: the property tests hold both to `derive`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from ...correct.state import Record
+from ...identity import parse_name
+from ...games import pack_tables, sources
+from . import schema
+from .crosscheck import MEASURES, Measured, disagreements
+from .derive import (Context, absorb, community_row, context, doubt, group_rows, measured, players_rows,
+                     sightings, use, vote)
+from .families import FamilyIndex, Grp, families, family_of
+from .model import DomainConfig, Shot, iso, parse_time
+from .players import Identity, Player, Resolver, block_pairs, blocks, likely_duplicates
+from .used import Rows, Used
+from .votes import vanished
+
+LIMIT = 3000  # screenshots one regrouping may take in before it is cheaper to derive everything again
+GKey = tuple[str, str]  # (family, group id)
+
+
+def derive(community: str, shots: Sequence[Shot], records: Sequence[Record], cfg: DomainConfig) -> Rows:
+    """The domain tables of one community, as a pure function of its screenshots and corrections.
+
+    Because the result depends only on the facts (never on the order or batching in which
+    they arrived), an incremental update and a full replay give the same tables.
+    """
+    return CommunityState(community, cfg, records, keep=False).build(shots)
+
+
+def _order(s: Shot) -> tuple[int, str]:
+    return (s.ingest_seq, s.id)
+
+
+@dataclass
+class Delta:
+    """What `append` changed: each (table, scope) given its rows anew, and the rows keyed by their table's key."""
+
+    scoped: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = field(default_factory=list)
+    review_gone: list[dict[str, Any]] = field(default_factory=list)  # items of the scopes made anew, as they were
+    review: list[dict[str, Any]] = field(default_factory=list)  # ... and as they are
+    usage: list[dict[str, Any]] = field(default_factory=list)  # screenshot_usage rows that changed or are new
+    players: list[dict[str, Any]] = field(default_factory=list)
+    players_gone: list[str] = field(default_factory=list)
+    aliases: list[dict[str, Any]] = field(default_factory=list)
+    aliases_gone: list[str] = field(default_factory=list)
+    players_count: int = 0
+    times: list[tuple[str, str]] = field(default_factory=list)  # (screenshot, capture time) of those taken in
+
+
+def _tuple(table: str, row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(row.get(c) for c in schema.COLUMNS[table])
+
+
+def _scope(table: str, g: Grp) -> tuple[tuple[str, Any], ...]:
+    """The columns and values that pick `g`'s rows out of `table`: its id, else its calendar key."""
+    return tuple((col, _scope_value(op, name, g)) for col, op, name in _scope_columns(table))
+
+
+def _scope_value(op: str, name: str, g: Grp) -> Any:
+    if op == "id":
+        return g.id
+    if op == "community":
+        return g.members[0].shot.community
+    return g.obj.found.key.get(name)
+
+
+@lru_cache(maxsize=None)
+def _scope_columns(table: str) -> tuple[tuple[str, str, str], ...]:
+    own = {"rankings": "ranking_id", "wars": "war_id", "war_scores": "war_id", "races": "race_id",
+           "race_results": "race_id"}
+    if table in own:
+        return ((own[table], "id", ""),)
+    found = pack_tables().get(table)
+    if found is None:  # a ranking kind's entries
+        return (("ranking_id", "id", ""),)
+    pack = found[0]
+    parsed = {col: sources.parse(text) for col, text in pack.tables[table].columns.items()}
+    ids = [(col, "id", "") for col, src in parsed.items() if src.op == "id"]
+    return tuple(ids) or tuple((col, src.op, src.args[0] if src.args else "") for col, src in parsed.items()
+                               if src.op in ("key", "community"))
+
+
+class _Duplicates:
+    """likely_duplicates, block by block, kept: a new player only makes its own blocks be compared again."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[tuple[str, str], tuple[tuple[tuple[str, str], ...], list[tuple[str, str, float]]]] = {}
+
+    def __call__(self, players: list[Player], threshold: float) -> list[tuple[str, str, float]]:
+        found: dict[tuple[str, str], float] = {}
+        kept = {}
+        for key, members in blocks(players).items():
+            if len(members) < 2:
+                continue
+            sig = tuple(sorted((m.player_id, m.name_key) for m in members))
+            hit = self.blocks.get(key)
+            if hit is None or hit[0] != sig:
+                hit = (sig, block_pairs(members, threshold))
+            kept[key] = hit
+            for a, b, s in hit[1]:
+                found[(a, b)] = max(found.get((a, b), 0.0), s)
+        self.blocks = kept
+        return sorted((a, b, s) for (a, b), s in found.items())
+
+
+class CommunityState:
+    def __init__(self, community: str, cfg: DomainConfig, records: Sequence[Record], *, keep: bool = True) -> None:
+        self.community, self.cfg, self.keep = community, cfg, keep
+        self.cids = tuple(r.cid for r in records)
+        self.ctx: Context = context(records)
+        self.resolver = Resolver(community, self.ctx.identity, threshold=cfg.fuzzy_threshold)
+        self.merged = Identity()
+        self.ident = Identity()
+        self.used: dict[str, Used] = {}
+        self.last: tuple[int, str] = (-1, "")  # the log order of the newest screenshot that counts
+        self.seen: Counter[str] = Counter()
+        self.first: dict[str, int] = {}
+        self.index: dict[str, FamilyIndex] = {f.name: FamilyIndex(f) for f in families()}
+        self.groups: dict[GKey, Grp] = {}
+        self.deps: dict[str, set[GKey]] = defaultdict(set)
+        self.moving: dict[GKey, list[tuple[str, str]]] = {}
+        self.measured: dict[str, dict[tuple[str, int], Measured]] = defaultdict(dict)  # player -> their readings
+        self.measured_of: dict[str, set[str]] = {}  # screenshot -> the players of its compared readings
+        self.doubts: dict[tuple[str, int], str] = {}
+        self.doubts_of: dict[str, set[tuple[str, int]]] = defaultdict(set)  # player -> their doubtful readings
+        self.players_of: dict[str, frozenset[str]] = {}  # screenshot -> its players, as its rows count
+        self.pid_shots: Counter[str] = Counter()  # player -> screenshots they count on
+        self.wars_of: dict[str, set[GKey]] = defaultdict(set)
+        self.base_usage: dict[str, dict[str, Any]] = {}
+        self.usage: dict[str, tuple[Any, ...]] = {}
+        self.review: dict[tuple[Any, ...], list[dict[str, Any]]] = {}  # scope -> its review items
+        self.player_rows: dict[str, tuple[Any, ...]] = {}
+        self.alias_rows: dict[str, tuple[Any, ...]] = {}
+        self.duplicates = _Duplicates() if keep else likely_duplicates
+        self.spent = ""  # why `append` gave up, if it did
+
+    # --- the steps, over whatever they are given ------------------------------------------------------------
+
+    def _use(self, shots: Iterable[Shot], review: Rows) -> list[Used]:
+        counted = []
+        for s in sorted(shots, key=_order):
+            usage, u, items = use(self.community, s, self.ctx, self.cfg)
+            self.base_usage[s.id] = usage
+            if self.keep:
+                self.review[("s", s.id)] = items
+            review["review_queue"] += items
+            if u is not None:
+                counted.append(u)
+                self.used[s.id] = u
+                self.last = max(self.last, _order(s))
+        return counted
+
+    def _identify(self, counted: Sequence[Used]) -> bool:
+        """Continue identity with `counted`'s names; False when that changed who an earlier player is."""
+        found = [(u, sightings(u)) for u in counted]
+        self.resolver.add([(name, u.time_text, u.shot.id, u.shot.ingest_seq) for u, names in found for _, name in names])
+        before = self.merged.final
+        self.merged = self.resolver.identity(self.ctx.identity)
+        final, aliases = self.merged.final, self.merged.aliases
+        if any(final.get(pid) != now for pid, now in before.items()):
+            return False  # an admin's merge named a player only these screenshots founded
+        for u, names in found:
+            u.base = [None] * len(u.reading.rows)
+            for i, name in names:
+                u.base[i] = final[aliases[parse_name(name).key].player_id]
+            for pid in u.base:
+                if pid is not None:
+                    self.seen[pid] += 1
+                    self.first.setdefault(pid, len(self.first))
+            u.pids = list(u.base)
+        return True
+
+    def _vote(self, groups: Iterable[Grp]) -> None:
+        for g in groups:
+            vote(self.community, g, self.merged, self.seen, self.first, self.cfg)
+            if g.moves:
+                self.moving[g.key] = g.moves
+            if self.keep:
+                for pid in g.deps:
+                    self.deps[pid].add(g.key)
+
+    def _forget(self, g: Grp) -> None:
+        for pid in g.deps:
+            found = self.deps.get(pid)
+            if found is not None:
+                found.discard(g.key)
+                if not found:
+                    del self.deps[pid]
+        self.moving.pop(g.key, None)
+        if self.groups.get(g.key) is g:
+            del self.groups[g.key]
+
+    def _absorb(self) -> None:
+        moves = [m for ms in self.moving.values() for m in ms]
+        self.ident = absorb(self.merged, vanished(moves, self.seen))
+
+    def _measure(self, counted: Iterable[Used]) -> set[str]:
+        """Index the compared readings of `counted` by their voted players; returns the players touched."""
+        touched: set[str] = set()
+        compared = {k for k, _ in MEASURES}  # read each time: what a pack declares may change in a test
+        for u in counted:
+            sid = u.shot.id
+            for pid in self.measured_of.pop(sid, ()):
+                mine = self.measured[pid]
+                for key in [k for k in mine if k[0] == sid]:
+                    del mine[key]
+                touched.add(pid)
+            if u.shot.kind not in compared:
+                continue
+            readings = measured(u, self.ctx)
+            for m in readings:
+                self.measured[m.player][(sid, m.ref[1])] = m
+            if readings:
+                self.measured_of[sid] = {m.player for m in readings}
+                touched |= self.measured_of[sid]
+        return touched
+
+    def _check(self, players: Iterable[str]) -> set[str]:
+        """Cross-check again the readings of `players`; returns the screenshots whose doubtful values changed."""
+        players = sorted(set(players))
+        readings = [m for p in players for m in self.measured.get(p, {}).values()]
+        readings.sort(key=lambda m: (_order(m.ref[0].shot), m.ref[1]))
+        found = {(d.exact.ref[0].shot.id, d.exact.ref[1]): (d.exact.player, d.reason) for d in disagreements(readings)}
+        old = {key: self.doubts.pop(key) for p in players for key in self.doubts_of.pop(p, set())}
+        for key, (p, reason) in found.items():
+            self.doubts[key] = reason
+            self.doubts_of[p].add(key)
+        return {key[0] for key in old.keys() | found.keys() if old.get(key) != self.doubts.get(key)}
+
+    def _count_players(self, counted: Iterable[Used]) -> set[str]:
+        """Who counts on which screenshot (for a war's own team); returns the players whose count changed."""
+        changed: set[str] = set()
+        for u in counted:
+            now = frozenset(p for p in u.pids if p is not None)
+            before = self.players_of.get(u.shot.id, frozenset())
+            for p in before - now:
+                self.pid_shots[p] -= 1
+            for p in now - before:
+                self.pid_shots[p] += 1
+            changed |= before ^ now
+            self.players_of[u.shot.id] = now
+        return changed
+
+    def _elsewhere(self, pids: set[str], members: Sequence[Used]) -> set[str]:
+        here = Counter(p for u in members for p in self.players_of.get(u.shot.id, ()))
+        return {p for p in pids if self.pid_shots[p] > here[p]}
+
+    def _rows(self, g: Grp, out: Rows, usage: dict[str, dict[str, Any]]) -> None:
+        """`g`'s rows into `out`, its members' marked `screenshot_usage` rows into `usage`."""
+        mine = {u.shot.id: dict(self.base_usage[u.shot.id]) for u in g.members}
+        rows = group_rows(self.community, g, self.ctx, self.cfg, self.doubts, self._elsewhere, mine)
+        for table, found in rows.items():
+            out[table] += found
+        usage.update(mine)
+        if self.keep:
+            self.review[("g", *g.key)] = rows.get("review_queue", [])
+            if g.family.shape == "team_match":
+                for p in {p for u in g.members for p in u.pids if p is not None}:
+                    self.wars_of[p].add(g.key)
+
+    def _players(self) -> Rows:
+        rows = players_rows(self.community, self.ident, self.cfg, self.duplicates)
+        if self.keep:
+            self.review[("p",)] = rows.get("review_queue", [])
+        return rows
+
+    # --- everything -------------------------------------------------------------------------------------
+
+    def build(self, shots: Sequence[Shot]) -> Rows:
+        """Derive everything from `shots` (the community's, each once); returns the rows of every table."""
+        out: Rows = defaultdict(list)
+        counted = self._use(shots, out)
+        self._identify(counted)
+        by_family: dict[str, list[Used]] = defaultdict(list)
+        for u in counted:
+            by_family[family_of()[u.shot.kind or ""].name].append(u)
+        groups: list[Grp] = []
+        for f in families():
+            mine = by_family.get(f.name)
+            if not mine:
+                continue
+            mine.sort(key=f.order)
+            found = f.groups(self.community, mine, self.cfg)
+            groups += found
+            if self.keep:
+                idx = self.index[f.name]
+                for u in mine:
+                    idx.add(u)
+                idx.replace((), found)
+        self.groups = {g.key: g for g in groups}
+        self._vote(groups)
+        self._absorb()
+        self._measure(counted)
+        self._check(list(self.measured))
+        for u in counted:
+            doubt(u, self.doubts)
+        self._count_players(counted)
+        usage: dict[str, dict[str, Any]] = {}
+        for g in groups:
+            self._rows(g, out, usage)
+        ordered = sorted(shots, key=_order)
+        out["screenshot_usage"] = [usage.get(s.id) or self.base_usage[s.id] for s in ordered]
+        for table, found in self._players().items():
+            out[table] += found
+        if shots:  # corrections alone (about players or screenshots it never had) do not make a community
+            times = [parse_time(s.captured_at) for s in shots]
+            out["communities"].append(community_row(self.community, len(shots), len(out["players"]),
+                                                    iso(min(times)), iso(max(times))))
+        if self.keep:
+            self.usage = {r["screenshot_id"]: _tuple("screenshot_usage", r) for r in out["screenshot_usage"]}
+            self.player_rows = {r["player_id"]: _tuple("players", r) for r in out["players"]}
+            self.alias_rows = {r["name_key"]: _tuple("player_aliases", r) for r in out["player_aliases"]}
+        else:
+            self.base_usage.clear()
+        return out
+
+    # --- what screenshots read since add ----------------------------------------------------------------
+
+    def append(self, shots: Sequence[Shot]) -> Delta | None:
+        """Take in `shots` (this community's, new or changed since the last build or append); None when only
+        deriving everything again can (the state is then spent)."""
+        assert self.keep
+        delta = Delta()
+        fresh: list[Shot] = []
+        for s in sorted(shots, key=_order):
+            if s.id in self.used:
+                return self._spent("a screenshot that counts was read again")  # its groups may split
+            fresh.append(s)
+        review: Rows = defaultdict(list)
+        before = {s.id: self.review.get(("s", s.id), []) for s in fresh}
+        last = self.last
+        counted = self._use(fresh, review)
+        if any(_order(u.shot) < last for u in counted):
+            # identity and votes weigh names by when they were first read
+            return self._spent("a screenshot was read out of log order")
+        for s in fresh:
+            delta.review_gone += before[s.id]
+            delta.review += self.review.get(("s", s.id), [])
+        if not self._identify(counted):
+            return self._spent("an admin's merge or rename names a new player")
+        # regroup each family's neighbourhood of the new screenshots
+        by_family: dict[str, list[Used]] = defaultdict(list)
+        for u in counted:
+            by_family[family_of()[u.shot.kind or ""].name].append(u)
+        gone: list[Grp] = []
+        formed: list[Grp] = []
+        for name, mine in by_family.items():
+            idx = self.index[name]
+            for u in mine:
+                idx.add(u)
+            f = idx.family
+            found = idx.neighbourhood(mine, self.cfg, LIMIT, lambda ms, f=f: f.groups(self.community, ms, self.cfg))
+            if found is None:
+                return self._spent(f"more than {LIMIT} screenshots to regroup")
+            old, new = found
+            idx.replace(old, new)
+            gone += old
+            formed += new
+        for g in gone:
+            self._forget(g)
+        for g in formed:
+            self.groups[g.key] = g
+        # groups whose votes weighed a player these screenshots show again
+        weighed = {k for u in counted for p in set(u.base) if p is not None for k in self.deps.get(p, ())}
+        revote = {g.key: g for g in formed}
+        for k in weighed:
+            if k in self.groups:
+                revote.setdefault(k, self.groups[k])
+        for g in revote.values():
+            self._forget(g)
+            self.groups[g.key] = g
+        self._vote(revote.values())
+        self._absorb()
+        members = {u.shot.id: u for g in revote.values() for u in g.members}
+        changed = self._check(self._measure(members.values()))
+        rerow = dict(revote)
+        for sid in changed:
+            g = self._group_of(sid)
+            rerow.setdefault(g.key, g)
+        members = {u.shot.id: u for g in rerow.values() for u in g.members}
+        for u in members.values():
+            doubt(u, self.doubts)
+        for p in self._count_players(members.values()):
+            for k in self.wars_of.get(p, ()):
+                if k in self.groups:
+                    rerow.setdefault(k, self.groups[k])
+        # rows: every table each group wrote or writes, scoped to the group
+        usage: dict[str, dict[str, Any]] = {}
+        made: dict[tuple[str, tuple[tuple[str, Any], ...]], list[dict[str, Any]]] = {}
+        for g in gone:
+            delta.review_gone += self.review.pop(("g", *g.key), [])
+            for table in g.family.tables:
+                made.setdefault((table, _scope(table, g)), [])
+        for g in rerow.values():
+            if ("g", *g.key) in self.review:
+                delta.review_gone += self.review.pop(("g", *g.key))
+            for table in g.family.tables:
+                made.setdefault((table, _scope(table, g)), [])
+            rows: Rows = defaultdict(list)
+            self._rows(g, rows, usage)
+            delta.review += rows.pop("review_queue", [])
+            for table, found in rows.items():
+                made[(table, _scope(table, g))] += found
+        delta.scoped = [(table, dict(scope), rows) for (table, scope), rows in made.items()]
+        # screenshot_usage
+        for s in fresh:
+            usage.setdefault(s.id, self.base_usage[s.id])
+        for sid, row in usage.items():
+            t = _tuple("screenshot_usage", row)
+            if self.usage.get(sid) != t:
+                self.usage[sid] = t
+                delta.usage.append(row)
+        delta.times = [(s.id, s.captured_at) for s in fresh]
+        # players
+        delta.review_gone += self.review.get(("p",), [])
+        prow = self._players()
+        delta.review += self.review[("p",)]
+        players = {r["player_id"]: r for r in prow.get("players", [])}
+        aliases = {r["name_key"]: r for r in prow.get("player_aliases", [])}
+        delta.players_gone = [p for p in self.player_rows if p not in players]
+        delta.aliases_gone = [k for k in self.alias_rows if k not in aliases]
+        for pid in delta.players_gone:
+            del self.player_rows[pid]
+        for key in delta.aliases_gone:
+            del self.alias_rows[key]
+        for pid, r in players.items():
+            t = _tuple("players", r)
+            if self.player_rows.get(pid) != t:
+                self.player_rows[pid] = t
+                delta.players.append(r)
+        for key, r in aliases.items():
+            t = _tuple("player_aliases", r)
+            if self.alias_rows.get(key) != t:
+                self.alias_rows[key] = t
+                delta.aliases.append(r)
+        delta.players_count = len(players)
+        return delta
+
+    def _spent(self, why: str) -> None:
+        self.spent = why
+        return None
+
+    def _group_of(self, sid: str) -> Grp:
+        u = self.used[sid]
+        return self.index[family_of()[u.shot.kind or ""].name].group_of[sid]
