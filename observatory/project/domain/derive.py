@@ -230,7 +230,8 @@ def vote(community: str, g: Grp, ident: Identity, seen: Mapping[str, int], first
     whatever the names; a shared power alone only joins names that look alike (Mar and
     Marra with one power stay two). Sets the members' `voted` players and `g.moves` (a
     player left with no row of its own was a misreading: `absorb`), `g.deps` (the players
-    whose sightings elsewhere the outcome weighed) and `g.review`.
+    whose sightings elsewhere the outcome weighed, with the row counts their sightings were weighed against) and
+    `g.review`.
     """
     def alike(a: str, b: str) -> bool:  # as long as a name a fuzzy match accepts, and close enough to review
         return min(len(a), len(b)) >= MIN_FUZZY_LENGTH and fuzz.ratio(a, b) >= cfg.duplicate_threshold
@@ -239,7 +240,7 @@ def vote(community: str, g: Grp, ident: Identity, seen: Mapping[str, int], first
         u.pids, u.outvoted = list(u.base), set()
     by_id = {u.shot.id: u for u in g.members}
     moves: list[tuple[str, str]] = []
-    deps: set[str] = set()
+    deps: dict[str, set[int]] = {}
     review: list[dict[str, Any]] = []
     for table, members, key_of, labels, similar in _sources(g, alike):
         buckets: dict[tuple[Any, ...], list[Vote]] = defaultdict(list)
@@ -255,7 +256,8 @@ def vote(community: str, g: Grp, ident: Identity, seen: Mapping[str, int], first
         anchor = min(members, key=lambda u: u.shot.ingest_seq).shot.id
         for key, votes in sorted(buckets.items(), key=lambda kv: repr(kv[0])):
             if len({v.pid for v in votes}) > 1 and len({v.shot_id for v in votes}) > 1:
-                deps.update(v.pid for v in votes)
+                for pid, n in Counter(v.pid for v in votes).items():  # a player seen more than n times tips it
+                    deps.setdefault(pid, set()).add(n)
             settled = settle(votes, seen, first, similar)
             if settled is None:
                 continue
@@ -273,7 +275,7 @@ def vote(community: str, g: Grp, ident: Identity, seen: Mapping[str, int], first
                                       moved[0].shot_id, ident.final.get(winner, winner), won.confidence))
     for u in g.members:
         u.voted = u.pids
-    g.moves, g.deps, g.review = moves, frozenset(deps), review
+    g.moves, g.deps, g.review = moves, {pid: frozenset(n) for pid, n in deps.items()}, review
 
 
 def absorb(ident: Identity, gone: Mapping[str, str]) -> Identity:

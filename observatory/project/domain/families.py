@@ -96,7 +96,7 @@ class Grp:
     members: list[Used]
     obj: Any  # a snapshots.Snapshot, an events.Event, or the screenshots (ranking, team_match, race)
     moves: list[tuple[str, str]] = field(default_factory=list)  # whose readings its votes gave to whom
-    deps: frozenset[str] = frozenset()  # players whose sightings elsewhere its votes weighed
+    deps: dict[str, frozenset[int]] = field(default_factory=dict)  # players its votes weighed (derive.vote)
     review: list[dict[str, Any]] = field(default_factory=list)  # its votes' review items
 
     @property

@@ -13,6 +13,7 @@ each community exactly once.
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import uuid
@@ -153,9 +154,8 @@ class DomainProjector(Projector):
         conn.execute("BEGIN IMMEDIATE")
         try:
             upto = checkpoint_of(db, self.name)
-            records = [record_from_payload(e.event_id, e.seq, e.payload, e.recorded_at)
-                       for e in store.corrections(until=upto)]
-            community_of = correction_communities(conn, records)
+            records = CORRECTIONS.until(store, conn, upto)
+            community_of = correction_communities(conn, records, CORRECTIONS.community)
             seen = _seen(conn)
             dirty = {c for (c,) in conn.execute(f"SELECT community FROM [{DIRTY}]")}
             dirty |= {community_of[r.cid] for r in records if r.seq > seen and community_of[r.cid]}  # type: ignore[misc]
@@ -263,13 +263,49 @@ def _seen(conn: Any) -> int:
     return int(row[0]) if row else 0
 
 
-def correction_communities(conn: Any, records: Sequence[Record]) -> dict[str, str | None]:
+class _Corrections:
+    """The corrections of the log a process settles from, read once: a settle needs them all, and a log only grows.
+
+    Kept for one log (its file and id: a copy that was appended to otherwise is another log), with the
+    communities they were found to bear on (a screenshot's community never changes once it is ingested)."""
+
+    def __init__(self) -> None:
+        self.key: tuple[str, str] | None = None
+        self.records: list[Record] = []
+        self.seqs: list[int] = []
+        self.community: dict[str, str] = {}
+        self.read_to = 0  # the seq up to which the log was read
+
+    def until(self, store: EventStore, conn: Any, upto: int) -> list[Record]:
+        row = conn.execute(f"SELECT value FROM [{META}] WHERE key = 'log_id'").fetchone()
+        key = (str(store.where), row[0] if row else "")
+        if key != self.key:
+            self.key, self.records, self.seqs, self.community, self.read_to = key, [], [], {}, 0
+        if upto > self.read_to:
+            found = [record_from_payload(e.event_id, e.seq, e.payload, e.recorded_at)
+                     for e in store.corrections(after=self.read_to, until=upto)]
+            self.records += found
+            self.seqs += [r.seq for r in found]
+            self.read_to = upto
+        return self.records[:bisect.bisect_right(self.seqs, upto)]
+
+
+CORRECTIONS = _Corrections()
+
+
+def correction_communities(conn: Any, records: Sequence[Record], known: dict[str, str] | None = None
+                           ) -> dict[str, str | None]:
     """The community each correction bears on, as the `corrections` audit table shows it.
 
     Its own `community`, else its screenshot's; a revert belongs to the community of what it reverts.
+    `known`: what earlier calls found (a cache, filled here).
     """
     out: dict[str, str | None] = {}
+    known = {} if known is None else known
     for r in records:  # log order: a revert comes after what it reverts
+        if r.cid in known:
+            out[r.cid] = known[r.cid]
+            continue
         c = r.correction
         if c.kind == "revert":
             out[r.cid] = out.get(c.correction_id)
@@ -279,6 +315,8 @@ def correction_communities(conn: Any, records: Sequence[Record]) -> dict[str, st
             row = conn.execute("SELECT community FROM screenshots WHERE id = ?", [c.screenshot_id]).fetchone()
             community = row[0] if row else None
         out[r.cid] = community
+        if community is not None:
+            known[r.cid] = community
     return out
 
 

@@ -19,9 +19,12 @@ The tables are the same either way: the property tests hold both to `derive`.
 
 from __future__ import annotations
 
+import bisect
+from math import inf
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -29,6 +32,7 @@ from ...correct.state import Record
 from ...identity import parse_name
 from ...games import pack_tables, sources
 from . import schema
+from . import crosscheck
 from .crosscheck import MEASURES, Measured, disagreements
 from .derive import (Context, absorb, community_row, context, doubt, group_rows, measured, players_rows,
                      sightings, use, vote)
@@ -144,9 +148,10 @@ class CommunityState:
         self.deps: dict[str, set[GKey]] = defaultdict(set)
         self.moving: dict[GKey, list[tuple[str, str]]] = {}
         self.measured: dict[str, dict[tuple[str, int], Measured]] = defaultdict(dict)  # player -> their readings
-        self.measured_of: dict[str, set[str]] = {}  # screenshot -> the players of its compared readings
-        self.doubts: dict[tuple[str, int], str] = {}
-        self.doubts_of: dict[str, set[tuple[str, int]]] = defaultdict(set)  # player -> their doubtful readings
+        self.times: dict[str, list[tuple[datetime, tuple[int, str], int]]] = defaultdict(list)  # ... in time order
+        self.measured_of: dict[str, list[Measured]] = {}  # screenshot -> its compared readings
+        self.doubts: dict[tuple[str, int], str] = {}  # (screenshot, row) -> why its exact value is doubtful
+        self.doubts_of: dict[str, dict[tuple[str, int], datetime]] = {}  # player -> their doubtful readings' times
         self.players_of: dict[str, frozenset[str]] = {}  # screenshot -> its players, as its rows count
         self.pid_shots: Counter[str] = Counter()  # player -> screenshots they count on
         self.wars_of: dict[str, set[GKey]] = defaultdict(set)
@@ -177,6 +182,7 @@ class CommunityState:
     def _identify(self, counted: Sequence[Used]) -> bool:
         """Continue identity with `counted`'s names; False when that changed who an earlier player is."""
         found = [(u, sightings(u)) for u in counted]
+        self.was: dict[str, int] = {}  # players these screenshots show: how often they were seen before
         self.resolver.add([(name, u.time_text, u.shot.id, u.shot.ingest_seq) for u, names in found for _, name in names])
         before = self.merged.final
         self.merged = self.resolver.identity(self.ctx.identity)
@@ -189,6 +195,7 @@ class CommunityState:
                 u.base[i] = final[aliases[parse_name(name).key].player_id]
             for pid in u.base:
                 if pid is not None:
+                    self.was.setdefault(pid, self.seen[pid])
                     self.seen[pid] += 1
                     self.first.setdefault(pid, len(self.first))
             u.pids = list(u.base)
@@ -218,38 +225,63 @@ class CommunityState:
         moves = [m for ms in self.moving.values() for m in ms]
         self.ident = absorb(self.merged, vanished(moves, self.seen))
 
-    def _measure(self, counted: Iterable[Used]) -> set[str]:
-        """Index the compared readings of `counted` by their voted players; returns the players touched."""
-        touched: set[str] = set()
+    def _measure(self, counted: Iterable[Used]) -> dict[str, list[datetime]]:
+        """Index the compared readings of `counted` by their voted players; returns, for each player whose
+        readings changed, the times they changed at."""
+        touched: dict[str, list[datetime]] = defaultdict(list)
         compared = {k for k, _ in MEASURES}  # read each time: what a pack declares may change in a test
         for u in counted:
             sid = u.shot.id
-            for pid in self.measured_of.pop(sid, ()):
-                mine = self.measured[pid]
-                for key in [k for k in mine if k[0] == sid]:
-                    del mine[key]
-                touched.add(pid)
-            if u.shot.kind not in compared:
+            now = measured(u, self.ctx) if u.shot.kind in compared else []
+            before = self.measured_of.pop(sid, [])
+            if [(m.player, m.ref[1]) for m in now] == [(m.player, m.ref[1]) for m in before]:
+                if now:
+                    self.measured_of[sid] = before
                 continue
-            readings = measured(u, self.ctx)
-            for m in readings:
+            order = _order(u.shot)
+            for m in before:
+                del self.measured[m.player][(sid, m.ref[1])]
+                mine = self.times[m.player]
+                del mine[bisect.bisect_left(mine, (m.at, order, m.ref[1]))]
+                touched[m.player].append(m.at)
+            for m in now:
                 self.measured[m.player][(sid, m.ref[1])] = m
-            if readings:
-                self.measured_of[sid] = {m.player for m in readings}
-                touched |= self.measured_of[sid]
+                bisect.insort(self.times[m.player], (m.at, order, m.ref[1]))
+                touched[m.player].append(m.at)
+            if now:
+                self.measured_of[sid] = now
         return touched
 
-    def _check(self, players: Iterable[str]) -> set[str]:
-        """Cross-check again the readings of `players`; returns the screenshots whose doubtful values changed."""
-        players = sorted(set(players))
-        readings = [m for p in players for m in self.measured.get(p, {}).values()]
-        readings.sort(key=lambda m: (_order(m.ref[0].shot), m.ref[1]))
-        found = {(d.exact.ref[0].shot.id, d.exact.ref[1]): (d.exact.player, d.reason) for d in disagreements(readings)}
-        old = {key: self.doubts.pop(key) for p in players for key in self.doubts_of.pop(p, set())}
-        for key, (p, reason) in found.items():
-            self.doubts[key] = reason
-            self.doubts_of[p].add(key)
-        return {key[0] for key in old.keys() | found.keys() if old.get(key) != self.doubts.get(key)}
+    def _check(self, touched: dict[str, list[datetime]] | None) -> set[str]:
+        """Cross-check again the readings near the times `touched` gives each player (None: every reading);
+        returns the screenshots whose doubtful values changed. An exact reading is compared with the player's
+        abbreviated ones within the window only (crosscheck.py), so nothing further can change."""
+        window = crosscheck.WINDOW
+        changed: set[str] = set()
+        players = sorted(self.measured if touched is None else touched)
+        for p in players:
+            mine = self.times.get(p, [])
+            if touched is None:
+                lo, hi, first, last = None, None, 0, len(mine)
+            else:
+                lo, hi = min(touched[p]) - window, max(touched[p]) + window
+                first, last = bisect.bisect_left(mine, (lo - window,)), bisect.bisect_right(mine, (hi + window, (inf,)))
+            readings = [self.measured[p][(o[-1], i)] for _, o, i in mine[first:last]]
+            readings.sort(key=lambda m: (_order(m.ref[0].shot), m.ref[1]))
+            found = {}
+            for d in disagreements(readings, window=window):
+                if lo is None or lo <= d.exact.at <= hi:
+                    found[(d.exact.ref[0].shot.id, d.exact.ref[1])] = (d.exact.at, d.reason)
+            had = self.doubts_of.setdefault(p, {})
+            old = {key: had.pop(key) for key, at in list(had.items()) if lo is None or lo <= at <= hi}
+            for key in old:
+                old[key] = (old[key], self.doubts.pop(key))
+            for key, (at, reason) in found.items():
+                had[key] = at
+                self.doubts[key] = reason
+            changed |= {key[0] for key in old.keys() | found.keys()
+                        if (old[key][1] if key in old else None) != (found[key][1] if key in found else None)}
+        return changed
 
     def _count_players(self, counted: Iterable[Used]) -> set[str]:
         """Who counts on which screenshot (for a war's own team); returns the players whose count changed."""
@@ -315,7 +347,7 @@ class CommunityState:
         self._vote(groups)
         self._absorb()
         self._measure(counted)
-        self._check(list(self.measured))
+        self._check(None)
         for u in counted:
             doubt(u, self.doubts)
         self._count_players(counted)
@@ -384,8 +416,9 @@ class CommunityState:
             self._forget(g)
         for g in formed:
             self.groups[g.key] = g
-        # groups whose votes weighed a player these screenshots show again
-        weighed = {k for u in counted for p in set(u.base) if p is not None for k in self.deps.get(p, ())}
+        # groups whose votes weighed a player these screenshots show again, where that now tips the vote
+        weighed = {k for p, was in self.was.items() for k in self.deps.get(p, ())
+                   if any(was <= c < self.seen[p] for c in self.groups[k].deps.get(p, ()))}
         revote = {g.key: g for g in formed}
         for k in weighed:
             if k in self.groups:
