@@ -3,8 +3,8 @@ full derivation writes.
 
 Checked on random screenshots of every shape (hunts read under misspelt names, rosters whose exact powers
 disagree with their abbreviations, sign-ups, contribution weeks, wars, races, rankings), read in and out of
-log order, with corrections now and then, caught up one screenshot at a time: the projection equals a
-replay of the same log. And on the replay benchmark's realistic log, where most settles must be incremental.
+log order, with corrections now and then (merges, fixed values, notes, retractions), caught up one screenshot
+at a time: the projection equals a replay of the same log. And on the replay benchmark's realistic log, where most settles must be incremental.
 """
 
 from __future__ import annotations
@@ -107,6 +107,10 @@ def _events(screens: list, rnd: random.Random) -> list[list]:
                                     "target_id": player_id("HEI", NAMES[b][0].lower().replace("[hei]", ""))})])
         elif dice == 98:
             out.append([correction({"kind": "retract", "screenshot_id": s})])
+        elif dice in (96, 97) and kind == "bear_damage":  # an admin fixes a misread damage, or notes the hunt
+            out.append([correction({"kind": "set_value", "screenshot_id": s, "row": {"field": "rank", "value": 1},
+                                    "field": "damage", "value": 10_000_001} if dice == 97 else
+                                   {"kind": "note", "target": s, "screenshot_id": s, "text": "boss at level 7"})])
     out += waiting
     return out
 

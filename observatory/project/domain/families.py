@@ -176,6 +176,14 @@ class FamilyIndex:
         for ev in set(self.family.evidence(u)):
             self.evidence.setdefault(ev, []).append(u)
 
+    def remove(self, u: Used) -> None:
+        """Forget a screenshot read again (its new reading is `add`ed)."""
+        o = self.family.order(u)
+        del self.times[bisect.bisect_left(self.times, (u.time, o))]
+        del self.by_order[o]
+        for ev in set(self.family.evidence(u)):
+            self.evidence[ev].remove(u)
+
     def near(self, when: datetime, reach: timedelta) -> list[Used]:
         times, end = self.times, when + reach
         i, out = bisect.bisect_left(times, (when - reach,)), []
@@ -209,7 +217,8 @@ class FamilyIndex:
                     linked += g.members
                 for ev in set(self.family.evidence(u)):
                     linked += self.evidence.get(ev, ())
-                todo += [v for v in linked if v.shot.id not in inside]
+                # (an old group may still hold a screenshot read again: its new reading stands in for it)
+                todo += [v for v in linked if v.shot.id not in inside and self.by_order.get(self.family.order(v)) is v]
             found = regroup(sorted(inside.values(), key=self.family.order))
             # a calendar window's key is its id: a group formed here may already hold screenshots outside
             todo = [u for g in found if (old := self.by_id.get(g.id)) is not None

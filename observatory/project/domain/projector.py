@@ -202,10 +202,17 @@ class DomainProjector(Projector):
             pass
         elif token is None or kept[1] != token[0]:
             why = "another process settled it"
-        elif kept[0].cfg != self.config or kept[0].cids != tuple(r.cid for r in records):
-            why = "its corrections or the configuration changed"
+        elif kept[0].cfg != self.config:
+            why = "the configuration changed"
         else:
-            delta = kept[0].append(load_shots_by_id(conn, changed))
+            delta = Delta()
+            if kept[0].cids != tuple(r.cid for r in records):
+                changed = sorted({*changed, *(sid for r in records[len(kept[0].cids):]
+                                              if (sid := getattr(r.correction, "screenshot_id", None)))})
+                delta = kept[0].correct(records)
+            if delta is not None and changed:
+                write_delta(conn, community, delta)
+                delta = kept[0].append(load_shots_by_id(conn, changed))
             if delta is not None:
                 write_delta(conn, community, delta)
                 STATES.put(key, (kept[0], new_token))

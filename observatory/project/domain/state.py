@@ -44,6 +44,10 @@ from .votes import vanished
 
 LIMIT = 3000  # screenshots one regrouping may take in before it is cheaper to derive everything again
 GKey = tuple[str, str]  # (family, group id)
+# The corrections `correct` takes in: the identity ones it applies itself, and those about one screenshot's
+# reading, whose screenshot `append` then reads again (a name, a row count or a time that changes: in full).
+CORRECTS_SCREENSHOTS = frozenset({"set_value", "confirm", "delete_row", "add_row", "note", "set_event_time"})
+CORRECTABLE = CORRECTS_SCREENSHOTS | {"merge_players", "rename_player"}
 
 
 def derive(community: str, shots: Sequence[Shot], records: Sequence[Record], cfg: DomainConfig) -> Rows:
@@ -73,6 +77,12 @@ class Delta:
     aliases_gone: list[str] = field(default_factory=list)
     players_count: int = 0
     times: list[tuple[str, str]] = field(default_factory=list)  # (screenshot, capture time) of those taken in
+
+
+def _same_names(before: Used, after: Used) -> bool:
+    """Whether a screenshot read again gives identity what it gave before: the same names, rows and time."""
+    return (before.time == after.time and before.shot.ingest_seq == after.shot.ingest_seq
+            and len(before.reading.rows) == len(after.reading.rows) and sightings(before) == sightings(after))
 
 
 def _tuple(table: str, row: dict[str, Any]) -> tuple[Any, ...]:
@@ -142,6 +152,7 @@ class CommunityState:
         self.used: dict[str, Used] = {}
         self.last: tuple[int, str] = (-1, "")  # the log order of the newest screenshot that counts
         self.seen: Counter[str] = Counter()
+        self.shots_of_base: dict[str, set[str]] = defaultdict(set)  # player -> screenshots their names are read on
         self.first: dict[str, int] = {}
         self.index: dict[str, FamilyIndex] = {f.name: FamilyIndex(f) for f in families()}
         self.groups: dict[GKey, Grp] = {}
@@ -195,6 +206,7 @@ class CommunityState:
                 u.base[i] = final[aliases[parse_name(name).key].player_id]
             for pid in u.base:
                 if pid is not None:
+                    self.shots_of_base[pid].add(u.shot.id)
                     self.was.setdefault(pid, self.seen[pid])
                     self.seen[pid] += 1
                     self.first.setdefault(pid, len(self.first))
@@ -234,7 +246,8 @@ class CommunityState:
             sid = u.shot.id
             now = measured(u, self.ctx) if u.shot.kind in compared else []
             before = self.measured_of.pop(sid, [])
-            if [(m.player, m.ref[1]) for m in now] == [(m.player, m.ref[1]) for m in before]:
+            if [(m.player, m.ref[1]) for m in now] == [(m.player, m.ref[1]) for m in before] and \
+                    all(m.ref[0] is u for m in before):  # the same reading (not one read again)
                 if now:
                     self.measured_of[sid] = before
                 continue
@@ -377,49 +390,120 @@ class CommunityState:
         deriving everything again can (the state is then spent)."""
         assert self.keep
         delta = Delta()
-        fresh: list[Shot] = []
-        for s in sorted(shots, key=_order):
-            if s.id in self.used:
-                return self._spent("a screenshot that counts was read again")  # its groups may split
-            fresh.append(s)
+        shots = sorted(shots, key=_order)
+        old = {s.id: self.used.pop(s.id) for s in shots if s.id in self.used}
         review: Rows = defaultdict(list)
-        before = {s.id: self.review.get(("s", s.id), []) for s in fresh}
+        before = {s.id: self.review.get(("s", s.id), []) for s in shots}
         last = self.last
-        counted = self._use(fresh, review)
-        if any(_order(u.shot) < last for u in counted):
-            # identity and votes weigh names by when they were first read
-            return self._spent("a screenshot was read out of log order")
-        for s in fresh:
+        counted = self._use(shots, review)
+        for s in shots:
             delta.review_gone += before[s.id]
             delta.review += self.review.get(("s", s.id), [])
-        if not self._identify(counted):
+        new = [u for u in counted if u.shot.id not in old]
+        again = {u.shot.id: u for u in counted if u.shot.id in old}
+        if len(again) < len(old) or any(not _same_names(old[sid], u) for sid, u in again.items()):
+            # a screenshot that counts no more, or shows other names (or at another time): identity changes
+            return self._spent("a screenshot that counts was read again with other names")
+        if any(_order(u.shot) < last for u in new):
+            # identity and votes weigh names by when they were first read
+            return self._spent("a screenshot was read out of log order")
+        if not self._identify(new):
             return self._spent("an admin's merge or rename names a new player")
-        # regroup each family's neighbourhood of the new screenshots
+        for sid, u in again.items():
+            u.base, u.pids = list(old[sid].base), list(old[sid].base)
+            self.index[family_of()[old[sid].shot.kind or ""].name].remove(old[sid])
+        # regroup each family's neighbourhood of these screenshots
         by_family: dict[str, list[Used]] = defaultdict(list)
         for u in counted:
             by_family[family_of()[u.shot.kind or ""].name].append(u)
+        for sid, u in old.items():  # what a screenshot read again leaves behind in its old group
+            f = family_of()[u.shot.kind or ""].name
+            g = self.index[f].group_of.get(sid)
+            by_family[f] += [v for v in (g.members if g else ()) if v.shot.id not in old]
+        for u in counted:
+            self.index[family_of()[u.shot.kind or ""].name].add(u)
+        regrouped = self._regroup(by_family)
+        if regrouped is None:
+            return self._spent(f"more than {LIMIT} screenshots to regroup")
+        gone, formed = regrouped
+        return self._settle(delta, {g.key: g for g in formed}, gone, shots)
+
+    def _regroup(self, by_family: dict[str, list[Used]]) -> tuple[list[Grp], list[Grp]] | None:
+        """Group again each family's neighbourhood of these screenshots: (the groups gone, those formed)."""
         gone: list[Grp] = []
         formed: list[Grp] = []
         for name, mine in by_family.items():
             idx = self.index[name]
-            for u in mine:
-                idx.add(u)
             f = idx.family
             found = idx.neighbourhood(mine, self.cfg, LIMIT, lambda ms, f=f: f.groups(self.community, ms, self.cfg))
             if found is None:
-                return self._spent(f"more than {LIMIT} screenshots to regroup")
-            old, new = found
-            idx.replace(old, new)
-            gone += old
-            formed += new
+                return None
+            gone += found[0]
+            formed += found[1]
+            idx.replace(*found)
         for g in gone:
             self._forget(g)
-        for g in formed:
+        return gone, formed
+
+    def correct(self, records: Sequence[Record]) -> Delta | None:
+        """Take in corrections added since (`records`: all of them): merges and renames of players, and fixes of
+        a screenshot's rows, notes and event times; anything else gives None. A merge changes the groups where
+        the merged players were read, and the votes that weighed them; nothing else. A fix changes its
+        screenshot's reading: the caller hands that screenshot to `append` next (CORRECTS_SCREENSHOTS)."""
+        assert self.keep
+        added = records[len(self.cids):]
+        if tuple(r.cid for r in records[:len(self.cids)]) != self.cids:
+            return self._spent("a correction was reverted")
+        if not all(r.correction.kind in CORRECTABLE for r in added):
+            return self._spent("a correction other than a merge, a rename or a fix of a screenshot's rows")
+        self.cids = tuple(r.cid for r in records)
+        self.ctx = context(records)
+        before = self.merged.final
+        self.merged = self.resolver.identity(self.ctx.identity)
+        remap = {before.get(f, f): now for f, now in self.merged.final.items() if before.get(f, f) != now}
+        self.was = {}
+        touched: dict[str, Used] = {}
+        for was, now in remap.items():
+            for sid in self.shots_of_base.pop(was, set()):
+                touched[sid] = self.used[sid]
+                self.shots_of_base[now].add(sid)
+            self.was.setdefault(now, self.seen[now])
+            self.seen[now] += self.seen.pop(was, 0)
+            if was in self.first:
+                first = self.first.pop(was)
+                self.first[now] = min(self.first.get(now, first), first)
+        # their rows' players change, and with them the evidence that groups events and results
+        by_family: dict[str, list[Used]] = defaultdict(list)
+        for u in touched.values():
+            idx = self.index[family_of()[u.shot.kind or ""].name]
+            evidence = idx.family.shape in ("event", "team_match", "race")
+            if evidence:
+                idx.remove(u)
+            u.base = [remap.get(p, p) for p in u.base]
+            if evidence:
+                idx.add(u)
+                by_family[idx.family.name].append(u)
+        regrouped = self._regroup(by_family)
+        if regrouped is None:
+            return self._spent(f"more than {LIMIT} screenshots to regroup")
+        gone, formed = regrouped
+        revote = {g.key: g for g in formed}
+        for sid in touched:
+            g = self._group_of(sid)
+            revote.setdefault(g.key, g)
+        for p in {*remap, *remap.values()}:  # their first sighting moved: a tie between them may turn
+            for k in self.deps.get(p, ()):
+                revote.setdefault(k, self.groups[k])
+        return self._settle(Delta(), revote, gone, [])
+
+    def _settle(self, delta: Delta, revote: dict[GKey, Grp], gone: list[Grp], shots: Sequence[Shot]) -> Delta:
+        """What follows from the groups in `revote` (formed anew or touched) and `gone` (replaced): the votes and
+        the groups whose votes a new sighting tips, the cross-check, every group whose rows change, the players."""
+        for g in revote.values():
             self.groups[g.key] = g
-        # groups whose votes weighed a player these screenshots show again, where that now tips the vote
+        # groups whose votes weighed a player seen more often now, where that tips the vote
         weighed = {k for p, was in self.was.items() for k in self.deps.get(p, ())
                    if any(was <= c < self.seen[p] for c in self.groups[k].deps.get(p, ()))}
-        revote = {g.key: g for g in formed}
         for k in weighed:
             if k in self.groups:
                 revote.setdefault(k, self.groups[k])
@@ -460,14 +544,14 @@ class CommunityState:
                 made[(table, _scope(table, g))] += found
         delta.scoped = [(table, dict(scope), rows) for (table, scope), rows in made.items()]
         # screenshot_usage
-        for s in fresh:
+        for s in shots:
             usage.setdefault(s.id, self.base_usage[s.id])
         for sid, row in usage.items():
             t = _tuple("screenshot_usage", row)
             if self.usage.get(sid) != t:
                 self.usage[sid] = t
                 delta.usage.append(row)
-        delta.times = [(s.id, s.captured_at) for s in fresh]
+        delta.times = [(s.id, s.captured_at) for s in shots]
         # players
         delta.review_gone += self.review.get(("p",), [])
         prow = self._players()

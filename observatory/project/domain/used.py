@@ -16,7 +16,7 @@ from .model import Shot, iso
 Rows = dict[str, list[dict[str, Any]]]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # one object per screenshot's reading: compared by identity
 class Used:
     """A screenshot that counts: its effective reading and the time it stands for."""
 
