@@ -234,7 +234,7 @@ class DomainProjector(Projector):
 class _States:
     """The derivations this process kept, of the communities it settled last (each with its token)."""
 
-    def __init__(self, keep: int = 8) -> None:
+    def __init__(self, keep: int = 4) -> None:  # as many as shots.CACHE: their readings are shared
         self.keep = keep
         self._found: OrderedDict[tuple[str, str, str], tuple[CommunityState, str]] = OrderedDict()
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import bisect
 from math import inf
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -48,6 +48,7 @@ GKey = tuple[str, str]  # (family, group id)
 # reading, whose screenshot `append` then reads again (a name, a row count or a time that changes: in full).
 CORRECTS_SCREENSHOTS = frozenset({"set_value", "confirm", "delete_row", "add_row", "note", "set_event_time"})
 CORRECTABLE = CORRECTS_SCREENSHOTS | {"merge_players", "rename_player"}
+EVIDENCE = ("event", "team_match", "race")  # the shapes whose groups a player's readings may join
 
 
 def derive(community: str, shots: Sequence[Shot], records: Sequence[Record], cfg: DomainConfig) -> Rows:
@@ -472,17 +473,28 @@ class CommunityState:
             if was in self.first:
                 first = self.first.pop(was)
                 self.first[now] = min(self.first.get(now, first), first)
-        # their rows' players change, and with them the evidence that groups events and results
+        # their rows' players change, and with them the evidence that groups events and results: where that
+        # evidence only changes its name (no two pieces become one), the groups stay as they are
         by_family: dict[str, list[Used]] = defaultdict(list)
+        renamed: dict[str, dict[Hashable, set[Hashable]]] = defaultdict(lambda: defaultdict(set))
         for u in touched.values():
             idx = self.index[family_of()[u.shot.kind or ""].name]
-            evidence = idx.family.shape in ("event", "team_match", "race")
-            if evidence:
+            before_ev = list(idx.family.evidence(u)) if idx.family.shape in EVIDENCE else []
+            if before_ev:
                 idx.remove(u)
             u.base = [remap.get(p, p) for p in u.base]
-            if evidence:
+            if before_ev:
                 idx.add(u)
                 by_family[idx.family.name].append(u)
+                for old_ev, new_ev in zip(before_ev, idx.family.evidence(u)):
+                    if new_ev != old_ev:
+                        renamed[idx.family.name][new_ev].add(old_ev)
+        for name in list(by_family):
+            idx, evs = self.index[name], renamed.get(name, {})
+            mine = {id(u) for u in by_family[name]}
+            if all(len(olds) == 1 and all(id(v) in mine for v in idx.evidence.get(new_ev, ()))
+                   for new_ev, olds in evs.items()):
+                del by_family[name]  # the same links under other names: the same groups
         regrouped = self._regroup(by_family)
         if regrouped is None:
             return self._spent(f"more than {LIMIT} screenshots to regroup")
