@@ -29,7 +29,7 @@ from .families import Grp
 from .matches import our_team, per_full_match, result, shown_date, team_totals
 from .ranking import stitch
 from .model import DomainConfig, Shot, iso, local_to_utc, parse_time, stable_id
-from .players import Identity, likely_duplicates
+from .players import Alias, Identity, Player
 from .used import Rows, Used, as_json, best, conflict, forced_time, mark, picks_of, positive, review_item, source_ids
 from .votes import Vote, settle
 
@@ -278,28 +278,6 @@ def vote(community: str, g: Grp, ident: Identity, seen: Mapping[str, int], first
     g.moves, g.deps, g.review = moves, {pid: frozenset(n) for pid, n in deps.items()}, review
 
 
-def absorb(ident: Identity, gone: Mapping[str, str]) -> Identity:
-    """Each loser of `gone` was only ever a misreading of its winner: its names become the winner's aliases.
-
-    A new Identity: `ident`'s players and aliases are left as they are (state.py keeps them)."""
-    final = dict(ident.final)
-    players = dict(ident.players)
-    evidence: set[str] = set()  # founding players whose names are now the winners' aliases
-    for founding, now in final.items():
-        if now in gone:
-            final[founding] = gone[now]
-            evidence.add(founding)
-    for loser, winner in gone.items():
-        lost, kept = players.pop(loser, None), players.get(winner)
-        if lost is not None and kept is not None:
-            kept = players[winner] = type(kept)(kept.player_id, kept.name_key, kept.display_name, kept.tag,
-                                                kept.first_seen, kept.last_seen, kept.sightings, kept.latest)
-            kept.sightings += lost.sightings
-            kept.first_seen = min(filter(None, (kept.first_seen, lost.first_seen)), default="")
-            kept.last_seen = max(kept.last_seen, lost.last_seen)
-    return Identity(players, ident.aliases, final, ident.pinned, evidence)
-
-
 def _low_confidence(community: str, u: Used, cfg: DomainConfig, review: list[dict[str, Any]]) -> None:
     for i, row in enumerate(u.reading.rows):
         c = u.reading.confidence[i]
@@ -492,35 +470,34 @@ def _race(community: str, g: Grp, out: Rows, usage: dict[str, dict[str, Any]]) -
 # --- players ---------------------------------------------------------------------------------------
 
 
-def players_rows(community: str, ident: Identity, cfg: DomainConfig,
-                 duplicates: Any = likely_duplicates) -> Rows:
-    """`players`, `player_aliases` and their review items. `duplicates(players, threshold)`: likely_duplicates, or
-    a cache of it (state.py)."""
-    out: Rows = defaultdict(list)
-    review = out["review_queue"]
-    for pid, p in sorted(ident.players.items()):
-        out["players"].append({"player_id": pid, "community": community, "display_name": p.display_name,
-                               "tag": p.tag, "name_key": p.name_key, "first_seen": p.first_seen or None,
-                               "last_seen": p.last_seen or None, "sightings": p.sightings})
-    for key, a in sorted(ident.aliases.items()):
-        final = ident.final.get(a.player_id, a.player_id)
-        out["player_aliases"].append({
-            "community": community, "name_key": key, "player_id": final, "name": a.name, "tag": a.tag,
-            "match": "evidence" if a.player_id in ident.evidence else a.match, "score": round(a.score, 1), "first_seen": a.first_seen, "last_seen": a.last_seen,
-            "screenshot_id": a.screenshot_id, "sightings": a.sightings})
-        if a.match == "ambiguous" and a.player_id not in ident.evidence:
-            review.append(review_item(community, "unmatched_name", f"alias {key}",
-                                  f"{a.name!r} is close to several players ({', '.join(a.candidates)}); kept apart",
-                                  a.screenshot_id, final))
-        elif a.match == "new" and a.player_id not in ident.evidence and a.sightings == 1 and ident.players.get(final) and ident.players[final].sightings == 1:
-            review.append(review_item(community, "unmatched_name", f"alias {key}",
-                                  f"{a.name!r} matched no known player and was seen once", a.screenshot_id, final))
-    for a, b, score in duplicates(list(ident.players.values()), cfg.duplicate_threshold):
-        pa, pb = ident.players[a], ident.players[b]
-        review.append(review_item(community, "duplicate_player", f"{a}~{b}",
-                                  f"{pa.display_name!r} and {pb.display_name!r} look alike ({score:.0f}); "
-                                  f"`observatory correct merge-players` if they are one", None, a, None))
-    return out
+def player_row(community: str, p: Player) -> dict[str, Any]:
+    return {"player_id": p.player_id, "community": community, "display_name": p.display_name, "tag": p.tag,
+            "name_key": p.name_key, "first_seen": p.first_seen or None, "last_seen": p.last_seen or None,
+            "sightings": p.sightings}
+
+
+def alias_row(community: str, key: str, a: Alias, final: str, evidence: bool, player: Player | None
+              ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """An alias's row (`final`: the player its names count for; `evidence`: its own player was absorbed as a
+    misreading, derive.vote) and its review item, if it needs one."""
+    row = {"community": community, "name_key": key, "player_id": final, "name": a.name, "tag": a.tag,
+           "match": "evidence" if evidence else a.match, "score": round(a.score, 1), "first_seen": a.first_seen,
+           "last_seen": a.last_seen, "screenshot_id": a.screenshot_id, "sightings": a.sightings}
+    item = None
+    if a.match == "ambiguous" and not evidence:
+        item = review_item(community, "unmatched_name", f"alias {key}",
+                           f"{a.name!r} is close to several players ({', '.join(a.candidates)}); kept apart",
+                           a.screenshot_id, final)
+    elif a.match == "new" and not evidence and a.sightings == 1 and player is not None and player.sightings == 1:
+        item = review_item(community, "unmatched_name", f"alias {key}",
+                           f"{a.name!r} matched no known player and was seen once", a.screenshot_id, final)
+    return row, item
+
+
+def duplicate_item(community: str, a: str, b: str, score: float, pa: Player, pb: Player) -> dict[str, Any]:
+    return review_item(community, "duplicate_player", f"{a}~{b}",
+                       f"{pa.display_name!r} and {pb.display_name!r} look alike ({score:.0f}); "
+                       f"`observatory correct merge-players` if they are one", None, a, None)
 
 
 def community_row(community: str, shots: int, players: int, first: str, last: str) -> dict[str, Any]:

@@ -54,7 +54,7 @@ def add_unread(conn: Any, ingested: Mapping[str, str], cfg: DomainConfig, *, dir
                 # already counted (a repeated ingest event)
                 or conn.execute("SELECT 1 FROM screenshot_usage WHERE screenshot_id = ?", [sha]).fetchone()
                 # a correction names it: what that says is the settle's business
-                or conn.execute("SELECT 1 FROM corrections WHERE instr(detail, ?) > 0 LIMIT 1", [sha]).fetchone()):
+                or _named(conn, sha)):
             settle.add(community)
         else:
             added.setdefault(community, []).append(shot_from_row(row))
@@ -75,3 +75,10 @@ def add_unread(conn: Any, ingested: Mapping[str, str], cfg: DomainConfig, *, dir
                      [counted[0] + mine["screenshots"], min(counted[1], mine["first_seen"]),
                       max(counted[2], mine["last_seen"]), community])
     return settle
+
+
+def _named(conn: Any, sha: str) -> bool:
+    """Whether a correction names this screenshot: as what it is about (its `target`), or in a note's text."""
+    return conn.execute("SELECT 1 FROM corrections WHERE target = ? LIMIT 1", [sha]).fetchone() is not None or \
+        conn.execute("SELECT 1 FROM corrections WHERE kind = 'note' AND instr(detail, ?) > 0 LIMIT 1",
+                     [sha]).fetchone() is not None

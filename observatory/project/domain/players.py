@@ -51,7 +51,6 @@ class Identity:
     aliases: dict[str, Alias] = field(default_factory=dict)  # by key
     final: dict[str, str] = field(default_factory=dict)  # founding id -> id after merges
     pinned: set[str] = field(default_factory=set)  # keys an admin linked or unlinked: evidence never moves them
-    evidence: set[str] = field(default_factory=set)  # players found to be misreadings of another (derive.absorb)
 
     def resolve(self, shown: str) -> str:
         return self.final[self.aliases[parse_name(shown).key].player_id]

@@ -17,7 +17,7 @@ import bisect
 import json
 import logging
 import uuid
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,9 @@ class CorrectionsProjector(Projector):
         schema.create(db, "corrections", schema.CORRECTIONS_DDL)
         db.execute("CREATE INDEX IF NOT EXISTS idx_corrections_community ON corrections (community, seq)")
         db.execute("CREATE INDEX IF NOT EXISTS idx_corrections_seq ON corrections (seq)")  # the audit, newest first
+        # whether a correction names a screenshot, for each screenshot ingested (pending.py)
+        db.execute("CREATE INDEX IF NOT EXISTS idx_corrections_target ON corrections (target)")
+        db.execute("CREATE INDEX IF NOT EXISTS idx_corrections_kind ON corrections (kind)")
 
     def apply(self, db: sqlite_utils.Database, events: Sequence[StoredEvent]) -> None:
         conn = db.conn
@@ -155,10 +158,10 @@ class DomainProjector(Projector):
         try:
             upto = checkpoint_of(db, self.name)
             records = CORRECTIONS.until(store, conn, upto)
-            community_of = correction_communities(conn, records, CORRECTIONS.community)
+            by_community = CORRECTIONS.by_community(conn, upto)
             seen = _seen(conn)
             dirty = {c for (c,) in conn.execute(f"SELECT community FROM [{DIRTY}]")}
-            dirty |= {community_of[r.cid] for r in records if r.seq > seen and community_of[r.cid]}  # type: ignore[misc]
+            dirty |= {c for c, mine in by_community.items() if mine and mine[-1].seq > seen}
             stored = conn.execute(f"SELECT value FROM [{META}] WHERE key = 'domain_config'").fetchone()
             if stored is None or stored[0] != self.config.fingerprint:
                 dirty |= {c for (c,) in conn.execute("SELECT DISTINCT community FROM screenshots")}
@@ -167,7 +170,7 @@ class DomainProjector(Projector):
             # tables are empty and there is nothing to compare with.
             empty = stored is None
             for community in sorted(dirty):
-                mine = [r for r in records if community_of[r.cid] == community]
+                mine = by_community.get(community, [])
                 changed = [sid for (sid,) in conn.execute(
                     f"SELECT screenshot_id FROM [{DIRTY_SHOTS}] WHERE community = ?", [community])]
                 self._recompute(conn, community, mine, changed, empty=empty)
@@ -234,7 +237,7 @@ class DomainProjector(Projector):
 class _States:
     """The derivations this process kept, of the communities it settled last (each with its token)."""
 
-    def __init__(self, keep: int = 4) -> None:  # as many as shots.CACHE: their readings are shared
+    def __init__(self, keep: int = 8) -> None:
         self.keep = keep
         self._found: OrderedDict[tuple[str, str, str], tuple[CommunityState, str]] = OrderedDict()
 
@@ -282,12 +285,16 @@ class _Corrections:
         self.seqs: list[int] = []
         self.community: dict[str, str] = {}
         self.read_to = 0  # the seq up to which the log was read
+        self.grouped = 0  # how many of `records` are in `groups` or `unknown`
+        self.groups: dict[str, list[Record]] = defaultdict(list)
+        self.unknown: list[Record] = []  # corrections whose community the projections do not know yet
 
     def until(self, store: EventStore, conn: Any, upto: int) -> list[Record]:
         row = conn.execute(f"SELECT value FROM [{META}] WHERE key = 'log_id'").fetchone()
         key = (str(store.where), row[0] if row else "")
         if key != self.key:
             self.key, self.records, self.seqs, self.community, self.read_to = key, [], [], {}, 0
+            self.grouped, self.groups, self.unknown = 0, defaultdict(list), []
         if upto > self.read_to:
             found = [record_from_payload(e.event_id, e.seq, e.payload, e.recorded_at)
                      for e in store.corrections(after=self.read_to, until=upto)]
@@ -295,6 +302,21 @@ class _Corrections:
             self.seqs += [r.seq for r in found]
             self.read_to = upto
         return self.records[:bisect.bisect_right(self.seqs, upto)]
+
+    def by_community(self, conn: Any, upto: int) -> dict[str, list[Record]]:
+        """The corrections up to `upto` (read by `until`) by the community they bear on, each in log order."""
+        n = bisect.bisect_right(self.seqs, upto)
+        if n < self.grouped:  # a projection behind the last one: group again
+            self.grouped, self.groups, self.unknown = 0, defaultdict(list), []
+        still = []
+        for r in [*self.unknown, *self.records[self.grouped:n]]:  # the unknown ones: their screenshot may be in now
+            community = correction_communities(conn, [r], self.community)[r.cid]
+            if community is None:
+                still.append(r)
+            else:
+                bisect.insort(self.groups[community], r, key=lambda r: r.seq)
+        self.unknown, self.grouped = still, n
+        return self.groups
 
 
 CORRECTIONS = _Corrections()
@@ -315,7 +337,9 @@ def correction_communities(conn: Any, records: Sequence[Record], known: dict[str
             continue
         c = r.correction
         if c.kind == "revert":
-            out[r.cid] = out.get(c.correction_id)
+            out[r.cid] = out.get(c.correction_id) or known.get(c.correction_id)
+            if out[r.cid] is not None:
+                known[r.cid] = out[r.cid]  # type: ignore[assignment]
             continue
         community = getattr(c, "community", None)
         if community is None and getattr(c, "screenshot_id", None):

@@ -34,11 +34,11 @@ from ...games import pack_tables, sources
 from . import schema
 from . import crosscheck
 from .crosscheck import MEASURES, Measured, disagreements
-from .derive import (Context, absorb, community_row, context, doubt, group_rows, measured, players_rows,
-                     sightings, use, vote)
+from .derive import Context, community_row, context, doubt, group_rows, measured, sightings, use, vote
 from .families import FamilyIndex, Grp, families, family_of
 from .model import DomainConfig, Shot, iso, parse_time
-from .players import Identity, Player, Resolver, block_pairs, blocks, likely_duplicates
+from .people import People
+from .players import Identity, Resolver
 from .used import Rows, Used
 from .votes import vanished
 
@@ -119,37 +119,14 @@ def _scope_columns(table: str) -> tuple[tuple[str, str, str], ...]:
                                if src.op in ("key", "community"))
 
 
-class _Duplicates:
-    """likely_duplicates, block by block, kept: a new player only makes its own blocks be compared again."""
-
-    def __init__(self) -> None:
-        self.blocks: dict[tuple[str, str], tuple[tuple[tuple[str, str], ...], list[tuple[str, str, float]]]] = {}
-
-    def __call__(self, players: list[Player], threshold: float) -> list[tuple[str, str, float]]:
-        found: dict[tuple[str, str], float] = {}
-        kept = {}
-        for key, members in blocks(players).items():
-            if len(members) < 2:
-                continue
-            sig = tuple(sorted((m.player_id, m.name_key) for m in members))
-            hit = self.blocks.get(key)
-            if hit is None or hit[0] != sig:
-                hit = (sig, block_pairs(members, threshold))
-            kept[key] = hit
-            for a, b, s in hit[1]:
-                found[(a, b)] = max(found.get((a, b), 0.0), s)
-        self.blocks = kept
-        return sorted((a, b, s) for (a, b), s in found.items())
-
-
 class CommunityState:
     def __init__(self, community: str, cfg: DomainConfig, records: Sequence[Record], *, keep: bool = True) -> None:
         self.community, self.cfg, self.keep = community, cfg, keep
         self.cids = tuple(r.cid for r in records)
         self.ctx: Context = context(records)
         self.resolver = Resolver(community, self.ctx.identity, threshold=cfg.fuzzy_threshold)
-        self.merged = Identity()
-        self.ident = Identity()
+        self.people = People(community, cfg)
+        self.gone: dict[str, str] = {}  # players found to be misreadings of another (votes.vanished)
         self.used: dict[str, Used] = {}
         self.last: tuple[int, str] = (-1, "")  # the log order of the newest screenshot that counts
         self.seen: Counter[str] = Counter()
@@ -172,7 +149,7 @@ class CommunityState:
         self.review: dict[tuple[Any, ...], list[dict[str, Any]]] = {}  # scope -> its review items
         self.player_rows: dict[str, tuple[Any, ...]] = {}
         self.alias_rows: dict[str, tuple[Any, ...]] = {}
-        self.duplicates = _Duplicates() if keep else likely_duplicates
+        self.people_review: dict[str, dict[str, Any]] = {}  # subject -> the players' review items
         self.spent = ""  # why `append` gave up, if it did
 
     # --- the steps, over whatever they are given ------------------------------------------------------------
@@ -191,16 +168,24 @@ class CommunityState:
                 self.last = max(self.last, _order(s))
         return counted
 
-    def _identify(self, counted: Sequence[Used]) -> bool:
-        """Continue identity with `counted`'s names; False when that changed who an earlier player is."""
+    @property
+    def merged(self) -> Identity:
+        return self.people.merged
+
+    def _identify(self, counted: Sequence[Used], *, everyone: bool = False) -> set[str] | None:
+        """Continue identity with `counted`'s names; returns the merged players whose sightings changed (all of
+        them: `everyone`), or None when an admin's merge or rename names a player these screenshots founded."""
         found = [(u, sightings(u)) for u in counted]
         self.was: dict[str, int] = {}  # players these screenshots show: how often they were seen before
         self.resolver.add([(name, u.time_text, u.shot.id, u.shot.ingest_seq) for u, names in found for _, name in names])
-        before = self.merged.final
-        self.merged = self.resolver.identity(self.ctx.identity)
+        touched: set[str] | None = set()
+        if everyone:
+            self.people.merge(self.resolver, self.ctx.identity)
+        else:
+            touched = self.people.sighted(self.resolver, (), {parse_name(n).key for _, names in found for _, n in names})
+            if touched is None:
+                return None
         final, aliases = self.merged.final, self.merged.aliases
-        if any(final.get(pid) != now for pid, now in before.items()):
-            return False  # an admin's merge named a player only these screenshots founded
         for u, names in found:
             u.base = [None] * len(u.reading.rows)
             for i, name in names:
@@ -212,7 +197,7 @@ class CommunityState:
                     self.seen[pid] += 1
                     self.first.setdefault(pid, len(self.first))
             u.pids = list(u.base)
-        return True
+        return touched
 
     def _vote(self, groups: Iterable[Grp]) -> None:
         for g in groups:
@@ -235,8 +220,7 @@ class CommunityState:
             del self.groups[g.key]
 
     def _absorb(self) -> None:
-        moves = [m for ms in self.moving.values() for m in ms]
-        self.ident = absorb(self.merged, vanished(moves, self.seen))
+        self.gone = vanished([m for ms in self.moving.values() for m in ms], self.seen)
 
     def _measure(self, counted: Iterable[Used]) -> dict[str, list[datetime]]:
         """Index the compared readings of `counted` by their voted players; returns, for each player whose
@@ -328,11 +312,37 @@ class CommunityState:
                 for p in {p for u in g.members for p in u.pids if p is not None}:
                     self.wars_of[p].add(g.key)
 
-    def _players(self) -> Rows:
-        rows = players_rows(self.community, self.ident, self.cfg, self.duplicates)
-        if self.keep:
-            self.review[("p",)] = rows.get("review_queue", [])
-        return rows
+    def _people(self, delta: Delta, touched: set[str] | None) -> None:
+        """The players' and aliases' rows that changed, into `delta` (`touched`: the merged players whose sightings
+        changed; None: any may have)."""
+        if touched is None:
+            players, aliases, review = self.people.rows(self.gone)
+            p_rows: dict[str, Any] = {pid: players.get(pid) for pid in self.player_rows.keys() | players.keys()}
+            a_rows: dict[str, Any] = {k: aliases.get(k) for k in self.alias_rows.keys() | aliases.keys()}
+            items: dict[str, Any] = {k: review.get(k) for k in self.people_review.keys() | review.keys()}
+        else:
+            p_rows, a_rows, items = self.people.changed(touched, self.gone)
+        for rows, kept, table, out, gone in ((p_rows, self.player_rows, "players", delta.players, delta.players_gone),
+                                             (a_rows, self.alias_rows, "player_aliases", delta.aliases,
+                                              delta.aliases_gone)):
+            for key, row in rows.items():
+                if row is None:
+                    if kept.pop(key, None) is not None:
+                        gone.append(key)
+                elif kept.get(key) != (t := _tuple(table, row)):
+                    kept[key] = t
+                    out.append(row)
+        for subject, item in items.items():
+            old = self.people_review.get(subject)
+            if old != item:
+                if old is not None:
+                    delta.review_gone.append(old)
+                if item is not None:
+                    delta.review.append(item)
+                    self.people_review[subject] = item
+                else:
+                    del self.people_review[subject]
+        delta.players_count = self.people.count()
 
     # --- everything -------------------------------------------------------------------------------------
 
@@ -340,7 +350,7 @@ class CommunityState:
         """Derive everything from `shots` (the community's, each once); returns the rows of every table."""
         out: Rows = defaultdict(list)
         counted = self._use(shots, out)
-        self._identify(counted)
+        self._identify(counted, everyone=True)
         by_family: dict[str, list[Used]] = defaultdict(list)
         for u in counted:
             by_family[family_of()[u.shot.kind or ""].name].append(u)
@@ -370,16 +380,19 @@ class CommunityState:
             self._rows(g, out, usage)
         ordered = sorted(shots, key=_order)
         out["screenshot_usage"] = [usage.get(s.id) or self.base_usage[s.id] for s in ordered]
-        for table, found in self._players().items():
-            out[table] += found
+        players, aliases, review = self.people.rows(self.gone)
+        out["players"] += players.values()
+        out["player_aliases"] += aliases.values()
+        out["review_queue"] += review.values()
         if shots:  # corrections alone (about players or screenshots it never had) do not make a community
             times = [parse_time(s.captured_at) for s in shots]
             out["communities"].append(community_row(self.community, len(shots), len(out["players"]),
                                                     iso(min(times)), iso(max(times))))
         if self.keep:
             self.usage = {r["screenshot_id"]: _tuple("screenshot_usage", r) for r in out["screenshot_usage"]}
-            self.player_rows = {r["player_id"]: _tuple("players", r) for r in out["players"]}
-            self.alias_rows = {r["name_key"]: _tuple("player_aliases", r) for r in out["player_aliases"]}
+            self.player_rows = {pid: _tuple("players", r) for pid, r in players.items()}
+            self.alias_rows = {key: _tuple("player_aliases", r) for key, r in aliases.items()}
+            self.people_review = review
         else:
             self.base_usage.clear()
         return out
@@ -408,7 +421,8 @@ class CommunityState:
         if any(_order(u.shot) < last for u in new):
             # identity and votes weigh names by when they were first read
             return self._spent("a screenshot was read out of log order")
-        if not self._identify(new):
+        touched = self._identify(new)
+        if touched is None:
             return self._spent("an admin's merge or rename names a new player")
         for sid, u in again.items():
             u.base, u.pids = list(old[sid].base), list(old[sid].base)
@@ -427,7 +441,7 @@ class CommunityState:
         if regrouped is None:
             return self._spent(f"more than {LIMIT} screenshots to regroup")
         gone, formed = regrouped
-        return self._settle(delta, {g.key: g for g in formed}, gone, shots)
+        return self._settle(delta, {g.key: g for g in formed}, gone, shots, touched)
 
     def _regroup(self, by_family: dict[str, list[Used]]) -> tuple[list[Grp], list[Grp]] | None:
         """Group again each family's neighbourhood of these screenshots: (the groups gone, those formed)."""
@@ -459,8 +473,8 @@ class CommunityState:
             return self._spent("a correction other than a merge, a rename or a fix of a screenshot's rows")
         self.cids = tuple(r.cid for r in records)
         self.ctx = context(records)
-        before = self.merged.final
-        self.merged = self.resolver.identity(self.ctx.identity)
+        before = dict(self.merged.final)
+        self.people.merge(self.resolver, self.ctx.identity)
         remap = {before.get(f, f): now for f, now in self.merged.final.items() if before.get(f, f) != now}
         self.was = {}
         touched: dict[str, Used] = {}
@@ -506,9 +520,10 @@ class CommunityState:
         for p in {*remap, *remap.values()}:  # their first sighting moved: a tie between them may turn
             for k in self.deps.get(p, ()):
                 revote.setdefault(k, self.groups[k])
-        return self._settle(Delta(), revote, gone, [])
+        return self._settle(Delta(), revote, gone, [], None)
 
-    def _settle(self, delta: Delta, revote: dict[GKey, Grp], gone: list[Grp], shots: Sequence[Shot]) -> Delta:
+    def _settle(self, delta: Delta, revote: dict[GKey, Grp], gone: list[Grp], shots: Sequence[Shot],
+                touched: set[str] | None) -> Delta:
         """What follows from the groups in `revote` (formed anew or touched) and `gone` (replaced): the votes and
         the groups whose votes a new sighting tips, the cross-check, every group whose rows change, the players."""
         for g in revote.values():
@@ -564,29 +579,7 @@ class CommunityState:
                 self.usage[sid] = t
                 delta.usage.append(row)
         delta.times = [(s.id, s.captured_at) for s in shots]
-        # players
-        delta.review_gone += self.review.get(("p",), [])
-        prow = self._players()
-        delta.review += self.review[("p",)]
-        players = {r["player_id"]: r for r in prow.get("players", [])}
-        aliases = {r["name_key"]: r for r in prow.get("player_aliases", [])}
-        delta.players_gone = [p for p in self.player_rows if p not in players]
-        delta.aliases_gone = [k for k in self.alias_rows if k not in aliases]
-        for pid in delta.players_gone:
-            del self.player_rows[pid]
-        for key in delta.aliases_gone:
-            del self.alias_rows[key]
-        for pid, r in players.items():
-            t = _tuple("players", r)
-            if self.player_rows.get(pid) != t:
-                self.player_rows[pid] = t
-                delta.players.append(r)
-        for key, r in aliases.items():
-            t = _tuple("player_aliases", r)
-            if self.alias_rows.get(key) != t:
-                self.alias_rows[key] = t
-                delta.aliases.append(r)
-        delta.players_count = len(players)
+        self._people(delta, touched)
         return delta
 
     def _spent(self, why: str) -> None:
