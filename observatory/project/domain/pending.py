@@ -78,7 +78,6 @@ def add_unread(conn: Any, ingested: Mapping[str, str], cfg: DomainConfig, *, dir
 
 
 def _named(conn: Any, sha: str) -> bool:
-    """Whether a correction names this screenshot: as what it is about (its `target`), or in a note's text."""
-    return conn.execute("SELECT 1 FROM corrections WHERE target = ? LIMIT 1", [sha]).fetchone() is not None or \
-        conn.execute("SELECT 1 FROM corrections WHERE kind = 'note' AND instr(detail, ?) > 0 LIMIT 1",
-                     [sha]).fetchone() is not None
+    """Whether a correction names this screenshot (as the derivation reads them: by its `screenshot_id`)."""
+    return conn.execute("SELECT 1 FROM corrections WHERE json_extract(detail, '$.screenshot_id') = ? LIMIT 1",
+                        [sha]).fetchone() is not None

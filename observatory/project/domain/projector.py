@@ -68,8 +68,8 @@ class CorrectionsProjector(Projector):
         db.execute("CREATE INDEX IF NOT EXISTS idx_corrections_community ON corrections (community, seq)")
         db.execute("CREATE INDEX IF NOT EXISTS idx_corrections_seq ON corrections (seq)")  # the audit, newest first
         # whether a correction names a screenshot, for each screenshot ingested (pending.py)
-        db.execute("CREATE INDEX IF NOT EXISTS idx_corrections_target ON corrections (target)")
-        db.execute("CREATE INDEX IF NOT EXISTS idx_corrections_kind ON corrections (kind)")
+        db.execute("CREATE INDEX IF NOT EXISTS idx_corrections_screenshot ON corrections "
+                   "(json_extract(detail, '$.screenshot_id'))")
 
     def apply(self, db: sqlite_utils.Database, events: Sequence[StoredEvent]) -> None:
         conn = db.conn
@@ -178,7 +178,7 @@ class DomainProjector(Projector):
             conn.execute(f"DELETE FROM [{DIRTY_SHOTS}]")
             conn.executemany(f"INSERT OR REPLACE INTO [{META}] (key, value) VALUES (?, ?)",
                              [("domain_config", self.config.fingerprint),
-                              (SEEN, str(max((r.seq for r in records), default=0)))])
+                              (SEEN, str(records[-1].seq if records else 0))])
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
