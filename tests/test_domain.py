@@ -202,7 +202,7 @@ SUBJECTS = st.sets(st.sampled_from([f"s{i}" for i in range(8)]), max_size=8)
 def test_replace_rows_leaves_exactly_the_new_rows_and_other_communities_alone(before, after, changed, other):
     """The live settle writes only differences; what the table holds must still be exactly what derive said."""
     from observatory.project.domain import schema
-    from observatory.project.domain.projector import replace_rows
+    from observatory.project.domain.writes import replace_rows
 
     conn = sqlite3.connect(":memory:", isolation_level=None)
     schema.create(conn, "review_queue", schema.TABLES["review_queue"])

@@ -188,7 +188,7 @@ import json, sqlite3
 from observatory.project.domain import schema
 from observatory.project.domain.state import derive
 from observatory.project.domain.model import DomainConfig, Shot
-from observatory.project.domain.projector import replace_rows
+from observatory.project.domain.writes import replace_rows
 
 def shot(i, kind, at, rows, meta=None):
     return Shot(f"s{i}", "C", i, at, "extracted", kind, 0.9, kind, meta or {}, rows, [0.9] * len(rows))

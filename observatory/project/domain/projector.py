@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import json
 import logging
+import time
 import uuid
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Sequence
@@ -29,10 +30,11 @@ from ...eventlog import EventStore, StoredEvent
 from ..framework import META, Projector, ReplayJob, checkpoint_of
 from . import schema
 from .fanout import DomainReplay
-from .model import DomainConfig, iso, parse_time
+from .model import DomainConfig
 from .pending import add_unread
 from .shots import CACHE, load_shots, load_shots_by_id
-from .state import CommunityState, Delta
+from .state import CommunityState
+from .writes import Delta, replace_rows, write_delta
 
 log = logging.getLogger(__name__)
 DIRTY = "_domain_dirty"
@@ -107,7 +109,7 @@ class DomainProjector(Projector):
 
     def __init__(self, config: DomainConfig | None = None) -> None:
         self.config = config or DomainConfig()
-        self.settled: Counter[str] = Counter()  # communities settled "incrementally" or in "full", for `status`
+        self.settled: Counter[str] = Counter()  # settles "incrementally" or "in full: <why>" (tests, benchmarks)
 
     def schema_signature(self) -> str:
         return schema.signature()
@@ -223,7 +225,7 @@ class DomainProjector(Projector):
                 return
             why = kept[0].spent
         self.settled[f"in full: {why}"] += 1
-        log.debug("%s: derived in full (%s)", community, why)
+        started = time.perf_counter()
         # A replay derives each community once: no cache, so its memory stays one community's (shots.py).
         shots = load_shots(conn, community, None if empty else CACHE)
         state = CommunityState(community, self.config, records, keep=not empty)
@@ -232,6 +234,9 @@ class DomainProjector(Projector):
             replace_rows(conn, table, community, tables.get(table) or [], empty=empty)
         if not empty:
             STATES.put(key, (state, new_token))
+            # a settle that takes seconds in a big community: say why it could not go incrementally
+            log.info("%s: %d screenshots derived in full in %.1f s (%s)", community, len(shots),
+                     time.perf_counter() - started, why)
 
 
 class _States:
@@ -351,69 +356,3 @@ def correction_communities(conn: Any, records: Sequence[Record], known: dict[str
     return out
 
 
-def write_delta(conn: Any, community: str, d: Delta) -> None:
-    """Write what an incremental settle changed (state.py): every scope it made anew, and the rows by their key."""
-    for table, scope, rows in d.scoped:
-        replace_rows(conn, table, community, rows, where=scope)
-    pk = lambda r: (r["community"], r["reason"], r["subject"])  # noqa: E731
-    now = {pk(r): r for r in d.review}
-    before = {pk(r): r for r in d.review_gone}
-    conn.executemany("DELETE FROM review_queue WHERE community = ? AND reason = ? AND subject = ?",
-                     [k for k in before if k not in now])
-    _upsert(conn, "review_queue", [r for k, r in now.items() if before.get(k) != r])
-    fresh = [r for r in d.usage if conn.execute("SELECT 1 FROM screenshot_usage WHERE screenshot_id = ?",
-                                                [r["screenshot_id"]]).fetchone() is None]
-    _upsert(conn, "screenshot_usage", d.usage)
-    conn.executemany("DELETE FROM players WHERE player_id = ?", [(p,) for p in d.players_gone])
-    _upsert(conn, "players", d.players)
-    conn.executemany("DELETE FROM player_aliases WHERE community = ? AND name_key = ?",
-                     [(community, k) for k in d.aliases_gone])
-    _upsert(conn, "player_aliases", d.aliases)
-    new_ids = {r["screenshot_id"] for r in fresh}
-    times = [iso(parse_time(t)) for sid, t in d.times if sid in new_ids]
-    found = conn.execute("SELECT screenshots, first_seen, last_seen FROM communities WHERE community = ?",
-                         [community]).fetchone()
-    if found is None:
-        if times:
-            _upsert(conn, "communities", [{"community": community, "screenshots": len(times),
-                                           "players": d.players_count, "first_seen": min(times),
-                                           "last_seen": max(times)}])
-        return
-    n, first, last = found
-    conn.execute("UPDATE communities SET screenshots = ?, players = ?, first_seen = ?, last_seen = ? "
-                 "WHERE community = ?", [n + len(times), d.players_count, min([first, *times]), max([last, *times]),
-                                         community])
-
-
-def _upsert(conn: Any, table: str, rows: list[dict[str, Any]]) -> None:
-    cols = schema.COLUMNS[table]
-    conn.executemany(f"INSERT OR REPLACE INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) "
-                     f"VALUES ({', '.join('?' * len(cols))})", [tuple(r.get(c) for c in cols) for r in rows])
-
-
-def replace_rows(conn: Any, table: str, community: str, rows: list[dict[str, Any]], *, empty: bool = False,
-                 where: dict[str, Any] | None = None) -> None:
-    """Make `community`'s rows of `table` exactly `rows`, writing only the ones that changed.
-
-    A new screenshot changes a handful of a big community's hundreds of thousands of rows;
-    deleting and re-inserting them all cost more than deriving them, and rewrote every
-    index page Datasette had cached. `empty`: the table is known to hold none of them.
-    """
-    cols = schema.COLUMNS[table]
-    names = ", ".join(f"[{c}]" for c in cols)
-    insert = f"INSERT INTO [{table}] ({names}) VALUES ({', '.join('?' * len(cols))})"
-    if empty:
-        conn.executemany(insert, [tuple(r.get(c) for c in cols) for r in rows])
-        return
-    wanted = Counter(tuple(r.get(c) for c in cols) for r in rows)
-    stale = []
-    scope = "".join(f" AND [{c}] = ?" if v is not None else f" AND [{c}] IS NULL" for c, v in (where or {}).items())
-    args = [community, *(v for v in (where or {}).values() if v is not None)]
-    for rowid, *values in conn.execute(f"SELECT rowid, {names} FROM [{table}] WHERE community = ?{scope}", args):
-        row = tuple(values)
-        if wanted[row] > 0:
-            wanted[row] -= 1
-        else:
-            stale.append((rowid,))
-    conn.executemany(f"DELETE FROM [{table}] WHERE rowid = ?", stale)
-    conn.executemany(insert, wanted.elements())

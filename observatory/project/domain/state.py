@@ -19,28 +19,21 @@ The tables are the same either way: the property tests hold both to `derive`.
 
 from __future__ import annotations
 
-import bisect
-from math import inf
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from ...correct.state import Record
 from ...identity import parse_name
-from ...games import pack_tables, sources
-from . import schema
-from . import crosscheck
-from .crosscheck import MEASURES, Measured, disagreements
-from .derive import Context, community_row, context, doubt, group_rows, measured, sightings, use, vote
+from .checked import CrossChecked
+from .derive import Context, community_row, context, doubt, group_rows, sightings, use, vote
 from .families import FamilyIndex, Grp, families, family_of
 from .model import DomainConfig, Shot, iso, parse_time
 from .people import People
 from .players import Identity, Resolver
 from .used import Rows, Used
 from .votes import vanished
+from .writes import Delta, row_tuple, scope
 
 LIMIT = 3000  # screenshots one regrouping may take in before it is cheaper to derive everything again
 GKey = tuple[str, str]  # (family, group id)
@@ -64,59 +57,10 @@ def _order(s: Shot) -> tuple[int, str]:
     return (s.ingest_seq, s.id)
 
 
-@dataclass
-class Delta:
-    """What `append` changed: each (table, scope) given its rows anew, and the rows keyed by their table's key."""
-
-    scoped: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = field(default_factory=list)
-    review_gone: list[dict[str, Any]] = field(default_factory=list)  # items of the scopes made anew, as they were
-    review: list[dict[str, Any]] = field(default_factory=list)  # ... and as they are
-    usage: list[dict[str, Any]] = field(default_factory=list)  # screenshot_usage rows that changed or are new
-    players: list[dict[str, Any]] = field(default_factory=list)
-    players_gone: list[str] = field(default_factory=list)
-    aliases: list[dict[str, Any]] = field(default_factory=list)
-    aliases_gone: list[str] = field(default_factory=list)
-    players_count: int = 0
-    times: list[tuple[str, str]] = field(default_factory=list)  # (screenshot, capture time) of those taken in
-
-
 def _same_names(before: Used, after: Used) -> bool:
     """Whether a screenshot read again gives identity what it gave before: the same names, rows and time."""
     return (before.time == after.time and before.shot.ingest_seq == after.shot.ingest_seq
             and len(before.reading.rows) == len(after.reading.rows) and sightings(before) == sightings(after))
-
-
-def _tuple(table: str, row: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(row.get(c) for c in schema.COLUMNS[table])
-
-
-def _scope(table: str, g: Grp) -> tuple[tuple[str, Any], ...]:
-    """The columns and values that pick `g`'s rows out of `table`: its id, else its calendar key."""
-    return tuple((col, _scope_value(op, name, g)) for col, op, name in _scope_columns(table))
-
-
-def _scope_value(op: str, name: str, g: Grp) -> Any:
-    if op == "id":
-        return g.id
-    if op == "community":
-        return g.members[0].shot.community
-    return g.obj.found.key.get(name)
-
-
-@lru_cache(maxsize=None)
-def _scope_columns(table: str) -> tuple[tuple[str, str, str], ...]:
-    own = {"rankings": "ranking_id", "wars": "war_id", "war_scores": "war_id", "races": "race_id",
-           "race_results": "race_id"}
-    if table in own:
-        return ((own[table], "id", ""),)
-    found = pack_tables().get(table)
-    if found is None:  # a ranking kind's entries
-        return (("ranking_id", "id", ""),)
-    pack = found[0]
-    parsed = {col: sources.parse(text) for col, text in pack.tables[table].columns.items()}
-    ids = [(col, "id", "") for col, src in parsed.items() if src.op == "id"]
-    return tuple(ids) or tuple((col, src.op, src.args[0] if src.args else "") for col, src in parsed.items()
-                               if src.op in ("key", "community"))
 
 
 class CommunityState:
@@ -136,11 +80,7 @@ class CommunityState:
         self.groups: dict[GKey, Grp] = {}
         self.deps: dict[str, set[GKey]] = defaultdict(set)
         self.moving: dict[GKey, list[tuple[str, str]]] = {}
-        self.measured: dict[str, dict[tuple[str, int], Measured]] = defaultdict(dict)  # player -> their readings
-        self.times: dict[str, list[tuple[datetime, tuple[int, str], int]]] = defaultdict(list)  # ... in time order
-        self.measured_of: dict[str, list[Measured]] = {}  # screenshot -> its compared readings
-        self.doubts: dict[tuple[str, int], str] = {}  # (screenshot, row) -> why its exact value is doubtful
-        self.doubts_of: dict[str, dict[tuple[str, int], datetime]] = {}  # player -> their doubtful readings' times
+        self.checked = CrossChecked()
         self.players_of: dict[str, frozenset[str]] = {}  # screenshot -> its players, as its rows count
         self.pid_shots: Counter[str] = Counter()  # player -> screenshots they count on
         self.wars_of: dict[str, set[GKey]] = defaultdict(set)
@@ -222,65 +162,6 @@ class CommunityState:
     def _absorb(self) -> None:
         self.gone = vanished([m for ms in self.moving.values() for m in ms], self.seen)
 
-    def _measure(self, counted: Iterable[Used]) -> dict[str, list[datetime]]:
-        """Index the compared readings of `counted` by their voted players; returns, for each player whose
-        readings changed, the times they changed at."""
-        touched: dict[str, list[datetime]] = defaultdict(list)
-        compared = {k for k, _ in MEASURES}  # read each time: what a pack declares may change in a test
-        for u in counted:
-            sid = u.shot.id
-            now = measured(u, self.ctx) if u.shot.kind in compared else []
-            before = self.measured_of.pop(sid, [])
-            if [(m.player, m.ref[1]) for m in now] == [(m.player, m.ref[1]) for m in before] and \
-                    all(m.ref[0] is u for m in before):  # the same reading (not one read again)
-                if now:
-                    self.measured_of[sid] = before
-                continue
-            order = _order(u.shot)
-            for m in before:
-                del self.measured[m.player][(sid, m.ref[1])]
-                mine = self.times[m.player]
-                del mine[bisect.bisect_left(mine, (m.at, order, m.ref[1]))]
-                touched[m.player].append(m.at)
-            for m in now:
-                self.measured[m.player][(sid, m.ref[1])] = m
-                bisect.insort(self.times[m.player], (m.at, order, m.ref[1]))
-                touched[m.player].append(m.at)
-            if now:
-                self.measured_of[sid] = now
-        return touched
-
-    def _check(self, touched: dict[str, list[datetime]] | None) -> set[str]:
-        """Cross-check again the readings near the times `touched` gives each player (None: every reading);
-        returns the screenshots whose doubtful values changed. An exact reading is compared with the player's
-        abbreviated ones within the window only (crosscheck.py), so nothing further can change."""
-        window = crosscheck.WINDOW
-        changed: set[str] = set()
-        players = sorted(self.measured if touched is None else touched)
-        for p in players:
-            mine = self.times.get(p, [])
-            if touched is None:
-                lo, hi, first, last = None, None, 0, len(mine)
-            else:
-                lo, hi = min(touched[p]) - window, max(touched[p]) + window
-                first, last = bisect.bisect_left(mine, (lo - window,)), bisect.bisect_right(mine, (hi + window, (inf,)))
-            readings = [self.measured[p][(o[-1], i)] for _, o, i in mine[first:last]]
-            readings.sort(key=lambda m: (_order(m.ref[0].shot), m.ref[1]))
-            found = {}
-            for d in disagreements(readings, window=window):
-                if lo is None or lo <= d.exact.at <= hi:
-                    found[(d.exact.ref[0].shot.id, d.exact.ref[1])] = (d.exact.at, d.reason)
-            had = self.doubts_of.setdefault(p, {})
-            old = {key: had.pop(key) for key, at in list(had.items()) if lo is None or lo <= at <= hi}
-            for key in old:
-                old[key] = (old[key], self.doubts.pop(key))
-            for key, (at, reason) in found.items():
-                had[key] = at
-                self.doubts[key] = reason
-            changed |= {key[0] for key in old.keys() | found.keys()
-                        if (old[key][1] if key in old else None) != (found[key][1] if key in found else None)}
-        return changed
-
     def _count_players(self, counted: Iterable[Used]) -> set[str]:
         """Who counts on which screenshot (for a war's own team); returns the players whose count changed."""
         changed: set[str] = set()
@@ -302,7 +183,7 @@ class CommunityState:
     def _rows(self, g: Grp, out: Rows, usage: dict[str, dict[str, Any]]) -> None:
         """`g`'s rows into `out`, its members' marked `screenshot_usage` rows into `usage`."""
         mine = {u.shot.id: dict(self.base_usage[u.shot.id]) for u in g.members}
-        rows = group_rows(self.community, g, self.ctx, self.cfg, self.doubts, self._elsewhere, mine)
+        rows = group_rows(self.community, g, self.ctx, self.cfg, self.checked.doubts, self._elsewhere, mine)
         for table, found in rows.items():
             out[table] += found
         usage.update(mine)
@@ -329,7 +210,7 @@ class CommunityState:
                 if row is None:
                     if kept.pop(key, None) is not None:
                         gone.append(key)
-                elif kept.get(key) != (t := _tuple(table, row)):
+                elif kept.get(key) != (t := row_tuple(table, row)):
                     kept[key] = t
                     out.append(row)
         for subject, item in items.items():
@@ -370,10 +251,10 @@ class CommunityState:
         self.groups = {g.key: g for g in groups}
         self._vote(groups)
         self._absorb()
-        self._measure(counted)
-        self._check(None)
+        self.checked.measure(counted, self.ctx)
+        self.checked.check(None)
         for u in counted:
-            doubt(u, self.doubts)
+            doubt(u, self.checked.doubts)
         self._count_players(counted)
         usage: dict[str, dict[str, Any]] = {}
         for g in groups:
@@ -389,9 +270,9 @@ class CommunityState:
             out["communities"].append(community_row(self.community, len(shots), len(out["players"]),
                                                     iso(min(times)), iso(max(times))))
         if self.keep:
-            self.usage = {r["screenshot_id"]: _tuple("screenshot_usage", r) for r in out["screenshot_usage"]}
-            self.player_rows = {pid: _tuple("players", r) for pid, r in players.items()}
-            self.alias_rows = {key: _tuple("player_aliases", r) for key, r in aliases.items()}
+            self.usage = {r["screenshot_id"]: row_tuple("screenshot_usage", r) for r in out["screenshot_usage"]}
+            self.player_rows = {pid: row_tuple("players", r) for pid, r in players.items()}
+            self.alias_rows = {key: row_tuple("player_aliases", r) for key, r in aliases.items()}
             self.people_review = review
         else:
             self.base_usage.clear()
@@ -540,14 +421,14 @@ class CommunityState:
         self._vote(revote.values())
         self._absorb()
         members = {u.shot.id: u for g in revote.values() for u in g.members}
-        changed = self._check(self._measure(members.values()))
+        changed = self.checked.check(self.checked.measure(members.values(), self.ctx))
         rerow = dict(revote)
         for sid in changed:
             g = self._group_of(sid)
             rerow.setdefault(g.key, g)
         members = {u.shot.id: u for g in rerow.values() for u in g.members}
         for u in members.values():
-            doubt(u, self.doubts)
+            doubt(u, self.checked.doubts)
         for p in self._count_players(members.values()):
             for k in self.wars_of.get(p, ()):
                 if k in self.groups:
@@ -558,23 +439,23 @@ class CommunityState:
         for g in gone:
             delta.review_gone += self.review.pop(("g", *g.key), [])
             for table in g.family.tables:
-                made.setdefault((table, _scope(table, g)), [])
+                made.setdefault((table, scope(table, g)), [])
         for g in rerow.values():
             if ("g", *g.key) in self.review:
                 delta.review_gone += self.review.pop(("g", *g.key))
             for table in g.family.tables:
-                made.setdefault((table, _scope(table, g)), [])
+                made.setdefault((table, scope(table, g)), [])
             rows: Rows = defaultdict(list)
             self._rows(g, rows, usage)
             delta.review += rows.pop("review_queue", [])
             for table, found in rows.items():
-                made[(table, _scope(table, g))] += found
+                made[(table, scope(table, g))] += found
         delta.scoped = [(table, dict(scope), rows) for (table, scope), rows in made.items()]
         # screenshot_usage
         for s in shots:
             usage.setdefault(s.id, self.base_usage[s.id])
         for sid, row in usage.items():
-            t = _tuple("screenshot_usage", row)
+            t = row_tuple("screenshot_usage", row)
             if self.usage.get(sid) != t:
                 self.usage[sid] = t
                 delta.usage.append(row)
