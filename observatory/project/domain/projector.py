@@ -27,7 +27,7 @@ import sqlite_utils
 
 from ...correct.state import RECORD_SELECT, Record, record_from_payload, record_from_row, reverted_by
 from ...eventlog import EventStore, StoredEvent
-from ..framework import META, Projector, ReplayJob, checkpoint_of
+from ..framework import META, Projector, ReplayJob, checkpoint_of, paused_gc
 from . import schema
 from .fanout import DomainReplay
 from .model import DomainConfig
@@ -175,7 +175,8 @@ class DomainProjector(Projector):
                 mine = by_community.get(community, [])
                 changed = [sid for (sid,) in conn.execute(
                     f"SELECT screenshot_id FROM [{DIRTY_SHOTS}] WHERE community = ?", [community])]
-                self._recompute(conn, community, mine, changed, empty=empty)
+                with paused_gc():  # a big community's derivation: the collector would cost three times it (framework.py)
+                    self._recompute(conn, community, mine, changed, empty=empty)
             conn.execute(f"DELETE FROM [{DIRTY}]")
             conn.execute(f"DELETE FROM [{DIRTY_SHOTS}]")
             conn.executemany(f"INSERT OR REPLACE INTO [{META}] (key, value) VALUES (?, ?)",

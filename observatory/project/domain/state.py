@@ -75,7 +75,8 @@ class CommunityState:
         self.last: tuple[int, str] = (-1, "")  # the log order of the newest screenshot that counts
         self.seen: Counter[str] = Counter()
         self.shots_of_base: dict[str, set[str]] = defaultdict(set)  # player -> screenshots their names are read on
-        self.first: dict[str, int] = {}
+        self.first: dict[str, int] = {}  # player -> the order they were first read in (derive.vote)
+        self.firsts = 0
         self.index: dict[str, FamilyIndex] = {f.name: FamilyIndex(f) for f in families()}
         self.groups: dict[GKey, Grp] = {}
         self.deps: dict[str, set[GKey]] = defaultdict(set)
@@ -135,7 +136,8 @@ class CommunityState:
                     self.shots_of_base[pid].add(u.shot.id)
                     self.was.setdefault(pid, self.seen[pid])
                     self.seen[pid] += 1
-                    self.first.setdefault(pid, len(self.first))
+                    if pid not in self.first:  # numbered on, never reused (a merge drops numbers): ties stay ties
+                        self.first[pid] = self.firsts = self.firsts + 1
             u.pids = list(u.base)
         return touched
 
