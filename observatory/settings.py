@@ -182,6 +182,10 @@ class Settings(BaseSettings):
         75.0, ge=50, le=100, description="Players whose names score this close are listed for review as likely duplicates.")
     review_confidence_below: float = Field(
         0.6, ge=0, le=1, description="OCR rows read with less confidence than this go to the review queue.")
+    derivations_kept: int = Field(
+        8, ge=0, le=1000,
+        description="Communities whose derivation a process keeps in memory between settles, so a new screenshot "
+        "costs what it touches; 0 derives a community in full at every settle.")
 
     # --- serving -----------------------------------------------------------
     web_user: str = Field("admin", pattern=r"^[A-Za-z0-9.@-]+$", description="User name of the Datasette login.")

@@ -220,3 +220,25 @@ def test_a_war_team_seen_elsewhere_for_the_first_time_becomes_the_community_s_ow
     assert domain.settled["incrementally"] == 1, domain.settled
     (war_row,) = replayed["wars"]
     assert war_row[6] == 1, "Alder and Birch are seen elsewhere now: team 1 is ours"
+
+
+def test_with_no_derivation_kept_every_settle_derives_in_full_and_the_tables_are_the_same(tmp_path):
+    from builders import shot
+    from observatory.project.domain.projector import CorrectionsProjector
+    from observatory.project.screenshots import ScreenshotsProjector
+    from observatory.settings import SettingsError, load_settings
+
+    assert load_settings(derivations_kept=0).derivations_kept == 0
+    with pytest.raises(SettingsError, match=r"^invalid setting OBSERVATORY_DERIVATIONS_KEPT"):
+        load_settings(derivations_kept=-1)
+    store = EventStore(tmp_path / "events.db")
+    db = open_db(tmp_path / "p.db")
+    projectors = [ScreenshotsProjector(), CorrectionsProjector(), DomainProjector(kept=0)]
+    for n in range(4):
+        store.append(shot(f"hunt{n}.jpg", "bear_damage", [{"rank": 1, "name": "Oona", "damage": 9_000_000 + n}],
+                          {"trap_id": 1}, captured_at=_at(5 * n)))
+        catch_up(store, db, projectors)
+    db.conn.close()
+    assert projectors[-1].settled["incrementally"] == 0
+    rebuild(store, tmp_path / "replay.db", all_projectors())
+    assert dump(tmp_path / "p.db") == dump(tmp_path / "replay.db")

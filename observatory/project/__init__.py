@@ -12,7 +12,8 @@ from .screenshots import ScreenshotsProjector
 def all_projectors(settings: Any = None) -> list[Projector]:
     """Every projector, in the order they apply a batch (facts first, then what is derived from them)."""
     config = DomainConfig.from_settings(settings) if settings is not None else DomainConfig()
-    return [ScreenshotsProjector(), CorrectionsProjector(), DomainProjector(config)]
+    kept = settings.derivations_kept if settings is not None else None
+    return [ScreenshotsProjector(), CorrectionsProjector(), DomainProjector(config, kept=kept)]
 
 
 __all__ = ["Projector", "ReplayNeeded", "all_projectors", "catch_up", "open_db"]

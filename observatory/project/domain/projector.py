@@ -37,6 +37,7 @@ from .state import CommunityState
 from .writes import Delta, replace_rows, write_delta
 
 log = logging.getLogger(__name__)
+KEPT = 8  # communities whose derivation a process keeps, unless told otherwise (OBSERVATORY_DERIVATIONS_KEPT)
 DIRTY = "_domain_dirty"
 DIRTY_SHOTS = "_domain_dirty_shots"  # the screenshots a settle takes in (state.py), beside their communities
 # community -> a token written by every settle of it: the derivation a process kept (STATES) goes on only
@@ -107,8 +108,10 @@ class DomainProjector(Projector):
     handles = frozenset({"ScreenshotIngested", "ScreenshotClassified", "ScoresExtracted", "ExtractionFailed"})
     tables = tuple(schema.TABLES)
 
-    def __init__(self, config: DomainConfig | None = None) -> None:
+    def __init__(self, config: DomainConfig | None = None, *, kept: int | None = None) -> None:
+        """`kept`: how many communities' derivations this process keeps (OBSERVATORY_DERIVATIONS_KEPT)."""
         self.config = config or DomainConfig()
+        self.kept = KEPT if kept is None else kept
         self.settled: Counter[str] = Counter()  # settles "incrementally" or "in full: <why>" (tests, benchmarks)
 
     def schema_signature(self) -> str:
@@ -221,7 +224,7 @@ class DomainProjector(Projector):
                 delta = kept[0].append(load_shots_by_id(conn, changed))
             if delta is not None:
                 write_delta(conn, community, delta)
-                STATES.put(key, (kept[0], new_token))
+                STATES.put(key, (kept[0], new_token), self.kept)
                 self.settled["incrementally"] += 1
                 return
             why = kept[0].spent
@@ -229,12 +232,12 @@ class DomainProjector(Projector):
         started = time.perf_counter()
         # A replay derives each community once: no cache, so its memory stays one community's (shots.py).
         shots = load_shots(conn, community, None if empty else CACHE)
-        state = CommunityState(community, self.config, records, keep=not empty)
+        state = CommunityState(community, self.config, records, keep=not empty and self.kept > 0)
         tables = state.build(shots)
         for table in schema.TABLES:
             replace_rows(conn, table, community, tables.get(table) or [], empty=empty)
-        if not empty:
-            STATES.put(key, (state, new_token))
+        if not empty and self.kept:
+            STATES.put(key, (state, new_token), self.kept)
             # a settle that takes seconds in a big community: say why it could not go incrementally
             log.info("%s: %d screenshots derived in full in %.1f s (%s)", community, len(shots),
                      time.perf_counter() - started, why)
@@ -243,16 +246,15 @@ class DomainProjector(Projector):
 class _States:
     """The derivations this process kept, of the communities it settled last (each with its token)."""
 
-    def __init__(self, keep: int = 8) -> None:
-        self.keep = keep
+    def __init__(self) -> None:
         self._found: OrderedDict[tuple[str, str, str], tuple[CommunityState, str]] = OrderedDict()
 
     def pop(self, key: tuple[str, str, str]) -> tuple[CommunityState, str] | None:
         return self._found.pop(key, None)
 
-    def put(self, key: tuple[str, str, str], value: tuple[CommunityState, str]) -> None:
+    def put(self, key: tuple[str, str, str], value: tuple[CommunityState, str], keep: int) -> None:
         self._found[key] = value
-        while len(self._found) > self.keep:
+        while len(self._found) > keep:
             self._found.popitem(last=False)
 
     def clear(self) -> None:
