@@ -3,8 +3,8 @@ full derivation writes.
 
 Checked on random screenshots of every shape (hunts read under misspelt names, rosters whose exact powers
 disagree with their abbreviations, sign-ups, contribution weeks, wars, races, rankings), read in and out of
-log order, with corrections now and then (merges, fixed values, notes, retractions), caught up one screenshot
-at a time: the projection equals a replay of the same log. And on the replay benchmark's realistic log, where most settles must be incremental.
+log order, some read again, with corrections now and then (merges, fixed values, notes, retractions), caught
+up one screenshot at a time: the projection equals a replay of the same log. And on the replay benchmark's realistic log, where most settles must be incremental.
 """
 
 from __future__ import annotations
@@ -107,6 +107,11 @@ def _events(screens: list, rnd: random.Random) -> list[list]:
                                     "target_id": player_id("HEI", NAMES[b][0].lower().replace("[hei]", ""))})])
         elif dice == 98:
             out.append([correction({"kind": "retract", "screenshot_id": s})])
+        elif dice in (94, 95):  # read again (a reprocess): the same names with other values, or another kind
+            again_kind = kind if dice == 95 else rnd.choice(KINDS)
+            rows2, meta2 = _rows(again_kind, who, rnd)
+            out.append(reading(s, again_kind, rows2, meta2, confidence=0.9, row_confidence=[conf] * len(rows2),
+                               request=f"again{n}"))
         elif dice in (96, 97) and kind == "bear_damage":  # an admin fixes a misread damage, or notes the hunt
             out.append([correction({"kind": "set_value", "screenshot_id": s, "row": {"field": "rank", "value": 1},
                                     "field": "damage", "value": 10_000_001} if dice == 97 else

@@ -314,16 +314,24 @@ class CommunityState:
         by_family: dict[str, list[Used]] = defaultdict(list)
         for u in counted:
             by_family[family_of()[u.shot.kind or ""].name].append(u)
+        left: list[tuple[str, Grp]] = []
         for sid, u in old.items():  # what a screenshot read again leaves behind in its old group
             f = family_of()[u.shot.kind or ""].name
             g = self.index[f].group_of.get(sid)
-            by_family[f] += [v for v in (g.members if g else ()) if v.shot.id not in old]
+            if g is not None:
+                left.append((f, g))
+                by_family[f] += [v for v in g.members if v.shot.id not in old]
         for u in counted:
             self.index[family_of()[u.shot.kind or ""].name].add(u)
         regrouped = self._regroup(by_family)
         if regrouped is None:
             return self._spent(f"more than {LIMIT} screenshots to regroup")
         gone, formed = regrouped
+        for f, g in left:  # a group it alone made, in the family it left: gone with nothing in its place
+            if not any(g is o for o in gone):
+                self.index[f].replace([g], [])
+                self._forget(g)
+                gone.append(g)
         return self._settle(delta, {g.key: g for g in formed}, gone, shots, touched)
 
     def _regroup(self, by_family: dict[str, list[Used]]) -> tuple[list[Grp], list[Grp]] | None:
