@@ -217,15 +217,19 @@ class FamilyIndex:
                     linked += g.members
                 for ev in set(self.family.evidence(u)):
                     linked += self.evidence.get(ev, ())
-                # (an old group may still hold a screenshot read again: its new reading stands in for it)
-                todo += [v for v in linked if v.shot.id not in inside and self.by_order.get(self.family.order(v)) is v]
+                todo += [v for v in linked if v.shot.id not in inside and self._current(v)]
             found = regroup(sorted(inside.values(), key=self.family.order))
             # a calendar window's key is its id: a group formed here may already hold screenshots outside
             todo = [u for g in found if (old := self.by_id.get(g.id)) is not None
-                    for u in old.members if u.shot.id not in inside]
+                    for u in old.members if u.shot.id not in inside and self._current(u)]
             if not todo:
                 gone = {id(g): g for u in inside.values() if (g := self.group_of.get(u.shot.id)) is not None}
                 return list(gone.values()), found
+
+    def _current(self, u: Used) -> bool:
+        """Whether `u` is a screenshot's reading this family holds (an old group may still hold one read again,
+        or read as a kind of another family since)."""
+        return self.by_order.get(self.family.order(u)) is u
 
     def replace(self, gone: Iterable[Grp], groups: Iterable[Grp]) -> None:
         for g in gone:
