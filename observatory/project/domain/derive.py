@@ -1,8 +1,9 @@
 """The steps of a community's derivation, each a pure function of its part of the facts.
 
 A screenshot's reading (`use`), the names it shows (`sightings`), one group's votes (`vote`) and rows
-(`group_rows`), the players (`players_rows`): state.py runs them over a whole community, or over just
-what a new screenshot touches, and both give the same tables, because these steps are all there is.
+(`group_rows`), a player's or an alias's row (`player_row`, `alias_row`, people.py keeps them): state.py
+runs them over a whole community, or over just what a new screenshot touches, and both give the same
+tables, because these steps are all there is.
 """
 
 from __future__ import annotations
@@ -49,10 +50,6 @@ class Context:
     event_time: dict[str, datetime] = field(default_factory=dict)
     notes: dict[str, list[str]] = field(default_factory=dict)
     per_shot: dict[str, int] = field(default_factory=dict)
-
-    def names(self, sid: str) -> bool:
-        """Whether a correction names this screenshot."""
-        return sid in self.per_shot or sid in self.forced
 
 
 def context(records: Sequence[Record]) -> Context:

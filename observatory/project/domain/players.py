@@ -52,9 +52,6 @@ class Identity:
     final: dict[str, str] = field(default_factory=dict)  # founding id -> id after merges
     pinned: set[str] = field(default_factory=set)  # keys an admin linked or unlinked: evidence never moves them
 
-    def resolve(self, shown: str) -> str:
-        return self.final[self.aliases[parse_name(shown).key].player_id]
-
 
 def player_id(community: str, key: str) -> str:
     return stable_id("p", community, key)
@@ -142,19 +139,6 @@ class Resolver:
         return ident
 
 
-def resolve_players(
-    community: str,
-    sightings: Sequence[tuple[str, str, str, int]],
-    corrections: Sequence[object],
-    *,
-    threshold: float,
-) -> Identity:
-    """`sightings`: (name as read, time, screenshot id, ingest order) in log order; `corrections` in force, log order."""
-    r = Resolver(community, corrections, threshold=threshold)
-    r.add(sightings)
-    return r.identity(corrections)
-
-
 def _merge(ident: Identity, corrections: Sequence[object]) -> None:
     ids = sorted(ident.players)
     index = {pid: i for i, pid in enumerate(ids)}
@@ -184,18 +168,9 @@ def _merge(ident: Identity, corrections: Sequence[object]) -> None:
     ident.players = {pid: p for pid, p in merged.items() if p.sightings or p.name_key}
 
 
-def blocks(players: Sequence[Player]) -> dict[tuple[str, str], list[Player]]:
-    """Players by the start and the end of their name key: only players sharing one are compared."""
-    out: dict[tuple[str, str], list[Player]] = {}
-    for p in players:
-        if len(p.name_key) >= 3:
-            out.setdefault(("a", p.name_key[:3]), []).append(p)
-            out.setdefault(("z", p.name_key[-3:]), []).append(p)
-    return out
-
-
 def block_pairs(members: Sequence[Player], threshold: float) -> list[tuple[str, str, float]]:
-    """The pairs of one block whose names are close: (player a, player b, score), a < b."""
+    """The pairs of one block (players sharing the start or the end of their name key, people.py) whose names
+    are close but were not matched: (player a, player b, score), a < b."""
     found: dict[tuple[str, str], float] = {}
     keys = [m.name_key for m in members]
     for i, key in enumerate(keys):
@@ -204,14 +179,3 @@ def block_pairs(members: Sequence[Player], threshold: float) -> list[tuple[str, 
                 a, b = sorted((members[i].player_id, members[j].player_id))
                 found[(a, b)] = max(found.get((a, b), 0.0), float(s))
     return [(a, b, s) for (a, b), s in found.items()]
-
-
-def likely_duplicates(players: Sequence[Player], threshold: float) -> list[tuple[str, str, float]]:
-    """Pairs of distinct players whose names are close but were not matched (blocked by name start and end)."""
-    found: dict[tuple[str, str], float] = {}
-    for members in blocks(players).values():
-        if len(members) < 2:
-            continue
-        for a, b, s in block_pairs(members, threshold):
-            found[(a, b)] = max(found.get((a, b), 0.0), s)
-    return sorted((a, b, s) for (a, b), s in found.items())

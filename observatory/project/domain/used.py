@@ -128,11 +128,3 @@ def note_of(members: Sequence[Used], notes: dict[str, list[str]]) -> str | None:
 def forced_time(members: Sequence[Used], event_time: dict[str, datetime]) -> datetime | None:
     times = [event_time[u.shot.id] for u in members if u.shot.id in event_time]
     return min(times) if times else None
-
-
-def of_kind(used: Iterable[Used]) -> dict[str, list[Used]]:
-    """The screenshots that count, by kind, in their order."""
-    out: dict[str, list[Used]] = defaultdict(list)
-    for u in used:
-        out[u.shot.kind or ""].append(u)
-    return out
