@@ -17,11 +17,8 @@ from math import inf
 from . import crosscheck
 from .crosscheck import MEASURES, Measured, disagreements
 from .derive import Context, measured
+from .model import log_order
 from .used import Used
-
-
-def _order(u: Used) -> tuple[int, str]:
-    return (u.shot.ingest_seq, u.shot.id)
 
 
 class CrossChecked:
@@ -46,7 +43,7 @@ class CrossChecked:
                 if now:
                     self.measured_of[sid] = before
                 continue
-            order = _order(u)
+            order = log_order(u.shot)
             for m in before:
                 del self.measured[m.player][(sid, m.ref[1])]
                 mine = self.times[m.player]
@@ -75,7 +72,7 @@ class CrossChecked:
                 lo, hi = min(touched[p]) - window, max(touched[p]) + window
                 first, last = bisect.bisect_left(mine, (lo - window,)), bisect.bisect_right(mine, (hi + window, (inf,)))
             readings = [self.measured[p][(o[-1], i)] for _, o, i in mine[first:last]]
-            readings.sort(key=lambda m: (_order(m.ref[0]), m.ref[1]))
+            readings.sort(key=lambda m: (log_order(m.ref[0].shot), m.ref[1]))
             found = {}
             for d in disagreements(readings, window=window):
                 if lo is None or lo <= d.exact.at <= hi:

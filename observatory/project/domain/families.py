@@ -23,7 +23,7 @@ from typing import Any
 from ...games import kind, kinds, kinds_by, pack_of, ranking_table, read_model
 from . import events, snapshots
 from .grouping import cluster
-from .model import DomainConfig, stable_id
+from .model import DomainConfig, log_order, stable_id
 from .used import Used
 
 RESULT_WINDOW = timedelta(days=2)  # two copies of one result are posted within this of each other
@@ -43,7 +43,7 @@ class Family:
         """Where a screenshot stands in the list this family groups: its kind's place, then log order (results:
         log order alone)."""
         place = 0 if self.shape in ("team_match", "race") else self.kinds.index(u.shot.kind or "")
-        return (place, u.shot.ingest_seq, u.shot.id)
+        return (place, *log_order(u.shot))
 
     def reach(self, cfg: DomainConfig) -> timedelta:
         """How far apart in time two of its screenshots can be and still be linked by time alone."""

@@ -79,6 +79,11 @@ class Shot:
     row_confidence: list[float | None] = field(default_factory=list)
 
 
+def log_order(s: Shot) -> tuple[int, str]:
+    """Where a screenshot stands in the log (its first ingest), ties by id: the order identity and votes read in."""
+    return (s.ingest_seq, s.id)
+
+
 def parse_time(text: str) -> datetime:
     dt = datetime.fromisoformat(text)
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)

@@ -16,10 +16,9 @@ from dataclasses import replace
 from typing import Any
 
 from ...eventlog.models import MergePlayers, RenamePlayer
-from ...identity import parse_name
 from .derive import alias_row, duplicate_item, player_row
 from .model import DomainConfig
-from .players import Identity, Player, Resolver, block_pairs
+from .players import Identity, Player, Resolver, block_pairs, merged_player, rename
 
 Block = tuple[str, str]
 
@@ -78,23 +77,13 @@ class People:
         return changed
 
     def _remake(self, final: str, resolver: Resolver) -> None:
-        """One merged player, as players._merge makes it (its members in id order), and its admin's name."""
+        """One merged player, as players._merge makes it, with its admin's name."""
         def base(pid: str) -> Player:
             return resolver.players.get(pid) or Player(pid, "")
 
-        b = base(final)
-        q = Player(final, b.name_key, b.display_name, b.tag, b.first_seen, b.last_seen, 0, b.latest)
-        for pid in sorted(self.members[final]):
-            p = base(pid)
-            if p.sightings:
-                q.sightings += p.sightings
-                q.first_seen = min(filter(None, (q.first_seen, p.first_seen)), default="")
-                q.last_seen = max(q.last_seen, p.last_seen)
-                if not q.display_name:
-                    q.display_name, q.tag, q.latest = p.display_name, p.tag or q.tag, p.latest
+        q = merged_player(base(final), [base(pid) for pid in sorted(self.members[final])])
         if final in self.renamed:
-            name = self.renamed[final]
-            q.display_name, q.latest = parse_name(name).name or name, ("~", 0)
+            rename(q, self.renamed[final])
         if q.sightings or q.name_key:
             self.merged.players[final] = q
         else:

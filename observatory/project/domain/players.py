@@ -134,9 +134,28 @@ class Resolver:
             if isinstance(c, RenamePlayer):
                 target = ident.final.get(c.player_id)
                 if target == c.player_id and target in ident.players:  # a merged-away player's name no longer shows
-                    ident.players[target].display_name = parse_name(c.name).name or c.name
-                    ident.players[target].latest = ("~", 0)  # an admin's name outranks any reading
+                    rename(ident.players[target], c.name)
         return ident
+
+
+def rename(p: Player, name: str) -> None:
+    """An admin's name for a player: it outranks any reading."""
+    p.display_name, p.latest = parse_name(name).name or name, ("~", 0)
+
+
+def merged_player(base: Player, members: Sequence[Player]) -> Player:
+    """One player of `members` (every player merged into `base`'s, itself included, in id order): the survivor
+    keeps its own name; merged names stay as aliases."""
+    q = Player(base.player_id, base.name_key, base.display_name, base.tag, base.first_seen, base.last_seen, 0,
+               base.latest)
+    for p in members:
+        if p.sightings:
+            q.sightings += p.sightings
+            q.first_seen = min(filter(None, (q.first_seen, p.first_seen)), default="")
+            q.last_seen = max(q.last_seen, p.last_seen)
+            if not q.display_name:
+                q.display_name, q.tag, q.latest = p.display_name, p.tag or q.tag, p.latest
+    return q
 
 
 def _merge(ident: Identity, corrections: Sequence[object]) -> None:
@@ -150,21 +169,10 @@ def _merge(ident: Identity, corrections: Sequence[object]) -> None:
                 uf.parent[a] = b  # the target's group survives, under the target's current id
     for pid in ids:
         ident.final[pid] = ids[uf.find(index[pid])]
-    merged: dict[str, Player] = {}
+    members: dict[str, list[Player]] = {}
     for pid in ids:
-        p = ident.players[pid]
-        tgt = ident.final[pid]
-        q = merged.get(tgt)
-        if q is None:
-            base = ident.players[tgt]
-            q = merged[tgt] = Player(tgt, base.name_key, base.display_name, base.tag, base.first_seen,
-                                     base.last_seen, 0, base.latest)
-        if p.sightings:
-            q.sightings += p.sightings
-            q.first_seen = min(filter(None, (q.first_seen, p.first_seen)), default="")
-            q.last_seen = max(q.last_seen, p.last_seen)
-            if not q.display_name:  # the survivor keeps its own name; merged names stay as aliases
-                q.display_name, q.tag, q.latest = p.display_name, p.tag or q.tag, p.latest
+        members.setdefault(ident.final[pid], []).append(ident.players[pid])
+    merged = {tgt: merged_player(ident.players[tgt], found) for tgt, found in members.items()}
     ident.players = {pid: p for pid, p in merged.items() if p.sightings or p.name_key}
 
 

@@ -162,7 +162,9 @@ class DomainProjector(Projector):
         conn.execute("BEGIN IMMEDIATE")
         try:
             upto = checkpoint_of(db, self.name)
-            records = CORRECTIONS.until(store, conn, upto)
+            row = conn.execute(f"SELECT value FROM [{META}] WHERE key = 'log_id'").fetchone()
+            home = (row[0] if row else "", conn.execute("PRAGMA database_list").fetchone()[2])  # this log, this file
+            records = CORRECTIONS.until(store, home[0], upto)
             by_community = CORRECTIONS.by_community(conn, upto)
             seen = _seen(conn)
             dirty = {c for (c,) in conn.execute(f"SELECT community FROM [{DIRTY}]")}
@@ -179,7 +181,7 @@ class DomainProjector(Projector):
                 changed = [sid for (sid,) in conn.execute(
                     f"SELECT screenshot_id FROM [{DIRTY_SHOTS}] WHERE community = ?", [community])]
                 with paused_gc():  # a big community's derivation: the collector would cost three times it (framework.py)
-                    self._recompute(conn, community, mine, changed, empty=empty)
+                    self._recompute(conn, (*home, community), mine, changed, empty=empty)
             conn.execute(f"DELETE FROM [{DIRTY}]")
             conn.execute(f"DELETE FROM [{DIRTY_SHOTS}]")
             conn.executemany(f"INSERT OR REPLACE INTO [{META}] (key, value) VALUES (?, ?)",
@@ -195,12 +197,11 @@ class DomainProjector(Projector):
         """A replay derives each community straight from the log, beside the facts' catch-up (fanout.py)."""
         return _DomainReplayJob(self, DomainReplay(store, until, self.config, target=target, workers=workers))
 
-    def _recompute(self, conn: Any, community: str, records: list[Record], changed: list[str], *,
+    def _recompute(self, conn: Any, key: tuple[str, str, str], records: list[Record], changed: list[str], *,
                    empty: bool = False) -> None:
-        """Take `changed` into the derivation this process kept of `community` (state.py), or derive it anew."""
-        row = conn.execute(f"SELECT value FROM [{META}] WHERE key = 'log_id'").fetchone()
-        path = conn.execute("PRAGMA database_list").fetchone()[2]
-        key = (row[0] if row else "", path, community)
+        """Take `changed` into the derivation this process kept of a community (`key`: log id, projection file,
+        community; state.py), or derive it anew."""
+        community = key[2]
         token = conn.execute(f"SELECT token FROM [{TOKENS}] WHERE community = ?", [community]).fetchone()
         kept = STATES.pop(key)
         new_token = uuid.uuid4().hex
@@ -297,9 +298,8 @@ class _Corrections:
         self.groups: dict[str, list[Record]] = defaultdict(list)
         self.unknown: list[Record] = []  # corrections whose community the projections do not know yet
 
-    def until(self, store: EventStore, conn: Any, upto: int) -> list[Record]:
-        row = conn.execute(f"SELECT value FROM [{META}] WHERE key = 'log_id'").fetchone()
-        key = (str(store.where), row[0] if row else "")
+    def until(self, store: EventStore, log_id: str, upto: int) -> list[Record]:
+        key = (str(store.where), log_id)
         if key != self.key:
             self.key, self.records, self.seqs, self.community, self.read_to = key, [], [], {}, 0
             self.grouped, self.groups, self.unknown = 0, defaultdict(list), []
@@ -318,7 +318,7 @@ class _Corrections:
             self.grouped, self.groups, self.unknown = 0, defaultdict(list), []
         still = []
         for r in [*self.unknown, *self.records[self.grouped:n]]:  # the unknown ones: their screenshot may be in now
-            community = correction_communities(conn, [r], self.community)[r.cid]
+            community = self._community_of(conn, r)
             if community is None:
                 still.append(r)
             else:
@@ -326,36 +326,24 @@ class _Corrections:
         self.unknown, self.grouped = still, n
         return self.groups
 
+    def _community_of(self, conn: Any, r: Record) -> str | None:
+        """The community a correction bears on, as the `corrections` audit table shows it: its own `community`,
+        else its screenshot's; a revert belongs to the community of what it reverts (which comes before it)."""
+        found = self.community.get(r.cid)
+        if found is None:
+            c = r.correction
+            if c.kind == "revert":
+                found = self.community.get(c.correction_id)
+            else:
+                found = getattr(c, "community", None)
+                if found is None and getattr(c, "screenshot_id", None):
+                    row = conn.execute("SELECT community FROM screenshots WHERE id = ?", [c.screenshot_id]).fetchone()
+                    found = row[0] if row else None
+            if found is not None:  # a screenshot's community never changes once it is ingested
+                self.community[r.cid] = found
+        return found
+
 
 CORRECTIONS = _Corrections()
-
-
-def correction_communities(conn: Any, records: Sequence[Record], known: dict[str, str] | None = None
-                           ) -> dict[str, str | None]:
-    """The community each correction bears on, as the `corrections` audit table shows it.
-
-    Its own `community`, else its screenshot's; a revert belongs to the community of what it reverts.
-    `known`: what earlier calls found (a cache, filled here).
-    """
-    out: dict[str, str | None] = {}
-    known = {} if known is None else known
-    for r in records:  # log order: a revert comes after what it reverts
-        if r.cid in known:
-            out[r.cid] = known[r.cid]
-            continue
-        c = r.correction
-        if c.kind == "revert":
-            out[r.cid] = out.get(c.correction_id) or known.get(c.correction_id)
-            if out[r.cid] is not None:
-                known[r.cid] = out[r.cid]  # type: ignore[assignment]
-            continue
-        community = getattr(c, "community", None)
-        if community is None and getattr(c, "screenshot_id", None):
-            row = conn.execute("SELECT community FROM screenshots WHERE id = ?", [c.screenshot_id]).fetchone()
-            community = row[0] if row else None
-        out[r.cid] = community
-        if community is not None:
-            known[r.cid] = community
-    return out
 
 

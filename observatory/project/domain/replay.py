@@ -78,7 +78,7 @@ def correction_records(store: EventStore, until: int) -> list[Record]:
 
 
 def community_records(community: str, records: Sequence[Record], shas: set[str]) -> list[Record]:
-    """The corrections bearing on `community` (`shas`: its screenshots), by projector.correction_communities' rule:
+    """The corrections bearing on `community` (`shas`: its screenshots), by the settle's rule (projector._Corrections):
     its own `community`, else its screenshot's; a revert belongs where what it reverts belongs."""
     mine: dict[str, bool] = {}
     for r in records:

@@ -28,7 +28,7 @@ from ...identity import parse_name
 from .checked import CrossChecked
 from .derive import Context, community_row, context, doubt, group_rows, sightings, use, vote
 from .families import FamilyIndex, Grp, families, family_of
-from .model import DomainConfig, Shot, iso, parse_time
+from .model import DomainConfig, Shot, iso, log_order, parse_time
 from .people import People
 from .players import Identity, Resolver
 from .used import Rows, Used
@@ -51,10 +51,6 @@ def derive(community: str, shots: Sequence[Shot], records: Sequence[Record], cfg
     they arrived), an incremental update and a full replay give the same tables.
     """
     return CommunityState(community, cfg, records, keep=False).build(shots)
-
-
-def _order(s: Shot) -> tuple[int, str]:
-    return (s.ingest_seq, s.id)
 
 
 def _same_names(before: Used, after: Used) -> bool:
@@ -97,7 +93,7 @@ class CommunityState:
 
     def _use(self, shots: Iterable[Shot], review: Rows) -> list[Used]:
         counted = []
-        for s in sorted(shots, key=_order):
+        for s in sorted(shots, key=log_order):
             usage, u, items = use(self.community, s, self.ctx, self.cfg)
             self.base_usage[s.id] = usage
             if self.keep:
@@ -106,7 +102,7 @@ class CommunityState:
             if u is not None:
                 counted.append(u)
                 self.used[s.id] = u
-                self.last = max(self.last, _order(s))
+                self.last = max(self.last, log_order(s))
         return counted
 
     @property
@@ -261,7 +257,7 @@ class CommunityState:
         usage: dict[str, dict[str, Any]] = {}
         for g in groups:
             self._rows(g, out, usage)
-        ordered = sorted(shots, key=_order)
+        ordered = sorted(shots, key=log_order)
         out["screenshot_usage"] = [usage.get(s.id) or self.base_usage[s.id] for s in ordered]
         players, aliases, review = self.people.rows(self.gone)
         out["players"] += players.values()
@@ -287,7 +283,7 @@ class CommunityState:
         deriving everything again can (the state is then spent)."""
         assert self.keep
         delta = Delta()
-        shots = sorted(shots, key=_order)
+        shots = sorted(shots, key=log_order)
         old = {s.id: self.used.pop(s.id) for s in shots if s.id in self.used}
         review: Rows = defaultdict(list)
         before = {s.id: self.review.get(("s", s.id), []) for s in shots}
@@ -301,7 +297,7 @@ class CommunityState:
         if len(again) < len(old) or any(not _same_names(old[sid], u) for sid, u in again.items()):
             # a screenshot that counts no more, or shows other names (or at another time): identity changes
             return self._spent("a screenshot that counts was read again with other names")
-        if any(_order(u.shot) < last for u in new):
+        if any(log_order(u.shot) < last for u in new):
             # identity and votes weigh names by when they were first read
             return self._spent("a screenshot was read out of log order")
         touched = self._identify(new)
