@@ -1,4 +1,4 @@
-"""Process lives: children that go when their parent goes, and whether a process still runs.
+"""Process lives: children that go when their parent goes, whether a process still runs, and how a daemon stops.
 
 A daemon killed with SIGKILL (or by the OOM killer) cannot stop its children. An OCR
 worker would wait on its pool's queue forever (forked, it holds the queue's write end
@@ -8,10 +8,25 @@ bind it. Each child therefore watches its parent and exits within a second of lo
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import threading
 import time
 from pathlib import Path
+
+
+def stop_on_signals(log: logging.Logger, doing: str) -> threading.Event:
+    """An event SIGTERM or SIGINT sets (logging "received SIGTERM, `doing`"): a daemon's loop ends on it cleanly."""
+    stop = threading.Event()
+
+    def on_signal(signum, frame) -> None:  # type: ignore[no-untyped-def]
+        log.info("received %s, %s", signal.Signals(signum).name, doing)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop
 
 
 def die_with_parent(interval: float = 1.0, *, parent: int | None = None) -> None:

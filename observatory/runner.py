@@ -12,13 +12,12 @@ child outlives the command.
 from __future__ import annotations
 
 import logging
-import signal
 import sys
-import threading
 
 import click
 
 from .cli_support import accept_broken_chain_option, open_store, pass_ctx, refuse_broken_chain
+from .lifecycle import stop_on_signals
 from .serve.commands import make_server, server_options
 
 log = logging.getLogger(__name__)
@@ -43,24 +42,13 @@ def run_daemon(settings, server=None, *, accept_broken_chain: bool = False) -> i
 
     A log whose hash chain is broken (checked from the anchor on) is refused before anything starts.
     """
-    from .ingest.blobs import BlobStoreUnavailable, checked_blobs
+    from .ingest.commands import blobs_usable
     from .process.background import BackgroundPipeline
     from .schedule.service import Operations
     from .watch import Inbox
 
-    stop = threading.Event()
-
-    def on_signal(signum, frame) -> None:  # type: ignore[no-untyped-def]
-        log.info("received %s, shutting down", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-
-    try:
-        checked_blobs(settings)
-    except BlobStoreUnavailable as exc:
-        click.echo(f"Error: {exc}", err=True)
+    stop = stop_on_signals(log, "shutting down")
+    if not blobs_usable(settings):
         return 2
     store = open_store(settings, must_exist=False)
     refusal = refuse_broken_chain(settings, store, accept=accept_broken_chain, full=False)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 CLAIMS_TABLE = """
 CREATE TABLE IF NOT EXISTS ocr_claims (
@@ -79,7 +79,22 @@ class ClaimRow:
     done: bool
 
 
-class SqliteClaims:
+class _OwnConnection:
+    """Claims on a connection of their own: closed with them, and usable in a `with` block."""
+
+    conn: Any
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SqliteClaims(_OwnConnection):
     """The claims table in the SQLite log's file (events.db), on a connection of its own.
 
     `take` runs in one BEGIN IMMEDIATE transaction, which SQLite serialises across
@@ -174,15 +189,6 @@ class SqliteClaims:
                 "SELECT request_key, worker, expires_at, attempts, done FROM ocr_claims ORDER BY id").fetchall()
         return [ClaimRow(k, w, e, a, bool(d)) for k, w, e, a, d in found]
 
-    def close(self) -> None:
-        self.conn.close()
-
-    def __enter__(self) -> "SqliteClaims":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 PG_CLAIMS_TABLE = """
 CREATE TABLE IF NOT EXISTS ocr_claims (
@@ -202,7 +208,7 @@ PG_CLAIMS_INDEX = "CREATE INDEX IF NOT EXISTS ocr_claims_open ON ocr_claims (id)
 CLAIMS_DDL_LOCK = 0x6F6273636C6D  # "obsclm": concurrent CREATE TABLE IF NOT EXISTS can still collide
 
 
-class PostgresClaims:
+class PostgresClaims(_OwnConnection):
     """The claims table in the PostgreSQL log's database, on a session of its own.
 
     `take` is `SELECT … FOR UPDATE SKIP LOCKED`: workers on many machines take open rows at
@@ -281,15 +287,6 @@ class PostgresClaims:
         found = self._rows("SELECT request_key, worker, extract(epoch FROM expires_at), attempts, done "
                            "FROM ocr_claims ORDER BY id")
         return [ClaimRow(k, w, float(e), a, bool(d)) for k, w, e, a, d in found]
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def __enter__(self) -> "PostgresClaims":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def ensure_pg_claims(conn: Any) -> None:

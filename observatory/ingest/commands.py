@@ -15,6 +15,18 @@ from .paths import Candidate, locate, walk, within
 log = logging.getLogger(__name__)
 
 
+def blobs_usable(settings) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the blob store can be used; when not, says why in one line (the command then exits 2)."""
+    from .blobs import BlobStoreUnavailable, checked_blobs
+
+    try:
+        checked_blobs(settings)
+    except BlobStoreUnavailable as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return False
+    return True
+
+
 def _candidates(paths: tuple[Path, ...], settings, community: str | None) -> list[Candidate]:  # type: ignore[no-untyped-def]
     from .ignore import IgnoreRules
 
@@ -43,14 +55,10 @@ def ingest(obj, paths: tuple[Path, ...], community: str | None, no_process: bool
 
     Then OCR what was ingested and update the projections, unless --no-process (or OBSERVATORY_LOCAL_OCR=false).
     """
-    from .blobs import BlobStoreUnavailable, checked_blobs
     from .service import Ingestor, Summary
 
     settings = obj.settings
-    try:
-        checked_blobs(settings)
-    except BlobStoreUnavailable as exc:
-        click.echo(f"Error: {exc}", err=True)
+    if not blobs_usable(settings):
         sys.exit(2)
     missing = [p for p in paths if not os.path.lexists(p)]
     for p in missing:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import signal
 import sys
-import threading
 
 import click
 
 from ..cli_support import open_store, pass_ctx
+from ..lifecycle import stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -29,22 +28,12 @@ def worker(obj, concurrency: int | None, once: bool, max_results: int | None) ->
     from ..eventlog.claims import open_claims
     from .leased import LeasedWorker
 
-    from ..ingest.blobs import BlobStoreUnavailable, checked_blobs
+    from ..ingest.commands import blobs_usable
 
     settings = obj.settings
-    try:
-        checked_blobs(settings)
-    except BlobStoreUnavailable as exc:
-        click.echo(f"Error: {exc}", err=True)
+    if not blobs_usable(settings):
         sys.exit(2)
-    stop = threading.Event()
-
-    def on_signal(signum, frame) -> None:  # type: ignore[no-untyped-def]
-        log.info("received %s, stopping", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_on_signals(log, "stopping")
     store = open_store(settings)
     claims = open_claims(store, lease_seconds=settings.claim_lease_seconds)
     try:
